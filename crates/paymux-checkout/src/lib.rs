@@ -1,0 +1,1 @@
+//! paymux-checkout (placeholder, filled in by its issue).

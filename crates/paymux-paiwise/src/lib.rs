@@ -1,0 +1,1 @@
+//! paymux-paiwise (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! paymux-sim (placeholder, filled in by its issue).

@@ -1,0 +1,1 @@
+//! paymux-testkit (placeholder, filled in by its issue).

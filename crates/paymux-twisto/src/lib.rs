@@ -1,0 +1,1 @@
+//! paymux-twisto (placeholder, filled in by its issue).
