@@ -1,0 +1,243 @@
+//! [`Checked`]: a wrapper that refuses, before any HTTP call, what a provider's
+//! [`Capabilities`] or a payment's known status do not allow.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::customer::CustomerVault;
+use crate::error::{Error, Result};
+use crate::payment::{
+    CaptureRequest, CreatePayment, MetadataUpdate, Payment, PaymentSource, RefundRequest, VoidRequest,
+};
+use crate::provider::{Capabilities, PaymentProvider};
+use crate::status::Operation;
+
+/// Wraps any provider (as tower wraps services) and checks each call against its
+/// capabilities before delegating: unsupported currency, partial capture or refund, void,
+/// metadata update, manual capture, card tokens or saved cards answer
+/// [`Error::Unsupported`]; non-positive amounts and amounts in another currency answer
+/// [`Error::InvalidRequest`]. Nothing is sent in those cases.
+///
+/// The facade's registry wraps every backend in `Checked`.
+///
+/// ```
+/// # #[cfg(feature = "testing")] {
+/// use paymux_core::{Checked, InMemoryProvider, PaymentProvider};
+/// let provider = Checked::new(InMemoryProvider::new());
+/// assert_eq!(provider.id(), "memory");
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Checked<P: ?Sized> {
+    inner: Arc<P>,
+}
+
+impl<P: PaymentProvider> Checked<P> {
+    /// Wraps `provider`.
+    pub fn new(provider: P) -> Self {
+        Self {
+            inner: Arc::new(provider),
+        }
+    }
+}
+
+impl<P: ?Sized + PaymentProvider> Checked<P> {
+    /// Wraps a shared provider.
+    pub fn from_arc(provider: Arc<P>) -> Self {
+        Self { inner: provider }
+    }
+
+    /// The wrapped provider.
+    pub fn inner(&self) -> &P {
+        &self.inner
+    }
+
+    fn unsupported(&self, what: &str) -> Error {
+        Error::unsupported(self.inner.id(), what)
+    }
+}
+
+/// Checks a create request against capabilities. Public so that backends and other
+/// wrappers can reuse it.
+///
+/// # Errors
+/// `InvalidRequest` for a non-positive amount, `Unsupported` for a currency, source or
+/// capture mode the provider lacks.
+pub fn check_create(provider: &str, caps: &Capabilities, request: &CreatePayment) -> Result<()> {
+    if !request.amount.is_positive() {
+        return Err(Error::invalid(
+            "amount",
+            format!("must be greater than zero, got {}", request.amount),
+        ));
+    }
+    if !caps.currencies.supports(request.amount.currency()) {
+        return Err(Error::unsupported(
+            provider,
+            format!("currency {}", request.amount.currency()),
+        ));
+    }
+    if !request.capture && !caps.manual_capture {
+        return Err(Error::unsupported(
+            provider,
+            "manual capture (authorize now, capture later)",
+        ));
+    }
+    match &request.source {
+        PaymentSource::Hosted if !caps.hosted_checkout => {
+            Err(Error::unsupported(provider, "hosted checkout"))
+        }
+        PaymentSource::CardToken { .. } if !caps.card_tokens => {
+            Err(Error::unsupported(provider, "card tokens"))
+        }
+        PaymentSource::SavedCard { .. } if !caps.customers => {
+            Err(Error::unsupported(provider, "saved cards"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_amount(field: &str, amount: Option<crate::Money>) -> Result<()> {
+    match amount {
+        Some(a) if !a.is_positive() => Err(Error::invalid(
+            field,
+            format!("must be greater than zero, got {a}"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[async_trait]
+impl<P: ?Sized + PaymentProvider> PaymentProvider for Checked<P> {
+    fn id(&self) -> &str {
+        self.inner.id()
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+
+    async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
+        check_create(self.inner.id(), self.capabilities(), request)?;
+        self.inner.create_payment(request).await
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<Payment> {
+        check_id(id)?;
+        self.inner.get_payment(id).await
+    }
+
+    async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
+        check_id(id)?;
+        check_amount("amount", request.amount)?;
+        let caps = self.capabilities();
+        if request.amount.is_some() && !caps.partial_capture {
+            return Err(self.unsupported("partial capture"));
+        }
+        self.inner.capture(id, request).await
+    }
+
+    async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        check_id(id)?;
+        check_amount("amount", request.amount)?;
+        if request.amount.is_some() && !self.capabilities().partial_refund {
+            return Err(self.unsupported("partial refund"));
+        }
+        self.inner.refund(id, request).await
+    }
+
+    async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
+        check_id(id)?;
+        if !self.capabilities().void {
+            return Err(self.unsupported("void"));
+        }
+        self.inner.void(id, request).await
+    }
+
+    async fn update_metadata(&self, id: &str, update: &MetadataUpdate) -> Result<Payment> {
+        check_id(id)?;
+        if !self.capabilities().metadata_update {
+            return Err(self.unsupported("metadata update"));
+        }
+        self.inner.update_metadata(id, update).await
+    }
+
+    fn customers(&self) -> Option<&dyn CustomerVault> {
+        self.inner.customers()
+    }
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > 256
+        || id
+            .chars()
+            .any(|c| c.is_control() || c == '/' || c == '?' || c == '#')
+    {
+        return Err(Error::invalid(
+            "id",
+            "must be a non-empty provider id without '/', '?', '#' or control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Calls that start from a [`Payment`] the caller already holds, refusing with
+/// [`Error::InvalidState`] before any HTTP call when its status does not permit the
+/// operation (capture from authorized or partially captured, refund from captured,
+/// partially captured or partially refunded, void from authorized).
+///
+/// A status of `Unknown` is passed through: the provider decides.
+#[async_trait]
+pub trait PaymentProviderExt: PaymentProvider {
+    /// [`capture`](PaymentProvider::capture) if `payment.status` permits it.
+    async fn capture_payment(&self, payment: &Payment, request: &CaptureRequest) -> Result<Payment> {
+        ensure_permits(payment, Operation::Capture)?;
+        self.capture(&payment.id, request).await
+    }
+
+    /// [`refund`](PaymentProvider::refund) if `payment.status` permits it; a known
+    /// refundable amount is checked too.
+    async fn refund_payment(&self, payment: &Payment, request: &RefundRequest) -> Result<Payment> {
+        ensure_permits(payment, Operation::Refund)?;
+        if let (Some(asked), Some(left)) = (request.amount, payment.refundable) {
+            if asked.checked_cmp(&left)?.is_gt() {
+                return Err(Error::invalid(
+                    "amount",
+                    format!("refund of {asked} exceeds the {left} still refundable"),
+                ));
+            }
+        }
+        self.refund(&payment.id, request).await
+    }
+
+    /// [`void`](PaymentProvider::void) if `payment.status` permits it.
+    async fn void_payment(&self, payment: &Payment, request: &VoidRequest) -> Result<Payment> {
+        ensure_permits(payment, Operation::Void)?;
+        self.void(&payment.id, request).await
+    }
+}
+
+impl<T: PaymentProvider + ?Sized> PaymentProviderExt for T {}
+
+/// `Ok` when `payment.status` permits `operation`, else [`Error::InvalidState`].
+///
+/// # Errors
+/// [`Error::InvalidState`] naming the operation and the status.
+pub fn ensure_permits(payment: &Payment, operation: Operation) -> Result<()> {
+    if payment.status.permits(operation) {
+        Ok(())
+    } else {
+        Err(Error::InvalidState {
+            operation,
+            status: Some(payment.status),
+            message: format!(
+                "{} allows {} only from {:?} (provider status {:?})",
+                payment.provider,
+                operation,
+                crate::PaymentStatus::allowed_for(operation),
+                payment.raw_status
+            ),
+        })
+    }
+}

@@ -1,0 +1,281 @@
+//! The one error type every provider returns.
+
+use std::time::Duration;
+
+use crate::money::MoneyError;
+use crate::status::{Operation, PaymentStatus};
+
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong talking to a provider. No variant ever holds an API key.
+///
+/// Match with a wildcard arm: variants may be added.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The caller's request is invalid; nothing was sent.
+    #[error("invalid request: {field}: {message}")]
+    InvalidRequest {
+        /// The offending field (`"amount"`, `"card_id"`, …).
+        field: String,
+        /// What is wrong, including every provider code where the provider said so.
+        message: String,
+    },
+    /// The provider (or this backend) does not support the operation; nothing was sent.
+    #[error("{provider} does not support {operation}")]
+    Unsupported {
+        /// Provider kind.
+        provider: String,
+        /// What was asked for.
+        operation: String,
+    },
+    /// The provider refused the credentials.
+    #[error("authentication failed at {provider}: {message}")]
+    Authentication {
+        /// Provider kind.
+        provider: String,
+        /// What the provider said (never the key).
+        message: String,
+    },
+    /// No such payment (or customer) at the provider.
+    #[error("{provider}: {id} not found")]
+    NotFound {
+        /// Provider kind.
+        provider: String,
+        /// The id looked up.
+        id: String,
+    },
+    /// The payment's state does not allow the operation.
+    #[error("cannot {operation} a payment that is {}: {message}", status.map_or("in its current state", |s| s.as_str()))]
+    InvalidState {
+        /// What was attempted.
+        operation: Operation,
+        /// The known status, where paymux knows it before calling.
+        status: Option<PaymentStatus>,
+        /// Detail.
+        message: String,
+    },
+    /// The issuer or provider declined the payment.
+    #[error("declined{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Declined {
+        /// Provider response code.
+        code: Option<String>,
+        /// Provider message.
+        message: String,
+    },
+    /// Too many requests; retry after the given time if the provider said.
+    #[error("rate limited by {provider}{}", retry_after.map(|d| format!(", retry after {}s", d.as_secs())).unwrap_or_default())]
+    RateLimited {
+        /// Provider kind.
+        provider: String,
+        /// From `Retry-After`.
+        retry_after: Option<Duration>,
+    },
+    /// A conflicting request (for example the same idempotency key still in flight).
+    #[error("conflict at {provider}: {message}")]
+    Conflict {
+        /// Provider kind.
+        provider: String,
+        /// Detail.
+        message: String,
+    },
+    /// The provider answered with an error paymux has no narrower variant for.
+    #[error("{provider} error (HTTP {http_status}{}{}): {message}",
+        code.as_deref().map(|c| format!(", code {c}")).unwrap_or_default(),
+        request_id.as_deref().map(|r| format!(", request id {r}")).unwrap_or_default())]
+    Provider {
+        /// Provider kind.
+        provider: String,
+        /// HTTP status.
+        http_status: u16,
+        /// Provider error code(s), if any.
+        code: Option<String>,
+        /// Scrubbed message or body excerpt.
+        message: String,
+        /// The provider's request id for support (`Cko-Request-Id`, …).
+        request_id: Option<String>,
+    },
+    /// The request could not be sent or the connection failed before it was sent.
+    #[error("transport error talking to {provider}: {message}")]
+    Transport {
+        /// Provider kind.
+        provider: String,
+        /// Detail.
+        message: String,
+    },
+    /// A read timed out; nothing changed, so it can be retried.
+    #[error("{provider} {operation} timed out")]
+    Timeout {
+        /// Provider kind.
+        provider: String,
+        /// What timed out.
+        operation: Operation,
+    },
+    /// A mutation was sent but no answer came (timeout, dropped connection, server error): it
+    /// may or may not have taken effect. Fetch the payment (`get_payment`) to reconcile before
+    /// trying again; retrying with the same `idempotency_key` is safe only where the provider
+    /// honours keys.
+    #[error("outcome of {provider} {operation} is unknown{}: {message}; reconcile with get_payment before retrying",
+        payment_id.as_deref().map(|p| format!(" for payment {p}")).unwrap_or_default())]
+    OutcomeUnknown {
+        /// Provider kind.
+        provider: String,
+        /// What was attempted.
+        operation: Operation,
+        /// The payment concerned, where known.
+        payment_id: Option<String>,
+        /// The idempotency key that was sent, where one was.
+        idempotency_key: Option<String>,
+        /// What happened.
+        message: String,
+    },
+    /// The provider's answer could not be read.
+    #[error("could not decode {provider} response: {message}; body starts {excerpt:?}")]
+    Decode {
+        /// Provider kind.
+        provider: String,
+        /// What failed.
+        message: String,
+        /// A short excerpt of the body with anything key-like scrubbed.
+        excerpt: String,
+    },
+}
+
+impl Error {
+    /// Whether the same call may simply be tried again (after a pause): rate limits,
+    /// in-flight conflicts, timeouts of reads, transport failures before sending, and 5xx
+    /// provider errors. `OutcomeUnknown` is **not** retryable: reconcile first.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::Conflict { .. } | Error::Timeout { .. } => true,
+            Error::Transport { .. } => true,
+            Error::Provider { http_status, .. } => *http_status >= 500,
+            _ => false,
+        }
+    }
+
+    /// A `Retry-After` hint, where the provider gave one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidRequest`].
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::InvalidRequest {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Unsupported`].
+    pub fn unsupported(provider: impl Into<String>, operation: impl Into<String>) -> Self {
+        Error::Unsupported {
+            provider: provider.into(),
+            operation: operation.into(),
+        }
+    }
+
+    /// Shorthand for [`Error::Decode`] with a scrubbed excerpt of `body`.
+    pub fn decode(provider: impl Into<String>, message: impl Into<String>, body: &[u8]) -> Self {
+        Error::Decode {
+            provider: provider.into(),
+            message: message.into(),
+            excerpt: scrubbed_excerpt(body),
+        }
+    }
+
+    /// Shorthand for an [`Error::InvalidRequest`] on field `field` from a money error.
+    pub fn money(field: impl Into<String>, err: MoneyError) -> Self {
+        Error::invalid(field, err.to_string())
+    }
+}
+
+impl From<MoneyError> for Error {
+    fn from(err: MoneyError) -> Self {
+        Error::money("amount", err)
+    }
+}
+
+/// At most this many characters of a body go into an error.
+pub const EXCERPT_CHARS: usize = 120;
+
+/// A short excerpt of a response body for error messages: at most [`EXCERPT_CHARS`]
+/// characters, control characters replaced, and anything that looks like a secret (`sk_…`,
+/// `pk_…`, `Bearer …`, long hex or base32 tokens) replaced by `[REDACTED]`.
+pub fn scrubbed_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+    let mut out = String::with_capacity(EXCERPT_CHARS);
+    let mut chars = 0;
+    for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ':') {
+        let (token, sep) = match word.char_indices().last() {
+            Some((i, c)) if c.is_whitespace() || c == '"' || c == ',' || c == ':' => word.split_at(i),
+            _ => (word, ""),
+        };
+        let piece = if looks_secret(token) { "[REDACTED]" } else { token };
+        for c in piece.chars().chain(sep.chars()) {
+            if chars >= EXCERPT_CHARS {
+                out.push('…');
+                return out;
+            }
+            out.push(if c.is_control() { ' ' } else { c });
+            chars += 1;
+        }
+    }
+    out
+}
+
+fn looks_secret(token: &str) -> bool {
+    let lower = token.to_ascii_lowercase();
+    if ["sk_", "pk_", "pw_", "bearer"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        && token.len() > 6
+    {
+        return true;
+    }
+    // Long opaque tokens (keys, tokens) but not ids we want to keep, which carry prefixes
+    // like `pay_`/`act_`.
+    token.len() >= 32 && token.chars().all(|c| c.is_ascii_alphanumeric()) && !token.contains('_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short_and_scrubbed() {
+        let body = br#"{"error":"bad key sk_sbox_abcdefghijklmnopqrstuvwxyz2 given","token":"0123456789abcdef0123456789abcdef01234567"}"#;
+        let ex = scrubbed_excerpt(body);
+        assert!(!ex.contains("sk_sbox_abc"), "{ex}");
+        assert!(!ex.contains("0123456789abcdef0123456789abcdef"), "{ex}");
+        assert!(ex.contains("[REDACTED]"));
+        let long = vec![b'a'; 10_000];
+        assert!(scrubbed_excerpt(&long).chars().count() <= EXCERPT_CHARS + 1);
+        assert_eq!(
+            scrubbed_excerpt(b"<html>\n<body>Bad Gateway"),
+            "<html> <body>Bad Gateway"
+        );
+    }
+
+    #[test]
+    fn retryability() {
+        assert!(Error::RateLimited {
+            provider: "x".into(),
+            retry_after: None
+        }
+        .is_retryable());
+        assert!(!Error::OutcomeUnknown {
+            provider: "x".into(),
+            operation: Operation::Capture,
+            payment_id: None,
+            idempotency_key: None,
+            message: String::new()
+        }
+        .is_retryable());
+        assert!(!Error::invalid("amount", "negative").is_retryable());
+    }
+}

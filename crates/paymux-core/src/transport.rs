@@ -1,0 +1,673 @@
+//! The small HTTP layer every backend uses: one `reqwest` client (rustls), timeouts, bounded
+//! retries with exponential backoff and jitter that honour `Retry-After`, idempotency keys,
+//! `tracing` spans, a response size cap, and secrets that never reach `Debug`, logs or errors.
+//!
+//! Retries follow the request's [`RetryPolicy`]:
+//!
+//! | policy | connection not opened | timeout / connection lost after sending | 408, 429, 500, 502, 503, 504 | 409 |
+//! |---|---|---|---|---|
+//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | returned |
+//! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
+//! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use rand::Rng;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize};
+use tracing::Instrument;
+
+use crate::error::{Error, Result};
+use crate::status::Operation;
+
+/// An API key or token. `Debug` and `Display` never show it; read it with
+/// [`ApiKey::expose`] only to build an auth header.
+///
+/// ```
+/// use paymux_core::ApiKey;
+/// let key = ApiKey::new("sk_sbox_secret");
+/// assert_eq!(format!("{key:?}"), "ApiKey([REDACTED])");
+/// ```
+#[derive(Clone)]
+pub struct ApiKey(SecretString);
+
+impl ApiKey {
+    /// Wraps a key.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self(SecretString::from(key.into()))
+    }
+
+    /// The key itself. Use only to build the auth header.
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.expose().is_empty()
+    }
+
+    /// A sensitive header value `"{prefix}{key}"` (`"Bearer "` or `""`), marked so `reqwest`
+    /// and `http` never print it.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] on field `api_key` when the key has characters a header
+    /// cannot carry (the message does not contain the key).
+    pub fn header_value(&self, prefix: &str) -> Result<HeaderValue> {
+        let mut value = HeaderValue::from_str(&format!("{prefix}{}", self.expose())).map_err(|_| {
+            Error::invalid(
+                "api_key",
+                "the key contains characters not allowed in an HTTP header",
+            )
+        })?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ApiKey([REDACTED])")
+    }
+}
+
+impl<'de> Deserialize<'de> for ApiKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d).map(ApiKey::new)
+    }
+}
+
+/// An idempotency key sent with a mutation and reused on every retry of that one call.
+/// Not a secret: it is shown in `Debug` and in [`Error::OutcomeUnknown`] so callers can
+/// retry with it.
+///
+/// ```
+/// use paymux_core::IdempotencyKey;
+/// let generated = IdempotencyKey::new();
+/// assert_eq!(generated.as_str().len(), 36); // UUID v4
+/// assert!(IdempotencyKey::from_string("order-1001-capture-1").is_ok());
+/// assert!(IdempotencyKey::from_string("").is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// A fresh UUID v4 key.
+    #[allow(clippy::new_without_default)] // a default that is random would surprise
+    pub fn new() -> Self {
+        Self(uuid::Uuid::new_v4().to_string())
+    }
+
+    /// The caller's own key: 1 to 255 visible ASCII characters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] on field `idempotency_key` otherwise.
+    pub fn from_string(key: impl Into<String>) -> Result<Self> {
+        let key = key.into();
+        if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid(
+                "idempotency_key",
+                "must be 1 to 255 visible ASCII characters",
+            ));
+        }
+        Ok(Self(key))
+    }
+
+    /// The key as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Timeouts, retries and limits of a transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TransportConfig {
+    /// Time to open a connection.
+    pub connect_timeout: Duration,
+    /// Time for one attempt, from sending to the last byte of the answer.
+    pub request_timeout: Duration,
+    /// Retries after the first attempt (0 = no retries).
+    pub max_retries: u32,
+    /// First backoff; doubles per retry, with jitter.
+    pub initial_backoff: Duration,
+    /// Longest backoff between attempts.
+    pub max_backoff: Duration,
+    /// A `Retry-After` longer than this is not waited for: the 429 is returned.
+    pub max_retry_after: Duration,
+    /// Answers larger than this are refused (decode error), so a hostile or broken server
+    /// cannot exhaust memory.
+    pub max_response_bytes: usize,
+    /// `User-Agent` header.
+    pub user_agent: String,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(2),
+            max_retry_after: Duration::from_secs(10),
+            max_response_bytes: 2 * 1024 * 1024,
+            user_agent: format!("paymux/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+impl TransportConfig {
+    /// Sets the per-attempt timeout.
+    pub fn with_request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Sets the connect timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the number of retries.
+    pub fn with_max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// Sets the backoff bounds.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
+        self.initial_backoff = initial;
+        self.max_backoff = max;
+        self
+    }
+
+    /// Sets the response size cap.
+    pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
+        self
+    }
+}
+
+/// Whether a request may be sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryPolicy {
+    /// A read: repeat freely.
+    Safe,
+    /// A mutation carrying an idempotency key the provider honours: repeat with the same key.
+    Idempotent,
+    /// A mutation the provider cannot de-duplicate: never repeated once it may have been sent.
+    Never,
+}
+
+/// One logical call to a provider.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    /// HTTP method.
+    pub method: Method,
+    /// Full URL.
+    pub url: String,
+    /// The unified operation, for logs and errors.
+    pub operation: Operation,
+    /// Retry policy.
+    pub retry: RetryPolicy,
+    /// JSON body, already encoded.
+    pub body: Option<Bytes>,
+    /// Extra headers (not auth: the transport adds it).
+    pub headers: HeaderMap,
+    /// Idempotency header and key, sent identically on every attempt.
+    pub idempotency: Option<(HeaderName, IdempotencyKey)>,
+    /// The payment concerned, for [`Error::OutcomeUnknown`].
+    pub payment_id: Option<String>,
+}
+
+impl ApiRequest {
+    /// A request with no body, headers or idempotency key.
+    pub fn new(method: Method, url: impl Into<String>, operation: Operation, retry: RetryPolicy) -> Self {
+        Self {
+            method,
+            url: url.into(),
+            operation,
+            retry,
+            body: None,
+            headers: HeaderMap::new(),
+            idempotency: None,
+            payment_id: None,
+        }
+    }
+
+    /// Sets a JSON body.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] if the value cannot be encoded.
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(body).map_err(|e| Error::invalid("body", e.to_string()))?;
+        self.body = Some(Bytes::from(bytes));
+        Ok(self)
+    }
+
+    /// Sets the idempotency header and key.
+    pub fn idempotency_key(mut self, header: HeaderName, key: IdempotencyKey) -> Self {
+        self.idempotency = Some((header, key));
+        self
+    }
+
+    /// Sets the payment id.
+    pub fn payment(mut self, id: impl Into<String>) -> Self {
+        self.payment_id = Some(id.into());
+        self
+    }
+}
+
+/// A provider's answer, whatever its HTTP status.
+#[derive(Debug, Clone)]
+pub struct ApiResponse {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body (at most `max_response_bytes`).
+    pub body: Bytes,
+    /// The provider's request id, if its header was present.
+    pub request_id: Option<String>,
+    /// Attempts made, 1 when not retried.
+    pub attempts: u32,
+}
+
+impl ApiResponse {
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The `Retry-After` header in seconds, if present.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// The shared HTTP client of a backend instance: auth header, timeouts, retries, size cap,
+/// tracing. Cheap to clone (the `reqwest` client is shared).
+#[derive(Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    provider: &'static str,
+    auth: Option<(HeaderName, HeaderValue)>,
+    request_id_header: Option<HeaderName>,
+    config: TransportConfig,
+}
+
+impl fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpTransport")
+            .field("provider", &self.provider)
+            .field(
+                "auth",
+                &self.auth.as_ref().map(|(name, _)| format!("{name}: [REDACTED]")),
+            )
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+enum AttemptFailure {
+    /// Nothing reached the provider (connection refused, DNS, TLS).
+    NotSent(String),
+    /// Sent, but no complete answer (timeout, connection dropped).
+    Lost(String, bool),
+    /// The answer was larger than allowed.
+    TooLarge(Bytes),
+}
+
+impl HttpTransport {
+    /// A transport for `provider` with its own `reqwest` client.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] if the TLS backend cannot be initialised.
+    pub fn new(provider: &'static str, config: TransportConfig) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(config.user_agent.clone())
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .map_err(|e| Error::Transport {
+                provider: provider.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Self::with_client(provider, client, config))
+    }
+
+    /// A transport over an existing `reqwest` client (to share one pool across backends).
+    pub fn with_client(provider: &'static str, client: reqwest::Client, config: TransportConfig) -> Self {
+        Self {
+            client,
+            provider,
+            auth: None,
+            request_id_header: None,
+            config,
+        }
+    }
+
+    /// Sets the auth header sent on every request (marked sensitive).
+    pub fn with_auth(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.auth = Some((name, value));
+        self
+    }
+
+    /// Sets the response header that carries the provider's request id.
+    pub fn with_request_id_header(mut self, name: HeaderName) -> Self {
+        self.request_id_header = Some(name);
+        self
+    }
+
+    /// The provider kind.
+    pub fn provider(&self) -> &'static str {
+        self.provider
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// Sends `request`, retrying as its [`RetryPolicy`] allows (see the module table), and
+    /// returns the provider's answer whatever its HTTP status.
+    ///
+    /// # Errors
+    /// [`Error::Transport`] when no connection could be made, [`Error::Timeout`] when a read
+    /// got no answer, [`Error::OutcomeUnknown`] when a mutation got no answer,
+    /// [`Error::Decode`] when the answer exceeds `max_response_bytes`.
+    pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        let path = request
+            .url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("/");
+        let path = path.split('?').next().unwrap_or(path);
+        let span = tracing::info_span!(
+            "paymux.http",
+            provider = self.provider,
+            operation = request.operation.as_str(),
+            method = %request.method,
+            path = path,
+            http.status = tracing::field::Empty,
+            attempts = tracing::field::Empty,
+            latency_ms = tracing::field::Empty,
+        );
+        self.send_with_retries(request).instrument(span).await
+    }
+
+    async fn send_with_retries(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let may_retry = attempt <= self.config.max_retries;
+            let outcome = self.attempt(request).await;
+            let span = tracing::Span::current();
+            span.record("attempts", attempt);
+            span.record(
+                "latency_ms",
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            );
+            match outcome {
+                Ok((status, headers, body)) => {
+                    span.record("http.status", status.as_u16());
+                    if may_retry && self.status_is_retryable(status, request.retry) {
+                        let hint = retry_after(&headers);
+                        if hint.is_none_or(|h| h <= self.config.max_retry_after) {
+                            let wait = self.backoff(attempt).max(hint.unwrap_or_default());
+                            tracing::debug!(
+                                status = status.as_u16(),
+                                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                                "retrying"
+                            );
+                            tokio::time::sleep(wait).await;
+                            continue;
+                        }
+                    }
+                    tracing::debug!(status = status.as_u16(), "answered");
+                    let request_id = self
+                        .request_id_header
+                        .as_ref()
+                        .and_then(|h| headers.get(h))
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    return Ok(ApiResponse {
+                        status,
+                        headers,
+                        body,
+                        request_id,
+                        attempts: attempt,
+                    });
+                }
+                Err(AttemptFailure::NotSent(message)) => {
+                    if may_retry {
+                        tracing::debug!(%message, "connection failed, retrying");
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    return Err(Error::Transport {
+                        provider: self.provider.to_owned(),
+                        message,
+                    });
+                }
+                Err(AttemptFailure::Lost(message, timed_out)) => {
+                    let retry_allowed = request.retry != RetryPolicy::Never;
+                    if may_retry && retry_allowed {
+                        tracing::debug!(%message, "no answer, retrying");
+                        tokio::time::sleep(self.backoff(attempt)).await;
+                        continue;
+                    }
+                    tracing::warn!(%message, "no answer");
+                    return Err(self.lost_error(request, message, timed_out));
+                }
+                Err(AttemptFailure::TooLarge(prefix)) => {
+                    return Err(Error::decode(
+                        self.provider,
+                        format!("response larger than {} bytes", self.config.max_response_bytes),
+                        &prefix,
+                    ));
+                }
+            }
+        }
+    }
+
+    fn lost_error(&self, request: &ApiRequest, message: String, timed_out: bool) -> Error {
+        if request.operation.is_mutation() {
+            Error::OutcomeUnknown {
+                provider: self.provider.to_owned(),
+                operation: request.operation,
+                payment_id: request.payment_id.clone(),
+                idempotency_key: request.idempotency.as_ref().map(|(_, k)| k.as_str().to_owned()),
+                message,
+            }
+        } else if timed_out {
+            Error::Timeout {
+                provider: self.provider.to_owned(),
+                operation: request.operation,
+            }
+        } else {
+            Error::Transport {
+                provider: self.provider.to_owned(),
+                message,
+            }
+        }
+    }
+
+    fn status_is_retryable(&self, status: StatusCode, policy: RetryPolicy) -> bool {
+        match policy {
+            RetryPolicy::Never => false,
+            RetryPolicy::Safe | RetryPolicy::Idempotent => match status.as_u16() {
+                408 | 429 | 500 | 502 | 503 | 504 => true,
+                409 => policy == RetryPolicy::Idempotent,
+                _ => false,
+            },
+        }
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self
+            .config
+            .initial_backoff
+            .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+            .min(self.config.max_backoff);
+        // Full jitter in [exp/2, exp].
+        let half = exp / 2;
+        let jitter_ms = u64::try_from(half.as_millis()).unwrap_or(0);
+        half + Duration::from_millis(if jitter_ms == 0 {
+            0
+        } else {
+            rand::thread_rng().gen_range(0..=jitter_ms)
+        })
+    }
+
+    async fn attempt(
+        &self,
+        request: &ApiRequest,
+    ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure> {
+        let mut builder = self
+            .client
+            .request(request.method.clone(), &request.url)
+            .headers(request.headers.clone());
+        if let Some((name, value)) = &self.auth {
+            builder = builder.header(name, value.clone());
+        }
+        if let Some((name, key)) = &request.idempotency {
+            builder = builder.header(name, key.as_str());
+        }
+        if let Some(body) = &request.body {
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+        }
+        let cap = self.config.max_response_bytes;
+        let exchange = async {
+            let mut response = builder.send().await.map_err(classify)?;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            if response.content_length().is_some_and(|len| len > cap as u64) {
+                return Err(AttemptFailure::TooLarge(Bytes::new()));
+            }
+            let mut body = BytesMut::new();
+            while let Some(chunk) = response.chunk().await.map_err(classify)? {
+                if body.len() + chunk.len() > cap {
+                    body.extend_from_slice(&chunk[..cap.saturating_sub(body.len())]);
+                    return Err(AttemptFailure::TooLarge(body.freeze()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok((status, headers, body.freeze()))
+        };
+        match tokio::time::timeout(self.config.request_timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(AttemptFailure::Lost(
+                format!("no answer within {} ms", self.config.request_timeout.as_millis()),
+                true,
+            )),
+        }
+    }
+}
+
+fn classify(err: reqwest::Error) -> AttemptFailure {
+    // reqwest's Display does not include headers, so no key can leak through it; the URL is
+    // dropped anyway to keep query strings out of logs.
+    let not_sent = err.is_connect() || err.is_builder();
+    let timed_out = err.is_timeout();
+    let message = error_chain(&err.without_url());
+    if not_sent {
+        AttemptFailure::NotSent(message)
+    } else {
+        AttemptFailure::Lost(message, timed_out)
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
+}
+
+/// Maps an answer that is not a success to the common errors, for backends to use after
+/// their own provider-specific cases: 401 → `Authentication`, 404 → `NotFound`,
+/// 409 → `Conflict`, 429 → `RateLimited`, 5xx on a mutation that cannot be retried safely →
+/// `OutcomeUnknown` (the provider may have committed before failing), anything else →
+/// `Provider` with a scrubbed excerpt of the body.
+pub fn common_error(
+    provider: &str,
+    request: &ApiRequest,
+    response: &ApiResponse,
+    code: Option<String>,
+    message: Option<String>,
+) -> Error {
+    let message = message.unwrap_or_else(|| crate::error::scrubbed_excerpt(&response.body));
+    match response.status.as_u16() {
+        401 => Error::Authentication {
+            provider: provider.to_owned(),
+            message: if message.is_empty() {
+                "credentials refused (HTTP 401)".to_owned()
+            } else {
+                message
+            },
+        },
+        404 => Error::NotFound {
+            provider: provider.to_owned(),
+            id: request
+                .payment_id
+                .clone()
+                .unwrap_or_else(|| "resource".to_owned()),
+        },
+        409 => Error::Conflict {
+            provider: provider.to_owned(),
+            message,
+        },
+        429 => Error::RateLimited {
+            provider: provider.to_owned(),
+            retry_after: response.retry_after(),
+        },
+        s if s >= 500 && request.operation.is_mutation() && request.retry == RetryPolicy::Never => {
+            Error::OutcomeUnknown {
+                provider: provider.to_owned(),
+                operation: request.operation,
+                payment_id: request.payment_id.clone(),
+                idempotency_key: None,
+                message: format!("HTTP {s} after the request was sent: {message}"),
+            }
+        }
+        s => Error::Provider {
+            provider: provider.to_owned(),
+            http_status: s,
+            code,
+            message,
+            request_id: response.request_id.clone(),
+        },
+    }
+}
