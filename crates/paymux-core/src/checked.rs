@@ -77,6 +77,12 @@ pub fn check_create(provider: &str, caps: &Capabilities, request: &CreatePayment
             format!("currency {}", request.amount.currency()),
         ));
     }
+    if request.capture && !caps.immediate_capture {
+        return Err(Error::unsupported(
+            provider,
+            "immediate capture: create with manual capture and call capture() after the customer approves",
+        ));
+    }
     if !request.capture && !caps.manual_capture {
         return Err(Error::unsupported(
             provider,

@@ -66,6 +66,7 @@ impl InMemoryProvider {
                 hosted_checkout: true,
                 card_tokens: true,
                 manual_capture: true,
+                immediate_capture: true,
                 partial_capture: true,
                 multiple_captures: true,
                 partial_refund: true,

@@ -354,6 +354,9 @@ pub struct CreatePayment {
     pub customer: Option<Customer>,
     /// How the customer pays (default: hosted page).
     pub source: PaymentSource,
+    /// Ask for strong customer authentication (3-D Secure) where the provider runs it
+    /// separately (Checkout.com): the payment then answers `RequiresAction` with a redirect.
+    pub require_3ds: bool,
     /// Order lines, for providers that need them (Twisto builds one line otherwise).
     pub line_items: Vec<LineItem>,
     /// Merchant metadata.
@@ -375,6 +378,7 @@ impl CreatePayment {
             capture: true,
             customer: None,
             source: PaymentSource::Hosted,
+            require_3ds: false,
             line_items: Vec::new(),
             metadata: BTreeMap::new(),
             idempotency_key: None,
@@ -409,6 +413,12 @@ impl CreatePayment {
     /// Sets the payment source.
     pub fn with_source(mut self, source: PaymentSource) -> Self {
         self.source = source;
+        self
+    }
+
+    /// Asks for 3-D Secure.
+    pub fn with_3ds(mut self) -> Self {
+        self.require_3ds = true;
         self
     }
 

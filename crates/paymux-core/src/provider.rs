@@ -41,8 +41,12 @@ pub struct Capabilities {
     pub hosted_checkout: bool,
     /// Payments from a card token.
     pub card_tokens: bool,
-    /// Authorize now, capture later.
+    /// Authorize now, capture later (`CreatePayment::capture == false`).
     pub manual_capture: bool,
+    /// Capture without a further call once the customer approves
+    /// (`CreatePayment::capture == true`). Twisto, for one, only charges on the merchant's
+    /// explicit call.
+    pub immediate_capture: bool,
     /// Capture less than the authorized amount.
     pub partial_capture: bool,
     /// Several captures on one authorization.
@@ -74,6 +78,7 @@ impl Capabilities {
             hosted_checkout: false,
             card_tokens: false,
             manual_capture: false,
+            immediate_capture: false,
             partial_capture: false,
             multiple_captures: false,
             partial_refund: false,
