@@ -65,6 +65,20 @@
 //! * Twisto: a shopper email containing `reject` is refused by scoring on approval
 //!   (`cancelled`).
 //!
+//! # Behaviour choices where the docs are silent
+//!
+//! * Paiwise: a customer decline gives `failed`; `delete` answers the checkout with status
+//!   `canceled`, after which `retrieve` is 404.
+//! * Checkout.com: a missing `amount` is a card verification (as documented); a missing source
+//!   is `payment_source_required` (the OpenAPI example code). `capture_type` defaults to `Final`
+//!   as documented, so a partial capture without `capture_type: "NonFinal"` closes the payment
+//!   (status `Captured`, nothing left to capture). A 3DS payment's hosted page redirects to
+//!   `success_url` / `failure_url` with `cko-session-id`. `/cancellations` answers 403 (the
+//!   simulator never schedules retries). Automatic capture (`capture: true`) happens right after
+//!   authorization, the 201 still says `Authorized`.
+//! * Twisto: create answers 201; charges and refunds 201; merchant-API capture/cancel 200.
+//!   List endpoints answer `{count, next, previous, items}`.
+//!
 //! # Commit counters
 //!
 //! Every mutation the merchant commits increments the payment's [`CommitCounts`]: `creates`
