@@ -1,0 +1,172 @@
+//! One payment's life (create, get, the customer's approval, capture, refund) through either
+//! arm, and batches of them at a given concurrency.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use paymux_sim::{SimProvider, Simulator};
+
+use crate::hand::Hand;
+use crate::paymux_arm::Paymux;
+
+/// Paiwise amount in öre (10.00 SEK).
+pub const PAIWISE_AMOUNT: i64 = 1000;
+/// Checkout.com amount in öre (100.00 SEK; not ending in 05, which the simulator declines).
+pub const CHECKOUT_AMOUNT: i64 = 10_000;
+/// Twisto amount (CZK).
+pub const TWISTO_AMOUNT: &str = "894.00";
+
+/// A simulated provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// Paiwise.
+    Paiwise,
+    /// Checkout.com.
+    Checkout,
+    /// Twisto.
+    Twisto,
+}
+
+impl Provider {
+    /// All three, in table order.
+    pub const ALL: [Provider; 3] = [Provider::Paiwise, Provider::Checkout, Provider::Twisto];
+
+    /// Lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Paiwise => "paiwise",
+            Provider::Checkout => "checkout",
+            Provider::Twisto => "twisto",
+        }
+    }
+
+    /// Parses a lower-case name.
+    pub fn parse(text: &str) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| p.name() == text)
+    }
+
+    /// Whether the customer must approve on a hosted page before capture.
+    fn needs_approval(self) -> Option<SimProvider> {
+        match self {
+            Provider::Paiwise => Some(SimProvider::Paiwise),
+            // A token payment is authorised at once.
+            Provider::Checkout => None,
+            Provider::Twisto => Some(SimProvider::Twisto),
+        }
+    }
+}
+
+/// The client under test.
+#[derive(Debug)]
+pub enum Arm {
+    /// paymux through `Arc<dyn PaymentProvider>`.
+    Paymux(Paymux),
+    /// Hand-written `reqwest` + `serde`.
+    Hand(Hand),
+}
+
+/// Timed operations per flow: create, get, capture, refund.
+pub const OPS_PER_FLOW: u64 = 4;
+
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+async fn timed<T>(lat: &mut Vec<u64>, f: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+    let started = Instant::now();
+    let out = f.await;
+    lat.push(nanos(started.elapsed()));
+    out
+}
+
+/// Runs one flow, pushing the latency of each of the four operations to `lat`. The
+/// customer's approval (the simulator's control API, in process) is outside the timed
+/// operations, identical for both arms.
+///
+/// # Errors
+/// The first failing operation's message.
+pub async fn flow(arm: &Arm, provider: Provider, sim: &Simulator, seq: u64, lat: &mut Vec<u64>) -> Result<(), String> {
+    let id = match arm {
+        Arm::Paymux(p) => timed(lat, p.create(provider, seq)).await?,
+        Arm::Hand(h) => timed(lat, h.create(provider, seq)).await?,
+    };
+    match arm {
+        Arm::Paymux(p) => timed(lat, async { p.get(provider, &id).await.map(drop) }).await?,
+        Arm::Hand(h) => timed(lat, async { h.get(provider, &id).await.map(drop) }).await?,
+    }
+    if let Some(sp) = provider.needs_approval() {
+        sim.approve(sp, &id).map_err(|e| format!("approve: {e}"))?;
+    }
+    match arm {
+        Arm::Paymux(p) => timed(lat, p.capture(provider, &id, seq)).await?,
+        Arm::Hand(h) => timed(lat, h.capture(provider, &id, seq)).await?,
+    };
+    match arm {
+        Arm::Paymux(p) => timed(lat, p.refund(provider, &id, seq)).await?,
+        Arm::Hand(h) => timed(lat, h.refund(provider, &id, seq)).await?,
+    };
+    Ok(())
+}
+
+/// The result of one batch.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// Latency of every operation, nanoseconds.
+    pub latencies: Vec<u64>,
+    /// Wall time of the batch, nanoseconds.
+    pub wall_nanos: u64,
+    /// Failed flows.
+    pub errors: u64,
+    /// The first failure.
+    pub first_error: Option<String>,
+}
+
+/// Runs `flows` flows with `concurrency` tasks. `seq` numbers flows uniquely across batches.
+pub async fn batch(
+    arm: Arc<Arm>,
+    provider: Provider,
+    sim: Arc<Simulator>,
+    flows: u64,
+    concurrency: usize,
+    seq: Arc<AtomicU64>,
+) -> Batch {
+    let started = Instant::now();
+    let claimed = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let (arm, sim, seq, claimed) = (arm.clone(), sim.clone(), seq.clone(), claimed.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Batch {
+                latencies: Vec::with_capacity(256),
+                ..Batch::default()
+            };
+            while claimed.fetch_add(1, Ordering::Relaxed) < flows {
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                if let Err(e) = flow(&arm, provider, &sim, n, &mut out.latencies).await {
+                    out.errors += 1;
+                    out.first_error.get_or_insert(e);
+                }
+            }
+            out
+        }));
+    }
+    let mut total = Batch::default();
+    for task in tasks {
+        match task.await {
+            Ok(b) => {
+                total.latencies.extend(b.latencies);
+                total.errors += b.errors;
+                if total.first_error.is_none() {
+                    total.first_error = b.first_error;
+                }
+            }
+            Err(e) => {
+                total.errors += 1;
+                total.first_error.get_or_insert(format!("task failed: {e}"));
+            }
+        }
+    }
+    total.wall_nanos = nanos(started.elapsed());
+    total
+}

@@ -1,0 +1,409 @@
+//! `paymux-bench`: a loopback load benchmark of paymux against hand-written `reqwest` +
+//! `serde` clients, both talking to one in-process `paymux-sim` simulator.
+//!
+//! ```text
+//! cargo run --release -p paymux-bench -- [--ops N] [--rounds R] [--concurrency 1,64]
+//!     [--providers paiwise,checkout,twisto] [--markdown PATH] [--no-minimal] [--no-memory]
+//! cargo run --release -p paymux-bench -- criterion-report [--dir target/criterion] [--markdown PATH]
+//! ```
+//!
+//! For each provider and concurrency the arms run interleaved in rounds (hand, paymux,
+//! minimal, then the reverse order), so machine noise hits every arm alike. See
+//! `docs/benchmarks.md` for the method.
+
+mod flow;
+mod hand;
+mod paymux_arm;
+mod report;
+
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use paymux_sim::Simulator;
+use tracing::instrument::WithSubscriber;
+use tracing_subscriber::layer::SubscriberExt;
+
+use crate::flow::{batch, flow, Arm, Provider, OPS_PER_FLOW};
+use crate::hand::{Hand, Mode};
+use crate::paymux_arm::Paymux;
+use crate::report::{ArmFigures, Row};
+
+#[derive(Debug, Clone)]
+struct Options {
+    ops: u64,
+    rounds: u64,
+    concurrency: Vec<usize>,
+    providers: Vec<Provider>,
+    markdown: Option<String>,
+    minimal: bool,
+    memory: bool,
+    /// Child mode: run one arm only and print its peak memory.
+    arm: Option<String>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            ops: 8000,
+            rounds: 4,
+            concurrency: vec![1, 64],
+            providers: Provider::ALL.to_vec(),
+            markdown: None,
+            minimal: true,
+            memory: true,
+            arm: None,
+        }
+    }
+}
+
+const USAGE: &str = "usage: paymux-bench [--ops N] [--rounds R] [--concurrency 1,64] \
+[--providers paiwise,checkout,twisto] [--markdown PATH] [--no-minimal] [--no-memory]\n       \
+paymux-bench criterion-report [--dir DIR] [--markdown PATH]";
+
+fn parse_options(args: &[String]) -> Result<Options, String> {
+    let mut o = Options::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--ops" => o.ops = value()?.parse().map_err(|e| format!("--ops: {e}"))?,
+            "--rounds" => o.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--concurrency" => {
+                o.concurrency = value()?
+                    .split(',')
+                    .map(|c| c.trim().parse::<usize>().map_err(|e| format!("--concurrency: {e}")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--providers" => {
+                o.providers = value()?
+                    .split(',')
+                    .map(|p| Provider::parse(p.trim()).ok_or_else(|| format!("unknown provider {p:?}")))
+                    .collect::<Result<_, _>>()?;
+            }
+            "--markdown" => o.markdown = Some(value()?),
+            "--no-minimal" => o.minimal = false,
+            "--no-memory" => o.memory = false,
+            "--arm" => o.arm = Some(value()?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if o.rounds == 0 || o.ops < OPS_PER_FLOW * o.rounds || o.concurrency.contains(&0) {
+        return Err("--ops must allow one flow per round; --rounds and --concurrency must be > 0".into());
+    }
+    Ok(o)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("criterion-report") {
+        return criterion_report(args.get(1..).unwrap_or_default());
+    }
+    let options = match parse_options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start tokio: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match &options.arm {
+            Some(arm) => child(&options, arm).await,
+            None => run(&options).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("paymux-bench: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn criterion_report(args: &[String]) -> ExitCode {
+    let mut dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned()) + "/criterion";
+    let mut markdown = None;
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match (flag.as_str(), it.next()) {
+            ("--dir", Some(d)) => dir.clone_from(d),
+            ("--markdown", Some(m)) => markdown = Some(m.clone()),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let table = report::criterion_ratios(std::path::Path::new(&dir));
+    println!("{table}");
+    if let Some(path) = markdown {
+        if let Err(e) = std::fs::write(&path, &table) {
+            eprintln!("cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+/// Counts the transport's `paymux.http` spans, one per HTTP request paymux sends.
+struct CountRequests(Arc<AtomicU64>);
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountRequests {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _id: &tracing::span::Id,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        if attrs.metadata().name() == "paymux.http" {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs one untimed flow and returns the HTTP requests it sent (a check that the arms send
+/// what they should, and the `req/flow` column).
+async fn count_requests(arm: &Arm, provider: Provider, sim: &Simulator, seq: u64) -> Result<u64, String> {
+    let mut lat = Vec::new();
+    match arm {
+        Arm::Hand(h) => {
+            let before = h.requests();
+            flow(arm, provider, sim, seq, &mut lat).await?;
+            Ok(h.requests() - before)
+        }
+        Arm::Paymux(_) => {
+            let counter = Arc::new(AtomicU64::new(0));
+            let subscriber = tracing_subscriber::registry().with(CountRequests(counter.clone()));
+            flow(arm, provider, sim, seq, &mut lat)
+                .with_subscriber(subscriber)
+                .await?;
+            Ok(counter.load(Ordering::Relaxed))
+        }
+    }
+}
+
+struct Accumulator {
+    latencies: Vec<u64>,
+    wall_nanos: u64,
+    errors: u64,
+}
+
+async fn run(options: &Options) -> Result<(), String> {
+    let sim = Arc::new(Simulator::start().await.map_err(|e| e.to_string())?);
+    let paymux = Paymux::new(&sim)?;
+    let available: Vec<Provider> = Provider::ALL.into_iter().filter(|p| paymux.has(*p)).collect();
+    let paymux = Arc::new(Arm::Paymux(paymux));
+    let hand = Arc::new(Arm::Hand(Hand::new(&sim, Mode::Mirror)?));
+    let minimal = Arc::new(Arm::Hand(Hand::new(&sim, Mode::Minimal)?));
+    let seq = Arc::new(AtomicU64::new(1));
+    let flows_per_round = options.ops / OPS_PER_FLOW / options.rounds;
+    let mut rows = Vec::new();
+    let mut failures = Vec::new();
+
+    for &provider in &options.providers {
+        let with_paymux = available.contains(&provider);
+        if !with_paymux {
+            eprintln!("note: no paymux backend for {} yet; hand-written arms only", provider.name());
+        }
+        let mut arms: Vec<(&str, Arc<Arm>)> = vec![("hand", hand.clone())];
+        if with_paymux {
+            arms.push(("paymux", paymux.clone()));
+        }
+        if options.minimal {
+            arms.push(("minimal", minimal.clone()));
+        }
+        let mut requests = Vec::new();
+        for (name, arm) in &arms {
+            let n = seq.fetch_add(1, Ordering::Relaxed);
+            let count = count_requests(arm, provider, &sim, n)
+                .await
+                .map_err(|e| format!("{} {name}: {e}", provider.name()))?;
+            requests.push(count);
+        }
+        for &concurrency in &options.concurrency {
+            eprintln!("{} at concurrency {concurrency}…", provider.name());
+            // Warm-up: open connections, fill caches; not measured.
+            let warm = u64::try_from(concurrency * 2).unwrap_or(u64::MAX).max(16);
+            for (_, arm) in &arms {
+                batch(arm.clone(), provider, sim.clone(), warm, concurrency, seq.clone()).await;
+            }
+            let mut acc: Vec<Accumulator> = arms
+                .iter()
+                .map(|_| Accumulator {
+                    latencies: Vec::new(),
+                    wall_nanos: 0,
+                    errors: 0,
+                })
+                .collect();
+            for round in 0..options.rounds {
+                let mut order: Vec<usize> = (0..arms.len()).collect();
+                if round % 2 == 1 {
+                    order.reverse();
+                }
+                for i in order {
+                    let Some((name, arm)) = arms.get(i) else { continue };
+                    let b = batch(
+                        arm.clone(),
+                        provider,
+                        sim.clone(),
+                        flows_per_round,
+                        concurrency,
+                        seq.clone(),
+                    )
+                    .await;
+                    if let Some(e) = b.first_error {
+                        failures.push(format!("{} {name} c={concurrency}: {e}", provider.name()));
+                    }
+                    if let Some(a) = acc.get_mut(i) {
+                        a.latencies.extend(b.latencies);
+                        a.wall_nanos += b.wall_nanos;
+                        a.errors += b.errors;
+                    }
+                }
+            }
+            let mut figures: Vec<ArmFigures> = acc
+                .iter_mut()
+                .zip(&requests)
+                .map(|(a, r)| ArmFigures::new(&mut a.latencies, a.wall_nanos, *r, a.errors))
+                .collect();
+            let take = |figures: &mut Vec<ArmFigures>, name: &str| {
+                arms.iter()
+                    .position(|(n, _)| *n == name)
+                    .and_then(|i| figures.get_mut(i).map(std::mem::take))
+            };
+            let row = Row {
+                provider,
+                concurrency,
+                paymux: take(&mut figures, "paymux"),
+                hand: take(&mut figures, "hand").unwrap_or_default(),
+                minimal: take(&mut figures, "minimal"),
+            };
+            rows.push(row);
+        }
+    }
+
+    let mut text = report::text_table(&rows);
+    text.push('\n');
+    text.push_str(&report::targets(&rows));
+    let mut markdown = report::markdown_table(&rows);
+    markdown.push('\n');
+    markdown.push_str(&report::targets(&rows));
+
+    if options.memory {
+        let memory = memory_table(options)?;
+        text.push('\n');
+        text.push_str(&memory);
+        markdown.push('\n');
+        markdown.push_str(&memory);
+    }
+    println!("{text}");
+    if !failures.is_empty() {
+        eprintln!("{} batch(es) had failures, first: {:?}", failures.len(), failures.first());
+    }
+    if let Some(path) = &options.markdown {
+        std::fs::write(path, &markdown).map_err(|e| format!("cannot write {path}: {e}"))?;
+        eprintln!("wrote {path}");
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{} failed batch(es)", failures.len()))
+    }
+}
+
+/// Peak resident memory (`VmHWM`) of this process in KiB, on Linux.
+fn peak_rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Child mode: one arm alone, every provider, the highest concurrency, then `VmHWM`.
+async fn child(options: &Options, arm_name: &str) -> Result<(), String> {
+    let sim = Arc::new(Simulator::start().await.map_err(|e| e.to_string())?);
+    let arm = Arc::new(match arm_name {
+        "paymux" => Arm::Paymux(Paymux::new(&sim)?),
+        "hand" => Arm::Hand(Hand::new(&sim, Mode::Mirror)?),
+        "minimal" => Arm::Hand(Hand::new(&sim, Mode::Minimal)?),
+        other => return Err(format!("unknown arm {other:?}")),
+    });
+    let concurrency = options.concurrency.iter().copied().max().unwrap_or(1);
+    let seq = Arc::new(AtomicU64::new(1));
+    for &provider in &options.providers {
+        let b = batch(
+            arm.clone(),
+            provider,
+            sim.clone(),
+            options.ops / OPS_PER_FLOW,
+            concurrency,
+            seq.clone(),
+        )
+        .await;
+        if let Some(e) = b.first_error {
+            return Err(format!("{}: {e}", provider.name()));
+        }
+    }
+    println!("peak_rss_kib={}", peak_rss_kib().unwrap_or(0));
+    Ok(())
+}
+
+/// Runs each arm in its own process (same simulator work in each) and tabulates peak RSS.
+fn memory_table(options: &Options) -> Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let providers: Vec<&str> = options.providers.iter().map(|p| p.name()).collect();
+    let concurrency = options.concurrency.iter().copied().max().unwrap_or(1);
+    let mut out = format!(
+        "| arm (own process: simulator + client, {} ops per provider at concurrency {concurrency}) | peak RSS (VmHWM) KiB |\n|---|---:|\n",
+        options.ops
+    );
+    for arm in ["hand", "paymux", "minimal"] {
+        eprintln!("memory: {arm}…");
+        let output = std::process::Command::new(&exe)
+            .args(["--arm", arm, "--ops", &options.ops.to_string()])
+            .args(["--providers", &providers.join(",")])
+            .args(["--concurrency", &concurrency.to_string()])
+            .output()
+            .map_err(|e| e.to_string())?;
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let kib = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("peak_rss_kib="))
+            .map(str::to_owned);
+        match kib {
+            Some(k) if output.status.success() => out.push_str(&format!("| {arm} | {k} |\n")),
+            _ => out.push_str(&format!(
+                "| {arm} | failed: {} |\n",
+                String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+            )),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_parse() {
+        let args: Vec<String> = ["--ops", "400", "--concurrency", "1,8", "--providers", "twisto"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let o = parse_options(&args).unwrap();
+        assert_eq!(o.ops, 400);
+        assert_eq!(o.concurrency, vec![1, 8]);
+        assert_eq!(o.providers, vec![Provider::Twisto]);
+        assert!(parse_options(&["--providers".to_owned(), "stripe".to_owned()]).is_err());
+        assert!(parse_options(&["--ops".to_owned(), "1".to_owned()]).is_err());
+    }
+}

@@ -1,0 +1,303 @@
+//! Summaries, tables (plain text and markdown) and the ratios of the criterion results, all
+//! in integer arithmetic (nanoseconds, per mille) except the criterion estimates, which are
+//! read as exact decimals.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+
+use crate::flow::Provider;
+
+/// Figures of one arm in one (provider, concurrency) cell.
+#[derive(Debug, Clone, Default)]
+pub struct ArmFigures {
+    /// Operations completed.
+    pub ops: u64,
+    /// Sum of the batches' wall times, nanoseconds.
+    pub wall_nanos: u64,
+    /// Median latency, nanoseconds.
+    pub p50: u64,
+    /// 99th percentile latency, nanoseconds.
+    pub p99: u64,
+    /// HTTP requests per flow (create, get, capture, refund).
+    pub requests_per_flow: u64,
+    /// Failed flows.
+    pub errors: u64,
+}
+
+impl ArmFigures {
+    /// Summarises latencies (sorted in place) and wall time.
+    pub fn new(latencies: &mut [u64], wall_nanos: u64, requests_per_flow: u64, errors: u64) -> Self {
+        latencies.sort_unstable();
+        Self {
+            ops: u64::try_from(latencies.len()).unwrap_or(u64::MAX),
+            wall_nanos,
+            p50: percentile(latencies, 50),
+            p99: percentile(latencies, 99),
+            requests_per_flow,
+            errors,
+        }
+    }
+
+    /// Operations per second.
+    pub fn ops_per_sec(&self) -> u64 {
+        if self.wall_nanos == 0 {
+            return 0;
+        }
+        u64::try_from(u128::from(self.ops) * 1_000_000_000 / u128::from(self.wall_nanos)).unwrap_or(u64::MAX)
+    }
+}
+
+/// The `pct`th percentile (nearest rank) of sorted values.
+pub fn percentile(sorted: &[u64], pct: usize) -> u64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (sorted.len() * pct).div_ceil(100).max(1);
+    sorted.get(rank - 1).copied().unwrap_or(0)
+}
+
+/// One (provider, concurrency) cell of the load benchmark.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Provider.
+    pub provider: Provider,
+    /// Concurrent tasks.
+    pub concurrency: usize,
+    /// paymux, if its backend was available.
+    pub paymux: Option<ArmFigures>,
+    /// Hand-written client sending the same requests as paymux.
+    pub hand: ArmFigures,
+    /// Hand-written client sending only the request that does the operation, if run.
+    pub minimal: Option<ArmFigures>,
+}
+
+/// `num / den` in per mille.
+pub fn permille(num: u64, den: u64) -> Option<u64> {
+    if den == 0 {
+        return None;
+    }
+    u64::try_from((u128::from(num) * 1000 + u128::from(den) / 2) / u128::from(den)).ok()
+}
+
+/// Per mille as `"97.3%"`.
+pub fn pct(pm: Option<u64>) -> String {
+    match pm {
+        Some(pm) => format!("{}.{}%", pm / 10, pm % 10),
+        None => "n/a".to_owned(),
+    }
+}
+
+/// Nanoseconds as microseconds with one decimal.
+pub fn micros(ns: u64) -> String {
+    let tenths = (ns + 50) / 100;
+    format!("{}.{}", tenths / 10, tenths % 10)
+}
+
+const HEADER: [&str; 15] = [
+    "provider",
+    "conc.",
+    "req/flow paymux/hand/min",
+    "paymux ops/s",
+    "hand ops/s",
+    "ops/s paymux÷hand",
+    "paymux p50 µs",
+    "hand p50 µs",
+    "p50 paymux÷hand",
+    "paymux p99 µs",
+    "hand p99 µs",
+    "p99 paymux÷hand",
+    "minimal ops/s",
+    "minimal p50 µs",
+    "failed flows",
+];
+
+fn cells(row: &Row) -> Vec<String> {
+    let p = row.paymux.as_ref();
+    let m = row.minimal.as_ref();
+    let opt = |f: Option<String>| f.unwrap_or_else(|| "n/a".to_owned());
+    vec![
+        row.provider.name().to_owned(),
+        row.concurrency.to_string(),
+        format!(
+            "{}/{}/{}",
+            opt(p.map(|p| p.requests_per_flow.to_string())),
+            row.hand.requests_per_flow,
+            opt(m.map(|m| m.requests_per_flow.to_string()))
+        ),
+        opt(p.map(|p| p.ops_per_sec().to_string())),
+        row.hand.ops_per_sec().to_string(),
+        pct(p.and_then(|p| permille(p.ops_per_sec(), row.hand.ops_per_sec()))),
+        opt(p.map(|p| micros(p.p50))),
+        micros(row.hand.p50),
+        pct(p.and_then(|p| permille(p.p50, row.hand.p50))),
+        opt(p.map(|p| micros(p.p99))),
+        micros(row.hand.p99),
+        pct(p.and_then(|p| permille(p.p99, row.hand.p99))),
+        opt(m.map(|m| m.ops_per_sec().to_string())),
+        opt(m.map(|m| micros(m.p50))),
+        (p.map_or(0, |p| p.errors) + row.hand.errors + m.map_or(0, |m| m.errors)).to_string(),
+    ]
+}
+
+/// The load table as aligned plain text.
+pub fn text_table(rows: &[Row]) -> String {
+    let body: Vec<Vec<String>> = rows.iter().map(cells).collect();
+    let mut widths: Vec<usize> = HEADER.iter().map(|h| h.chars().count()).collect();
+    for r in &body {
+        for (w, c) in widths.iter_mut().zip(r) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |out: &mut String, cols: &[String]| {
+        for (i, (c, w)) in cols.iter().zip(&widths).enumerate() {
+            let pad = w.saturating_sub(c.chars().count());
+            if i > 1 {
+                out.push_str(&" ".repeat(pad));
+                out.push_str(c);
+            } else {
+                out.push_str(c);
+                out.push_str(&" ".repeat(pad));
+            }
+            out.push_str("  ");
+        }
+        out.push('\n');
+    };
+    line(&mut out, &HEADER.map(str::to_owned));
+    for r in &body {
+        line(&mut out, r);
+    }
+    out
+}
+
+/// The load table as markdown.
+pub fn markdown_table(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "| {} |", HEADER.join(" | "));
+    let _ = writeln!(
+        out,
+        "|{}",
+        HEADER
+            .iter()
+            .enumerate()
+            .map(|(i, _)| if i > 1 { "---:|" } else { "---|" })
+            .collect::<String>()
+    );
+    for r in rows {
+        let _ = writeln!(out, "| {} |", cells(r).join(" | "));
+    }
+    out
+}
+
+/// Whether the issue's load targets hold: paymux ≥ 95% of the hand-written throughput at the
+/// highest concurrency, p50 at most 5% higher at concurrency 1.
+pub fn targets(rows: &[Row]) -> String {
+    let mut out = String::new();
+    let max_c = rows.iter().map(|r| r.concurrency).max().unwrap_or(0);
+    for r in rows {
+        let Some(p) = &r.paymux else { continue };
+        if r.concurrency == max_c && max_c > 1 {
+            let pm = permille(p.ops_per_sec(), r.hand.ops_per_sec());
+            let ok = pm.is_some_and(|pm| pm >= 950);
+            let _ = writeln!(
+                out,
+                "- {} throughput at concurrency {}: paymux {} of hand-written (target ≥ 95%): {}",
+                r.provider.name(),
+                r.concurrency,
+                pct(pm),
+                if ok { "met" } else { "NOT met" }
+            );
+        }
+        if r.concurrency == 1 {
+            let pm = permille(p.p50, r.hand.p50);
+            let ok = pm.is_some_and(|pm| pm <= 1050);
+            let _ = writeln!(
+                out,
+                "- {} p50 latency at concurrency 1: paymux {} of hand-written (target ≤ 105%): {}",
+                r.provider.name(),
+                pct(pm),
+                if ok { "met" } else { "NOT met" }
+            );
+        }
+    }
+    out
+}
+
+/// A criterion estimate: mean time per iteration in nanoseconds, read exactly.
+fn estimate(dir: &Path, group: &str, bench: &str) -> Option<Decimal> {
+    let path = dir.join(group).join(bench).join("new").join("estimates.json");
+    let text = std::fs::read_to_string(path).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let number = value.get("mean")?.get("point_estimate")?.as_number()?.to_string();
+    Decimal::from_str(&number)
+        .or_else(|_| Decimal::from_scientific(&number))
+        .ok()
+}
+
+/// Pairs of (group, paymux bench, baseline bench, limit) the issue sets targets for, and
+/// informative pairs (no limit).
+const PAIRS: [(&str, &str, &str, Option<u32>); 9] = [
+    ("money_parse_SEK", "paymux", "decimal", Some(2)),
+    ("money_parse_BHD", "paymux", "decimal", Some(2)),
+    ("money_format_SEK", "paymux", "decimal", Some(2)),
+    ("money_format_BHD", "paymux", "decimal", Some(2)),
+    ("money_wire_decimal_CZK", "from_paymux", "from_decimal", None),
+    ("decode_paiwise_checkout", "paymux", "value", Some(2)),
+    ("decode_checkout_payment_details", "paymux", "value", Some(2)),
+    ("decode_twisto_checkout", "paymux", "value", None),
+    ("decode_checkout_payment_response", "paymux", "value", None),
+];
+
+/// The ratios of paymux to its baseline from one `cargo bench` run's results in `dir`
+/// (`target/criterion`), as a markdown table.
+pub fn criterion_ratios(dir: &Path) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "| benchmark | paymux ns/iter | baseline | baseline ns/iter | paymux ÷ baseline | target | verdict |"
+    );
+    let _ = writeln!(out, "|---|---:|---|---:|---:|---:|---|");
+    for (group, ours, base, limit) in PAIRS {
+        let (Some(a), Some(b)) = (estimate(dir, group, ours), estimate(dir, group, base)) else {
+            continue;
+        };
+        if b.is_zero() {
+            continue;
+        }
+        let ratio = (a / b).round_dp(2);
+        let (target, verdict) = match limit {
+            Some(l) => (
+                format!("≤ {l}×"),
+                if ratio <= Decimal::from(l) { "met" } else { "NOT met" },
+            ),
+            None => ("–".to_owned(), "info"),
+        };
+        let _ = writeln!(
+            out,
+            "| {group} | {} | {base} | {} | {ratio}× | {target} | {verdict} |",
+            a.round_dp(1),
+            b.round_dp(1)
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integer_figures() {
+        let mut lat: Vec<u64> = (1..=100).rev().map(|n| n * 1000).collect();
+        let f = ArmFigures::new(&mut lat, 1_000_000_000, 4, 0);
+        assert_eq!(f.p50, 50_000);
+        assert_eq!(f.p99, 99_000);
+        assert_eq!(f.ops_per_sec(), 100);
+        assert_eq!(pct(permille(973, 1000)), "97.3%");
+        assert_eq!(micros(123_456), "123.5");
+        assert_eq!(percentile(&[], 50), 0);
+    }
+}
