@@ -248,3 +248,45 @@ pub(crate) struct ErrorBody {
     #[serde(default)]
     pub detail: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The response example of the seed page (`004_…txt`), verbatim, placeholders and all.
+    const EXAMPLE: &str = include_str!("../tests/fixtures/checkout_example.json");
+
+    #[test]
+    fn the_documented_example_decodes_into_the_wire_model() {
+        let c: Checkout = serde_json::from_str(EXAMPLE).unwrap();
+        assert_eq!(c.id, "string");
+        assert_eq!(c.kind.as_deref(), Some("standard"));
+        assert_eq!(c.state, "error");
+        assert_eq!(c.order.amount, "894.00");
+        assert_eq!(c.order.currency, "str");
+        assert_eq!(c.order.items.len(), 1);
+        assert_eq!(c.order.items[0].amount, "138.00");
+        assert_eq!(c.order.items[0].quantity, 332);
+        assert_eq!(c.order.items[0].kind, "sku");
+        let shopper = c.shopper.unwrap();
+        assert_eq!(shopper.birth_date.as_deref(), Some("2022-12-31"));
+        assert_eq!(shopper.billing_address.unwrap().country.as_deref(), Some("st"));
+        let stats = shopper.statistics.unwrap();
+        assert_eq!(stats.sales_total_count, Some(766));
+        assert_eq!(stats.previous_chargeback, Some(true));
+        assert_eq!(stats.has_previous_purchases, Some(false));
+        assert_eq!(c.config.unwrap().redirect_uri, "string");
+        assert_eq!(c.merchant_reference.as_deref(), Some("string"));
+    }
+
+    #[test]
+    fn error_bodies_are_read_leniently() {
+        let e: ErrorBody = serde_json::from_str(
+            r#"{"errors":[{"code":"required","message":"This field is required.","field":"shopper.email"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(e.errors[0].field.as_deref(), Some("shopper.email"));
+        let e: ErrorBody = serde_json::from_str(r#"{"detail":"Not found."}"#).unwrap();
+        assert_eq!(e.detail.as_deref(), Some("Not found."));
+    }
+}
