@@ -89,13 +89,22 @@ fn non_decimal_forms_are_rejected_with_a_typed_error() {
     }
 }
 
+/// checkout state, charge state, refunded, expected status, expected raw status.
+type Row = (
+    &'static str,
+    Option<&'static str>,
+    Option<Money>,
+    PaymentStatus,
+    &'static str,
+);
+
 #[test]
 fn combined_state_table() {
     let amount = Money::from_minor(100_000, Currency::CZK);
     let m = |minor| Some(Money::from_minor(minor, Currency::CZK));
     use PaymentStatus::*;
     #[rustfmt::skip]
-    let table: &[(&str, Option<&str>, Option<Money>, PaymentStatus, &str)] = &[
+    let table: &[Row] = &[
         ("created",   None,               None,       AwaitingCustomer,  "checkout:created"),
         ("approved",  None,               None,       Authorized,        "checkout:approved"),
         ("approved",  Some("authorised"), None,       Authorized,        "checkout:approved/charge:authorised"),
