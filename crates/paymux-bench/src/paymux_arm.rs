@@ -117,8 +117,14 @@ fn expect(payment: &Payment, wanted: PaymentStatus) -> R<()> {
 
 /// The backend for `provider`, or `None` while it is not part of the workspace.
 fn build(provider: Provider, sim: &Simulator) -> R<Option<Arc<dyn PaymentProvider>>> {
-    let _ = sim;
-    match provider {
-        Provider::Paiwise | Provider::Checkout | Provider::Twisto => Ok(None),
-    }
+    let backend: Arc<dyn PaymentProvider> = match provider {
+        Provider::Paiwise | Provider::Checkout => return Ok(None),
+        Provider::Twisto => Arc::new(
+            paymux_twisto::TwistoBuilder::new(sim.keys().twisto.clone())
+                .with_base_url(sim.twisto_base_url())
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+    };
+    Ok(Some(backend))
 }

@@ -1,0 +1,62 @@
+//! Decoding provider answers into the unified `Payment` against parsing the same bytes into a
+//! `serde_json::Value`, status mapping, and the amount encoders of the backends.
+//!
+//! Each decode group holds the backend's decoder (`paymux`) and the `serde_json::Value`
+//! baseline (`value`) on the same bytes, measured in the same run;
+//! `cargo run -p paymux-bench -- criterion-report` prints the ratios.
+#![allow(missing_docs)] // criterion's macros generate undocumented items
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use paymux_core::{Currency, Money};
+
+const TWISTO: &[u8] = include_bytes!("../data/twisto_checkout.json");
+
+fn decode(c: &mut Criterion) {
+    type Decoder = fn(&[u8]) -> paymux_core::Result<paymux_core::Payment>;
+    let cases: [(&str, &[u8], Decoder); 1] = [("decode_twisto_checkout", TWISTO, paymux_twisto::decode_checkout)];
+    for (name, bytes, decoder) in cases {
+        if let Err(e) = decoder(bytes) {
+            panic!("{name}: the input does not decode: {e}");
+        }
+        let mut group = c.benchmark_group(name);
+        group.bench_function("paymux", |b| b.iter(|| black_box(decoder(black_box(bytes)))));
+        group.bench_function("value", |b| {
+            b.iter(|| black_box(serde_json::from_slice::<serde_json::Value>(black_box(bytes))))
+        });
+        group.finish();
+    }
+}
+
+fn status(c: &mut Criterion) {
+    let mut group = c.benchmark_group("status_mapping");
+    let amount = Money::from_minor(89_400, Currency::CZK);
+    let part = Some(Money::from_minor(10_050, Currency::CZK));
+    let twisto: [(&str, Option<&str>, Option<Money>); 8] = [
+        ("created", None, None),
+        ("approved", None, None),
+        ("approved", Some("authorised"), None),
+        ("completed", Some("captured"), None),
+        ("completed", None, part),
+        ("completed", None, Some(amount)),
+        ("cancelled", None, None),
+        ("Mystery State", None, None),
+    ];
+    group.bench_function("twisto", |b| {
+        b.iter(|| {
+            for (checkout, charge, refunded) in twisto {
+                black_box(paymux_twisto::unified_status(
+                    black_box(checkout),
+                    charge,
+                    amount,
+                    refunded,
+                ));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, decode, status);
+criterion_main!(benches);
