@@ -15,8 +15,8 @@ use paymux_checkout::{
     KeyStyle, PaymentType, SearchRequest,
 };
 use paymux_core::{
-    CaptureRequest, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, MetadataUpdate, Money,
-    PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, VoidRequest,
+    CaptureRequest, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, MetadataUpdate,
+    Money, PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, VoidRequest,
 };
 use serde_json::{json, Value};
 
@@ -94,8 +94,14 @@ async fn create_with_card_token_sends_the_documented_body() {
     assert_eq!(payment.raw_status, "Authorized");
     assert_eq!(payment.amount, Money::from_minor(6540, Currency::USD));
     assert_eq!(payment.provider, "checkout");
-    assert_eq!(payment.card.as_ref().and_then(|c| c.last4.as_deref()), Some("4242"));
-    assert_eq!(payment.events[0].id.as_deref(), Some("act_mbabizu24mvu3mela5njyhpit4"));
+    assert_eq!(
+        payment.card.as_ref().and_then(|c| c.last4.as_deref()),
+        Some("4242")
+    );
+    assert_eq!(
+        payment.events[0].id.as_deref(),
+        Some("act_mbabizu24mvu3mela5njyhpit4")
+    );
     assert!(payment.raw.as_deref().unwrap().contains("770687"));
     assert!(payment.decline.is_none());
 }
@@ -139,7 +145,9 @@ async fn request_payment_sends_every_checkout_field_with_the_callers_key() {
     let p = provider(&server.base_url());
     let req = CheckoutPaymentRequest::new(Money::from_minor(1500, Currency::BHD))
         .with_source(CheckoutSource::Card(
-            CardDetails::new("4242424242424242", 6, 2030).with_cvv("100").with_name("Bruce Wayne"),
+            CardDetails::new("4242424242424242", 6, 2030)
+                .with_cvv("100")
+                .with_name("Bruce Wayne"),
         ))
         .with_reference("ORD-1")
         .with_payment_type(PaymentType::Recurring)
@@ -156,11 +164,17 @@ async fn request_payment_sends_every_checkout_field_with_the_callers_key() {
         .with_idempotency_key(IdempotencyKey::from_string("order-1-create").unwrap());
     let mut req = req;
     req.capture = Some(true);
-    assert!(!format!("{req:?}").contains("4242424242424242"), "card number in Debug");
+    assert!(
+        !format!("{req:?}").contains("4242424242424242"),
+        "card number in Debug"
+    );
     let payment = p.request_payment(&req).await.unwrap();
     mock.assert_async().await;
     assert_eq!(payment.status, PaymentStatus::RequiresAction);
-    assert_eq!(payment.redirect_url.as_deref(), Some("https://3ds.example/challenge/sid_1"));
+    assert_eq!(
+        payment.redirect_url.as_deref(),
+        Some("https://3ds.example/challenge/sid_1")
+    );
     assert_eq!(payment.amount.to_decimal_string(), "1.500");
 }
 
@@ -185,13 +199,19 @@ async fn saved_card_and_customer_sources() {
     };
     let m1 = server
         .mock_async(|when, then| {
-            when.method(POST).path("/payments").header_exists(IDEM).json_body(saved.clone());
+            when.method(POST)
+                .path("/payments")
+                .header_exists(IDEM)
+                .json_body(saved.clone());
             then.status(201).json_body(ok(100, "JPY"));
         })
         .await;
     let m2 = server
         .mock_async(|when, then| {
-            when.method(POST).path("/payments").header_exists(IDEM).json_body(customer.clone());
+            when.method(POST)
+                .path("/payments")
+                .header_exists(IDEM)
+                .json_body(customer.clone());
             then.status(201).json_body(ok(1000, "CLP"));
         })
         .await;
@@ -205,10 +225,12 @@ async fn saved_card_and_customer_sources() {
     let plain = provider(&server.base_url());
     let saved_payment = plain
         .create_payment(
-            &CreatePayment::new(Money::from_minor(100, Currency::JPY), "r1").with_source(PaymentSource::SavedCard {
-                customer_id: "cus_y3oqhf46pyzuxjbcn2giaqnb44".into(),
-                card_id: "src_wmlfc3zyhqzehihu7giusaaawu".into(),
-            }),
+            &CreatePayment::new(Money::from_minor(100, Currency::JPY), "r1").with_source(
+                PaymentSource::SavedCard {
+                    customer_id: "cus_y3oqhf46pyzuxjbcn2giaqnb44".into(),
+                    card_id: "src_wmlfc3zyhqzehihu7giusaaawu".into(),
+                },
+            ),
         )
         .await
         .unwrap();
@@ -248,8 +270,11 @@ async fn a_201_decline_is_a_declined_payment_not_an_error() {
     let p = provider(&server.base_url());
     let payment = p
         .create_payment(
-            &CreatePayment::new(Money::from_minor(1005, Currency::EUR), "o")
-                .with_source(PaymentSource::CardToken { token: "tok_decline".into() }),
+            &CreatePayment::new(Money::from_minor(1005, Currency::EUR), "o").with_source(
+                PaymentSource::CardToken {
+                    token: "tok_decline".into(),
+                },
+            ),
         )
         .await
         .unwrap();
@@ -273,7 +298,8 @@ async fn get_list_and_actions() {
                 .path(format!("/payments/{PAY_ID}"))
                 .header("authorization", AUTH)
                 .header_missing(IDEM);
-            then.status(200).json_body(details("Partially Captured", 1000, 0, actions.clone()));
+            then.status(200)
+                .json_body(details("Partially Captured", 1000, 0, actions.clone()));
         })
         .await;
     let list = server
@@ -316,14 +342,26 @@ async fn get_list_and_actions() {
     assert_eq!(page.payments.len(), 1);
     assert_eq!(page.payments[0].status, PaymentStatus::Captured);
     let full = p.get_payment_with_history(PAY_ID).await.unwrap();
-    assert_eq!(full.events[1].amount, Some(Money::from_minor(1000, Currency::USD)));
-    assert_eq!(full.events[0].amount, Some(Money::from_minor(6540, Currency::USD)));
+    assert_eq!(
+        full.events[1].amount,
+        Some(Money::from_minor(1000, Currency::USD))
+    );
+    assert_eq!(
+        full.events[0].amount,
+        Some(Money::from_minor(6540, Currency::USD))
+    );
     assert!(full.updated_at.is_some());
     get.assert_calls_async(2).await;
     list.assert_async().await;
     acts.assert_async().await;
-    assert!(matches!(p.list_payments("r", Some(0), None).await, Err(Error::InvalidRequest { .. })));
-    assert!(matches!(p.list_payments("r", Some(101), None).await, Err(Error::InvalidRequest { .. })));
+    assert!(matches!(
+        p.list_payments("r", Some(0), None).await,
+        Err(Error::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        p.list_payments("r", Some(101), None).await,
+        Err(Error::InvalidRequest { .. })
+    ));
 }
 
 /// Mocks an action endpoint answering 202 and the GET that follows.
@@ -428,7 +466,10 @@ async fn refund_full_and_partial() {
 
     let server = MockServer::start_async().await;
     let (post, _) = action_roundtrip(&server, "refunds", full, None, after).await;
-    provider(&server.base_url()).refund(PAY_ID, &RefundRequest::full()).await.unwrap();
+    provider(&server.base_url())
+        .refund(PAY_ID, &RefundRequest::full())
+        .await
+        .unwrap();
     post.assert_async().await;
 }
 
@@ -440,19 +481,28 @@ async fn void_reversal_incremental_authorization_and_cancellation() {
     assert_valid("AuthorizationRequest", &incr);
     let cases: Vec<(&str, Value)> = vec![
         ("voids", void),
-        ("reversals", json!({"reference": "rev-1", "metadata": {"why": "fraud"}})),
+        (
+            "reversals",
+            json!({"reference": "rev-1", "metadata": {"why": "fraud"}}),
+        ),
         ("authorizations", incr),
         ("cancellations", json!({"reference": "can-1"})),
     ];
     for (path, body) in cases {
         let server = MockServer::start_async().await;
-        let (post, get) = action_roundtrip(&server, path, body, None, details("Voided", 0, 0, json!([]))).await;
+        let (post, get) =
+            action_roundtrip(&server, path, body, None, details("Voided", 0, 0, json!([]))).await;
         let p = provider(&server.base_url());
         let payment = match path {
             "voids" => p.void(PAY_ID, &VoidRequest::new().with_reference("void-1")).await,
             "reversals" => {
-                p.reverse(PAY_ID, &ActionRequest::new().with_reference("rev-1").with_metadata("why", "fraud"))
-                    .await
+                p.reverse(
+                    PAY_ID,
+                    &ActionRequest::new()
+                        .with_reference("rev-1")
+                        .with_metadata("why", "fraud"),
+                )
+                .await
             }
             "authorizations" => {
                 p.increment_authorization(
@@ -464,7 +514,10 @@ async fn void_reversal_incremental_authorization_and_cancellation() {
                 )
                 .await
             }
-            _ => p.cancel_scheduled_retry(PAY_ID, &ActionRequest::new().with_reference("can-1")).await,
+            _ => {
+                p.cancel_scheduled_retry(PAY_ID, &ActionRequest::new().with_reference("can-1"))
+                    .await
+            }
         }
         .unwrap();
         post.assert_async().await;
@@ -473,11 +526,16 @@ async fn void_reversal_incremental_authorization_and_cancellation() {
     }
     let p = provider("http://127.0.0.1:9");
     assert!(matches!(
-        p.reverse(PAY_ID, &ActionRequest::new().with_amount(Money::from_minor(1, Currency::USD))).await,
+        p.reverse(
+            PAY_ID,
+            &ActionRequest::new().with_amount(Money::from_minor(1, Currency::USD))
+        )
+        .await,
         Err(Error::InvalidRequest { .. })
     ));
     assert!(matches!(
-        p.update_metadata(PAY_ID, &MetadataUpdate::new().set("a", "b")).await,
+        p.update_metadata(PAY_ID, &MetadataUpdate::new().set("a", "b"))
+            .await,
         Err(Error::Unsupported { .. })
     ));
 }
@@ -491,8 +549,10 @@ async fn search_posts_the_query() {
                 .path("/payments/search")
                 .header("authorization", AUTH)
                 .header_matches(IDEM, UUID_V4)
-                .json_body(json!({"query": "id:'pay_mbabizu24mvu3mela5njyhpit4'", "limit": 10,
-                                  "from": "2023-08-24T14:15:22Z", "to": "2023-08-25T14:15:22Z"}));
+                .json_body(
+                    json!({"query": "id:'pay_mbabizu24mvu3mela5njyhpit4'", "limit": 10,
+                                  "from": "2023-08-24T14:15:22Z", "to": "2023-08-25T14:15:22Z"}),
+                );
             then.status(200).json_body(json!({
                 "data": [details("Authorized", 0, 0, json!([]))],
                 "_links": {"next": {"href": "https://x/payments/search?page=2"}}
@@ -504,7 +564,10 @@ async fn search_posts_the_query() {
         .search_payments(
             &SearchRequest::new("id:'pay_mbabizu24mvu3mela5njyhpit4'")
                 .with_limit(10)
-                .between("2023-08-24T14:15:22Z".parse().unwrap(), "2023-08-25T14:15:22Z".parse().unwrap()),
+                .between(
+                    "2023-08-24T14:15:22Z".parse().unwrap(),
+                    "2023-08-25T14:15:22Z".parse().unwrap(),
+                ),
         )
         .await
         .unwrap();
@@ -518,7 +581,9 @@ async fn bare_key_style_sends_the_key_without_bearer() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
-            when.method(GET).path(format!("/payments/{PAY_ID}")).header("authorization", "sk_test_old");
+            when.method(GET)
+                .path(format!("/payments/{PAY_ID}"))
+                .header("authorization", "sk_test_old");
             then.status(200).json_body(details("Authorized", 0, 0, json!([])));
         })
         .await;
@@ -549,10 +614,12 @@ async fn errors_map_to_the_unified_variants() {
     server
         .mock_async(|when, then| {
             when.method(POST).path("/payments");
-            then.status(422).header("cko-request-id", "0HL80RJLS76I7").json_body(json!({
-                "request_id": "0HL80RJLS76I7", "error_type": "request_invalid",
-                "error_codes": ["amount_invalid", "currency_required"]
-            }));
+            then.status(422)
+                .header("cko-request-id", "0HL80RJLS76I7")
+                .json_body(json!({
+                    "request_id": "0HL80RJLS76I7", "error_type": "request_invalid",
+                    "error_codes": ["amount_invalid", "currency_required"]
+                }));
         })
         .await;
     server
@@ -566,7 +633,10 @@ async fn errors_map_to_the_unified_variants() {
     assert!(matches!(e, Error::Authentication { .. }), "{e}");
     assert!(!e.to_string().contains(common::KEY));
     let e = p.get_payment("pay_missing").await.unwrap_err();
-    assert!(matches!(e, Error::NotFound { ref id, .. } if id == "pay_missing"), "{e}");
+    assert!(
+        matches!(e, Error::NotFound { ref id, .. } if id == "pay_missing"),
+        "{e}"
+    );
     let e = p
         .create_payment(
             &CreatePayment::new(Money::from_minor(100, Currency::EUR), "o")
@@ -577,7 +647,10 @@ async fn errors_map_to_the_unified_variants() {
     match e {
         Error::InvalidRequest { field, message } => {
             assert_eq!(field, "amount");
-            assert!(message.contains("amount_invalid") && message.contains("currency_required"), "{message}");
+            assert!(
+                message.contains("amount_invalid") && message.contains("currency_required"),
+                "{message}"
+            );
             assert!(message.contains("0HL80RJLS76I7"), "{message}");
         }
         other => panic!("{other}"),
@@ -589,11 +662,18 @@ async fn errors_map_to_the_unified_variants() {
     assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
 }
 
-fn key_recorder() -> (Arc<Mutex<Vec<String>>>, impl Fn(&httpmock::HttpMockRequest) -> bool + Send + Sync) {
+fn key_recorder() -> (
+    Arc<Mutex<Vec<String>>>,
+    impl Fn(&httpmock::HttpMockRequest) -> bool + Send + Sync,
+) {
     let keys = Arc::new(Mutex::new(Vec::new()));
     let k = keys.clone();
     let f = move |req: &httpmock::HttpMockRequest| {
-        if let Some((_, v)) = req.headers_vec().iter().find(|(n, _)| n.eq_ignore_ascii_case(IDEM)) {
+        if let Some((_, v)) = req
+            .headers_vec()
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(IDEM))
+        {
             k.lock().unwrap().push(v.clone());
         }
         true
@@ -607,15 +687,23 @@ async fn server_errors_are_retried_with_the_same_key_then_reported_with_the_requ
     let (keys, rec) = key_recorder();
     let mock = server
         .mock_async(|when, then| {
-            when.method(POST).path(format!("/payments/{PAY_ID}/captures")).is_true(rec);
-            then.status(502).header("cko-request-id", "req_502").body("Bad Gateway");
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/captures"))
+                .is_true(rec);
+            then.status(502)
+                .header("cko-request-id", "req_502")
+                .body("Bad Gateway");
         })
         .await;
     let p = provider(&server.base_url());
     let e = p.capture(PAY_ID, &CaptureRequest::full()).await.unwrap_err();
     mock.assert_calls_async(3).await;
     match &e {
-        Error::Provider { http_status, request_id, .. } => {
+        Error::Provider {
+            http_status,
+            request_id,
+            ..
+        } => {
             assert_eq!(*http_status, 502);
             assert_eq!(request_id.as_deref(), Some("req_502"));
         }
@@ -635,20 +723,27 @@ async fn in_flight_duplicates_and_rate_limits() {
     let server = MockServer::start_async().await;
     let conflict = server
         .mock_async(|when, then| {
-            when.method(POST).path(format!("/payments/{PAY_ID}/voids")).header(IDEM, "k-409");
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/voids"))
+                .header(IDEM, "k-409");
             then.status(409);
         })
         .await;
     let duplicate = server
         .mock_async(|when, then| {
-            when.method(POST).path(format!("/payments/{PAY_ID}/voids")).header(IDEM, "k-dup");
-            then.status(429).json_body(json!({"request_id": "r", "error_type": "request_invalid",
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/voids"))
+                .header(IDEM, "k-dup");
+            then.status(429)
+                .json_body(json!({"request_id": "r", "error_type": "request_invalid",
                                                "error_codes": ["duplicate_request"]}));
         })
         .await;
     let limited = server
         .mock_async(|when, then| {
-            when.method(POST).path(format!("/payments/{PAY_ID}/voids")).header(IDEM, "k-429");
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/voids"))
+                .header(IDEM, "k-429");
             then.status(429).header("retry-after", "0");
         })
         .await;
@@ -684,13 +779,21 @@ async fn amounts_breaking_the_rules_are_refused_before_sending() {
         (10_000_000_000, Currency::EUR),
     ] {
         let e = p
-            .create_payment(&CreatePayment::new(Money::from_minor(minor, cur), "o").with_source(token.clone()))
+            .create_payment(
+                &CreatePayment::new(Money::from_minor(minor, cur), "o").with_source(token.clone()),
+            )
             .await
             .unwrap_err();
-        assert!(matches!(e, Error::InvalidRequest { ref field, .. } if field == "amount"), "{e}");
+        assert!(
+            matches!(e, Error::InvalidRequest { ref field, .. } if field == "amount"),
+            "{e}"
+        );
     }
     let e = p
-        .capture(PAY_ID, &CaptureRequest::partial(Money::from_minor(1505, Currency::KWD)))
+        .capture(
+            PAY_ID,
+            &CaptureRequest::partial(Money::from_minor(1505, Currency::KWD)),
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("last digit"), "{e}");

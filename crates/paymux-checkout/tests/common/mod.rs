@@ -24,7 +24,10 @@ pub fn provider(base_url: &str) -> CheckoutProvider {
 }
 
 pub fn spec() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/reference/checkout-openapi.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/reference/checkout-openapi.json"
+    );
     let text = std::fs::read_to_string(path).expect("the Checkout.com OpenAPI spec beside the repository");
     serde_json::from_str(&text).unwrap()
 }
@@ -138,11 +141,17 @@ pub fn assert_valid(name: &str, instance: &Value) {
         .should_validate_formats(true)
         .build(&root)
         .unwrap_or_else(|e| panic!("schema {name} does not compile: {e}"));
-    let errors: Vec<String> = validator.iter_errors(instance).map(|e| format!("{e} at {}", e.instance_path)).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "{name} rejects {instance}: {errors:#?}");
     let known = properties_of(&components, &components["schemas"][name]);
     for key in instance.as_object().unwrap().keys() {
-        assert!(known.contains(key), "{name} has no property {key:?}; known: {known:?}");
+        assert!(
+            known.contains(key),
+            "{name} has no property {key:?}; known: {known:?}"
+        );
     }
 }
 
@@ -213,9 +222,17 @@ pub fn sample(components: &Value, schema: &Value, depth: usize) -> Value {
         return Value::Object(out);
     }
     if ty == Some("array") {
-        return json!([sample(components, schema.get("items").unwrap_or(&json!({})), depth + 1)]);
+        return json!([sample(
+            components,
+            schema.get("items").unwrap_or(&json!({})),
+            depth + 1
+        )]);
     }
-    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|a| a.first()) {
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
         return first.clone();
     }
     if let Some(d) = schema.get("default") {
