@@ -466,8 +466,8 @@ fn customer_from_wire(c: CustomerWire) -> Option<PaiwiseCustomer> {
 // ---------------------------------------------------------------------------------------------
 
 fn non_empty<'a>(field: &str, value: Option<&'a str>, why: &str) -> Result<&'a str> {
-    match value.map(str::trim) {
-        Some(v) if !v.is_empty() => Ok(value.unwrap_or(v)),
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
         _ => Err(Error::invalid(field, why)),
     }
 }

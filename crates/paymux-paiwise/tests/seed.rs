@@ -191,3 +191,19 @@ fn optional_fields_may_be_absent_or_null() {
     assert!(c.payment.metadata.is_empty());
     assert_eq!(c.customer.unwrap().saved_cards.len(), 0);
 }
+
+#[test]
+fn truncated_or_corrupted_seed_never_panics() {
+    let body = common::seed_body().into_bytes();
+    for cut in 0..body.len() {
+        // Every prefix is either a decode error or (never, here) a payment: no panic.
+        assert!(decode_checkout(&body[..cut]).is_err(), "prefix of {cut} bytes decoded");
+    }
+    for i in 0..body.len() {
+        let mut corrupted = body.clone();
+        corrupted[i] = b'"';
+        let _ = decode_checkout_details(&corrupted);
+        corrupted[i] = 0xff;
+        let _ = decode_checkout_details(&corrupted);
+    }
+}
