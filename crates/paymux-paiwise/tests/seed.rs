@@ -197,7 +197,10 @@ fn truncated_or_corrupted_seed_never_panics() {
     let body = common::seed_body().into_bytes();
     for cut in 0..body.len() {
         // Every prefix is either a decode error or (never, here) a payment: no panic.
-        assert!(decode_checkout(&body[..cut]).is_err(), "prefix of {cut} bytes decoded");
+        assert!(
+            decode_checkout(&body[..cut]).is_err(),
+            "prefix of {cut} bytes decoded"
+        );
     }
     for i in 0..body.len() {
         let mut corrupted = body.clone();
