@@ -11,11 +11,19 @@ use std::hint::black_box;
 use criterion::{criterion_group, criterion_main, Criterion};
 use paymux_core::{Currency, Money};
 
+const PAIWISE: &[u8] = include_bytes!("../data/paiwise_checkout.json");
+const CHECKOUT_DETAILS: &[u8] = include_bytes!("../data/checkout_payment_details.json");
+const CHECKOUT_201: &[u8] = include_bytes!("../data/checkout_payment_response_201.json");
 const TWISTO: &[u8] = include_bytes!("../data/twisto_checkout.json");
 
 fn decode(c: &mut Criterion) {
     type Decoder = fn(&[u8]) -> paymux_core::Result<paymux_core::Payment>;
-    let cases: [(&str, &[u8], Decoder); 1] = [("decode_twisto_checkout", TWISTO, paymux_twisto::decode_checkout)];
+    let cases: [(&str, &[u8], Decoder); 4] = [
+        ("decode_paiwise_checkout", PAIWISE, paymux_paiwise::decode_checkout),
+        ("decode_checkout_payment_details", CHECKOUT_DETAILS, paymux_checkout::decode_payment_details),
+        ("decode_checkout_payment_response", CHECKOUT_201, paymux_checkout::decode_payment_details),
+        ("decode_twisto_checkout", TWISTO, paymux_twisto::decode_checkout),
+    ];
     for (name, bytes, decoder) in cases {
         if let Err(e) = decoder(bytes) {
             panic!("{name}: the input does not decode: {e}");
@@ -31,6 +39,47 @@ fn decode(c: &mut Criterion) {
 
 fn status(c: &mut Criterion) {
     let mut group = c.benchmark_group("status_mapping");
+    let paiwise = [
+        "created",
+        "reserved",
+        "reserve released",
+        "paid",
+        "refunded",
+        "partialRefund",
+        "revoked",
+        "failed",
+        "canceled",
+        "Mystery State",
+    ];
+    group.bench_function("paiwise", |b| {
+        b.iter(|| {
+            for s in paiwise {
+                black_box(paymux_paiwise::mapping::map_status(black_box(s)));
+            }
+        })
+    });
+    let checkout = [
+        "Pending",
+        "Authorized",
+        "Card Verified",
+        "Voided",
+        "Partially Captured",
+        "Captured",
+        "Partially Refunded",
+        "Refunded",
+        "Declined",
+        "Canceled",
+        "Expired",
+        "Paid",
+        "Mystery State",
+    ];
+    group.bench_function("checkout", |b| {
+        b.iter(|| {
+            for s in checkout {
+                black_box(paymux_checkout::mapping::map_status(black_box(s), false));
+            }
+        })
+    });
     let amount = Money::from_minor(89_400, Currency::CZK);
     let part = Some(Money::from_minor(10_050, Currency::CZK));
     let twisto: [(&str, Option<&str>, Option<Money>); 8] = [

@@ -115,10 +115,22 @@ fn expect(payment: &Payment, wanted: PaymentStatus) -> R<()> {
     }
 }
 
-/// The backend for `provider`, or `None` while it is not part of the workspace.
+/// The backend for `provider`, built with the simulator's base URL and key and the default
+/// transport settings.
 fn build(provider: Provider, sim: &Simulator) -> R<Option<Arc<dyn PaymentProvider>>> {
     let backend: Arc<dyn PaymentProvider> = match provider {
-        Provider::Paiwise | Provider::Checkout => return Ok(None),
+        Provider::Paiwise => Arc::new(
+            paymux_paiwise::PaiwiseBuilder::new(sim.keys().paiwise.clone())
+                .with_base_url(sim.paiwise_base_url())
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
+        Provider::Checkout => Arc::new(
+            paymux_checkout::CheckoutBuilder::new(sim.keys().checkout.clone())
+                .with_base_url(sim.checkout_base_url())
+                .build()
+                .map_err(|e| e.to_string())?,
+        ),
         Provider::Twisto => Arc::new(
             paymux_twisto::TwistoBuilder::new(sim.keys().twisto.clone())
                 .with_base_url(sim.twisto_base_url())
