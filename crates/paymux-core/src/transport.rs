@@ -549,10 +549,10 @@ impl HttpTransport {
         &self,
         request: &ApiRequest,
     ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure> {
-        let mut builder = self
-            .client
-            .request(request.method.clone(), &request.url)
-            .headers(request.headers.clone());
+        let mut builder = self.client.request(request.method.clone(), &request.url);
+        if !request.headers.is_empty() {
+            builder = builder.headers(request.headers.clone());
+        }
         if let Some((name, value)) = &self.auth {
             builder = builder.header(name, value.clone());
         }
@@ -572,15 +572,34 @@ impl HttpTransport {
             if response.content_length().is_some_and(|len| len > cap as u64) {
                 return Err(AttemptFailure::TooLarge(Bytes::new()));
             }
+            let hint = response
+                .content_length()
+                .and_then(|len| usize::try_from(len).ok())
+                .unwrap_or(0);
+            // Most answers arrive in one chunk: keep it as it is (no copy); gather only when
+            // there are more.
+            let mut first: Option<Bytes> = None;
             let mut body = BytesMut::new();
             while let Some(chunk) = response.chunk().await.map_err(classify)? {
-                if body.len() + chunk.len() > cap {
+                let held = first.as_ref().map_or(body.len(), Bytes::len);
+                if held + chunk.len() > cap {
+                    if let Some(f) = first.take() {
+                        body.extend_from_slice(&f);
+                    }
                     body.extend_from_slice(&chunk[..cap.saturating_sub(body.len())]);
                     return Err(AttemptFailure::TooLarge(body.freeze()));
                 }
-                body.extend_from_slice(&chunk);
+                match first.take() {
+                    None if body.is_empty() => first = Some(chunk),
+                    Some(f) => {
+                        body.reserve(hint.max(f.len() + chunk.len()));
+                        body.extend_from_slice(&f);
+                        body.extend_from_slice(&chunk);
+                    }
+                    None => body.extend_from_slice(&chunk),
+                }
             }
-            Ok((status, headers, body.freeze()))
+            Ok((status, headers, first.unwrap_or_else(|| body.freeze())))
         };
         match tokio::time::timeout(self.config.request_timeout, exchange).await {
             Ok(result) => result,
