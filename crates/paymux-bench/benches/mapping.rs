@@ -19,9 +19,21 @@ const TWISTO: &[u8] = include_bytes!("../data/twisto_checkout.json");
 fn decode(c: &mut Criterion) {
     type Decoder = fn(&[u8]) -> paymux_core::Result<paymux_core::Payment>;
     let cases: [(&str, &[u8], Decoder); 4] = [
-        ("decode_paiwise_checkout", PAIWISE, paymux_paiwise::decode_checkout),
-        ("decode_checkout_payment_details", CHECKOUT_DETAILS, paymux_checkout::decode_payment_details),
-        ("decode_checkout_payment_response", CHECKOUT_201, paymux_checkout::decode_payment_details),
+        (
+            "decode_paiwise_checkout",
+            PAIWISE,
+            paymux_paiwise::decode_checkout,
+        ),
+        (
+            "decode_checkout_payment_details",
+            CHECKOUT_DETAILS,
+            paymux_checkout::decode_payment_details,
+        ),
+        (
+            "decode_checkout_payment_response",
+            CHECKOUT_201,
+            paymux_checkout::decode_payment_details,
+        ),
         ("decode_twisto_checkout", TWISTO, paymux_twisto::decode_checkout),
     ];
     for (name, bytes, decoder) in cases {

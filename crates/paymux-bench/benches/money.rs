@@ -12,8 +12,22 @@ use paymux_core::{Currency, DecimalStringRule, Money, WireUnitRule};
 use rust_decimal::Decimal;
 
 /// Amounts as they come from callers and provider answers: small, typical and large.
-const SEK: [&str; 6] = ["30.00", "0.05", "-5.50", "894.00", "1234567.89", "92233720368547.75"];
-const BHD: [&str; 6] = ["1.500", "0.005", "-5.250", "894.000", "1234567.890", "92233720368547.758"];
+const SEK: [&str; 6] = [
+    "30.00",
+    "0.05",
+    "-5.50",
+    "894.00",
+    "1234567.89",
+    "92233720368547.75",
+];
+const BHD: [&str; 6] = [
+    "1.500",
+    "0.005",
+    "-5.250",
+    "894.000",
+    "1234567.890",
+    "92233720368547.758",
+];
 
 const TWISTO: DecimalStringRule = DecimalStringRule {
     max_integer_digits: 8,
@@ -85,14 +99,20 @@ fn wire(c: &mut Criterion) {
         exponent: 3,
         multiple_of: 10,
     };
-    let sek: Vec<Money> = SEK.iter().filter_map(|s| Money::parse(s, Currency::SEK).ok()).collect();
+    let sek: Vec<Money> = SEK
+        .iter()
+        .filter_map(|s| Money::parse(s, Currency::SEK).ok())
+        .collect();
     let bhd: Vec<Money> = ["1.500", "0.010", "-5.250", "894.000", "1234567.890"]
         .iter()
         .filter_map(|s| Money::parse(s, Currency::BHD).ok())
         .collect();
     let mut group = c.benchmark_group("money_wire_units");
     for (name, amounts, rule) in [("SEK", &sek, sek_rule), ("BHD", &bhd, bhd_rule)] {
-        let wire: Vec<i64> = amounts.iter().filter_map(|m| m.to_wire_units(rule).ok()).collect();
+        let wire: Vec<i64> = amounts
+            .iter()
+            .filter_map(|m| m.to_wire_units(rule).ok())
+            .collect();
         assert_eq!(wire.len(), amounts.len(), "every amount converts");
         let currency = amounts.first().map_or(Currency::SEK, |m| m.currency());
         group.bench_function(format!("to_{name}"), |b| {
@@ -117,7 +137,10 @@ fn wire(c: &mut Criterion) {
         .iter()
         .filter_map(|s| Money::parse(s, Currency::CZK).ok())
         .collect();
-    let texts: Vec<String> = czk.iter().filter_map(|m| m.to_wire_decimal(TWISTO).ok()).collect();
+    let texts: Vec<String> = czk
+        .iter()
+        .filter_map(|m| m.to_wire_decimal(TWISTO).ok())
+        .collect();
     assert_eq!(texts.len(), czk.len(), "every amount formats");
     let mut group = c.benchmark_group("money_wire_decimal_CZK");
     group.bench_function("to_paymux", |b| {

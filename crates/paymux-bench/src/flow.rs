@@ -73,7 +73,10 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-async fn timed<T>(lat: &mut Vec<u64>, f: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
+async fn timed<T>(
+    lat: &mut Vec<u64>,
+    f: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
     let started = Instant::now();
     let out = f.await;
     lat.push(nanos(started.elapsed()));
@@ -86,7 +89,13 @@ async fn timed<T>(lat: &mut Vec<u64>, f: impl std::future::Future<Output = Resul
 ///
 /// # Errors
 /// The first failing operation's message.
-pub async fn flow(arm: &Arm, provider: Provider, sim: &Simulator, seq: u64, lat: &mut Vec<u64>) -> Result<(), String> {
+pub async fn flow(
+    arm: &Arm,
+    provider: Provider,
+    sim: &Simulator,
+    seq: u64,
+    lat: &mut Vec<u64>,
+) -> Result<(), String> {
     let id = match arm {
         Arm::Paymux(p) => timed(lat, p.create(provider, seq)).await?,
         Arm::Hand(h) => timed(lat, h.create(provider, seq)).await?,

@@ -115,7 +115,10 @@ impl Hand {
                     reference: &format!("B-{seq}"),
                 };
                 let p: CkPayment = self
-                    .call(self.ck(self.http.post(format!("{}/payments", self.base))).json(&body))
+                    .call(
+                        self.ck(self.http.post(format!("{}/payments", self.base)))
+                            .json(&body),
+                    )
                     .await?;
                 expect(&p.status, "Authorized")?;
                 Ok(p.id)
@@ -144,7 +147,10 @@ impl Hand {
                     merchant_reference: &reference,
                 };
                 let c: TwCheckout = self
-                    .call(self.tw(self.http.post(format!("{}/checkouts", self.twisto))).json(&body))
+                    .call(
+                        self.tw(self.http.post(format!("{}/checkouts", self.twisto)))
+                            .json(&body),
+                    )
                     .await?;
                 expect(&c.state, "created")?;
                 Ok(c.id)
@@ -197,7 +203,11 @@ impl Hand {
                             self.twisto
                         ))))
                         .await?;
-                    if list.items.iter().any(|c| c.reference.as_deref() == Some(&reference)) {
+                    if list
+                        .items
+                        .iter()
+                        .any(|c| c.reference.as_deref() == Some(&reference))
+                    {
                         return Err("unexpected authorised charge".into());
                     }
                 }

@@ -72,7 +72,11 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--concurrency" => {
                 o.concurrency = value()?
                     .split(',')
-                    .map(|c| c.trim().parse::<usize>().map_err(|e| format!("--concurrency: {e}")))
+                    .map(|c| {
+                        c.trim()
+                            .parse::<usize>()
+                            .map_err(|e| format!("--concurrency: {e}"))
+                    })
                     .collect::<Result<_, _>>()?;
             }
             "--providers" => {
@@ -212,7 +216,10 @@ async fn run(options: &Options) -> Result<(), String> {
     for &provider in &options.providers {
         let with_paymux = available.contains(&provider);
         if !with_paymux {
-            eprintln!("note: no paymux backend for {} yet; hand-written arms only", provider.name());
+            eprintln!(
+                "note: no paymux backend for {} yet; hand-written arms only",
+                provider.name()
+            );
         }
         let mut arms: Vec<(&str, Arc<Arm>)> = vec![("hand", hand.clone())];
         if with_paymux {
@@ -307,7 +314,11 @@ async fn run(options: &Options) -> Result<(), String> {
     }
     println!("{text}");
     if !failures.is_empty() {
-        eprintln!("{} batch(es) had failures, first: {:?}", failures.len(), failures.first());
+        eprintln!(
+            "{} batch(es) had failures, first: {:?}",
+            failures.len(),
+            failures.first()
+        );
     }
     if let Some(path) = &options.markdown {
         std::fs::write(path, &markdown).map_err(|e| format!("cannot write {path}: {e}"))?;
@@ -382,7 +393,10 @@ fn memory_table(options: &Options) -> Result<String, String> {
             Some(k) if output.status.success() => out.push_str(&format!("| {arm} | {k} |\n")),
             _ => out.push_str(&format!(
                 "| {arm} | failed: {} |\n",
-                String::from_utf8_lossy(&output.stderr).lines().last().unwrap_or("")
+                String::from_utf8_lossy(&output.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
             )),
         }
     }

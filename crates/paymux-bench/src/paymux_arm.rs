@@ -51,10 +51,12 @@ impl Paymux {
     pub async fn create(&self, provider: Provider, seq: u64) -> R<String> {
         let reference = format!("B-{seq}");
         let request = match provider {
-            Provider::Paiwise => CreatePayment::new(Money::from_minor(PAIWISE_AMOUNT, Currency::SEK), reference)
-                .with_description("Benchmark order")
-                .with_return_urls("https://shop.example/ok", "https://shop.example/cancel")
-                .with_manual_capture(),
+            Provider::Paiwise => {
+                CreatePayment::new(Money::from_minor(PAIWISE_AMOUNT, Currency::SEK), reference)
+                    .with_description("Benchmark order")
+                    .with_return_urls("https://shop.example/ok", "https://shop.example/cancel")
+                    .with_manual_capture()
+            }
             Provider::Checkout => {
                 CreatePayment::new(Money::from_minor(CHECKOUT_AMOUNT, Currency::SEK), reference)
                     .with_source(PaymentSource::CardToken {
@@ -68,7 +70,11 @@ impl Paymux {
                 .with_customer(Customer::with_email("jan@example.cz"))
                 .with_manual_capture(),
         };
-        let payment = self.backend(provider)?.create_payment(&request).await.map_err(|e| e.to_string())?;
+        let payment = self
+            .backend(provider)?
+            .create_payment(&request)
+            .await
+            .map_err(|e| e.to_string())?;
         let wanted = match provider {
             Provider::Checkout => PaymentStatus::Authorized,
             Provider::Paiwise | Provider::Twisto => PaymentStatus::AwaitingCustomer,
@@ -79,7 +85,11 @@ impl Paymux {
 
     /// `get_payment`.
     pub async fn get(&self, provider: Provider, id: &str) -> R<PaymentStatus> {
-        let payment = self.backend(provider)?.get_payment(id).await.map_err(|e| e.to_string())?;
+        let payment = self
+            .backend(provider)?
+            .get_payment(id)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(payment.status)
     }
 

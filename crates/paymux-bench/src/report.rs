@@ -271,7 +271,11 @@ pub fn criterion_ratios(dir: &Path) -> String {
         let (target, verdict) = match limit {
             Some(l) => (
                 format!("≤ {l}×"),
-                if ratio <= Decimal::from(l) { "met" } else { "NOT met" },
+                if ratio <= Decimal::from(l) {
+                    "met"
+                } else {
+                    "NOT met"
+                },
             ),
             None => ("–".to_owned(), "info"),
         };
