@@ -202,41 +202,40 @@ struct Accumulator {
 }
 
 async fn run(options: &Options) -> Result<(), String> {
-    let sim = Arc::new(Simulator::start().await.map_err(|e| e.to_string())?);
-    let paymux = Paymux::new(&sim)?;
-    let available: Vec<Provider> = Provider::ALL.into_iter().filter(|p| paymux.has(*p)).collect();
-    let paymux = Arc::new(Arm::Paymux(paymux));
-    let hand = Arc::new(Arm::Hand(Hand::new(&sim, Mode::Mirror)?));
-    let minimal = Arc::new(Arm::Hand(Hand::new(&sim, Mode::Minimal)?));
-    let seq = Arc::new(AtomicU64::new(1));
     let flows_per_round = options.ops / OPS_PER_FLOW / options.rounds;
     let mut rows = Vec::new();
     let mut failures = Vec::new();
 
     for &provider in &options.providers {
-        let with_paymux = available.contains(&provider);
-        if !with_paymux {
-            eprintln!(
-                "note: no paymux backend for {} yet; hand-written arms only",
-                provider.name()
-            );
-        }
-        let mut arms: Vec<(&str, Arc<Arm>)> = vec![("hand", hand.clone())];
-        if with_paymux {
-            arms.push(("paymux", paymux.clone()));
-        }
-        if options.minimal {
-            arms.push(("minimal", minimal.clone()));
-        }
-        let mut requests = Vec::new();
-        for (name, arm) in &arms {
-            let n = seq.fetch_add(1, Ordering::Relaxed);
-            let count = count_requests(arm, provider, &sim, n)
-                .await
-                .map_err(|e| format!("{} {name}: {e}", provider.name()))?;
-            requests.push(count);
-        }
         for &concurrency in &options.concurrency {
+            // A fresh simulator per cell, so the state earlier cells left behind (the
+            // simulator's lists are scanned per request) does not slow later ones.
+            let sim = Arc::new(Simulator::start().await.map_err(|e| e.to_string())?);
+            let paymux = Paymux::new(&sim)?;
+            let with_paymux = paymux.has(provider);
+            if !with_paymux {
+                eprintln!(
+                    "note: no paymux backend for {}; hand-written arms only",
+                    provider.name()
+                );
+            }
+            let seq = Arc::new(AtomicU64::new(1));
+            let mut arms: Vec<(&str, Arc<Arm>)> =
+                vec![("hand", Arc::new(Arm::Hand(Hand::new(&sim, Mode::Mirror)?)))];
+            if with_paymux {
+                arms.push(("paymux", Arc::new(Arm::Paymux(paymux))));
+            }
+            if options.minimal {
+                arms.push(("minimal", Arc::new(Arm::Hand(Hand::new(&sim, Mode::Minimal)?))));
+            }
+            let mut requests = Vec::new();
+            for (name, arm) in &arms {
+                let n = seq.fetch_add(1, Ordering::Relaxed);
+                let count = count_requests(arm, provider, &sim, n)
+                    .await
+                    .map_err(|e| format!("{} {name}: {e}", provider.name()))?;
+                requests.push(count);
+            }
             eprintln!("{} at concurrency {concurrency}…", provider.name());
             // Warm-up: open connections, fill caches; not measured.
             let warm = u64::try_from(concurrency * 2).unwrap_or(u64::MAX).max(16);
