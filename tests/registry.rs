@@ -2,10 +2,7 @@
 //! each checked before any HTTP call, and never prints a key.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use paymux::{
-    ConfigError, CreatePayment, Currency, Error, MetadataUpdate, Money, PaymentProvider, PaymentStatus,
-    Registry,
-};
+use paymux::{ConfigError, CreatePayment, Currency, Error, MetadataUpdate, Money, PaymentStatus, Registry};
 use paymux_sim::{SimProvider, Simulator};
 
 fn config(sim: &Simulator) -> String {
