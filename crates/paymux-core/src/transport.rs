@@ -193,6 +193,26 @@ impl TransportConfig {
         self
     }
 
+    /// Applies the optional `timeout_ms`, `connect_timeout_ms` and `max_retries` settings every
+    /// backend configuration offers; `None` keeps the current value.
+    pub fn with_settings(
+        mut self,
+        timeout_ms: Option<u64>,
+        connect_timeout_ms: Option<u64>,
+        max_retries: Option<u32>,
+    ) -> Self {
+        if let Some(ms) = timeout_ms {
+            self.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = connect_timeout_ms {
+            self.connect_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = max_retries {
+            self.max_retries = n;
+        }
+        self
+    }
+
     /// Sets the response size cap.
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
