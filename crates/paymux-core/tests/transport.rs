@@ -1,0 +1,357 @@
+//! The shared transport: retries only where safe, the same idempotency key on every retry,
+//! OutcomeUnknown when a mutation's answer is lost, a response size cap, and no key in Debug.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use paymux_core::transport::{common_error, ApiRequest, HttpTransport, RetryPolicy};
+use paymux_core::{ApiKey, Error, IdempotencyKey, Operation, TransportConfig};
+use reqwest::header::{HeaderName, AUTHORIZATION};
+use reqwest::Method;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// What the scripted server does with the n-th request.
+#[derive(Clone)]
+enum Step {
+    Answer(u16, &'static str, String),
+    /// Read the request, then never answer.
+    Hang,
+    /// Read the request, then close the connection.
+    Drop,
+}
+
+#[derive(Default)]
+struct Seen {
+    requests: Vec<String>,
+}
+
+async fn scripted_server(script: Vec<Step>) -> (String, Arc<Mutex<Seen>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let script = Arc::new(Mutex::new(script.into_iter()));
+    let seen2 = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let seen = seen2.clone();
+            let script = script.clone();
+            tokio::spawn(async move {
+                loop {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    // Read headers, then the body by Content-Length.
+                    let head_end = loop {
+                        let Ok(n) = socket.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break i + 4;
+                        }
+                    };
+                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    while buf.len() < head_end + len {
+                        let Ok(n) = socket.read(&mut chunk).await else {
+                            return;
+                        };
+                        if n == 0 {
+                            return;
+                        }
+                        buf.extend_from_slice(&chunk[..n]);
+                    }
+                    seen.lock()
+                        .unwrap()
+                        .requests
+                        .push(String::from_utf8_lossy(&buf).to_string());
+                    let step = script
+                        .lock()
+                        .unwrap()
+                        .next()
+                        .unwrap_or(Step::Answer(200, "", "{}".into()));
+                    match step {
+                        Step::Answer(status, extra, body) => {
+                            let resp = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
+                                body.len()
+                            );
+                            if socket.write_all(resp.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                        Step::Hang => {
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
+                        Step::Drop => return,
+                    }
+                }
+            });
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+fn fast_config() -> TransportConfig {
+    TransportConfig::default()
+        .with_request_timeout(Duration::from_millis(300))
+        .with_max_retries(2)
+        .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
+}
+
+fn transport(key: &str) -> HttpTransport {
+    HttpTransport::new("testpsp", fast_config())
+        .unwrap()
+        .with_auth(AUTHORIZATION, ApiKey::new(key).header_value("Bearer ").unwrap())
+}
+
+fn header_values(seen: &Arc<Mutex<Seen>>, name: &str) -> Vec<String> {
+    seen.lock()
+        .unwrap()
+        .requests
+        .iter()
+        .map(|r| {
+            r.lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_mutation_that_times_out_after_sending_is_outcome_unknown_and_not_retried() {
+    let (base, seen) = scripted_server(vec![Step::Hang, Step::Hang, Step::Hang]).await;
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/capture"),
+        Operation::Capture,
+        RetryPolicy::Never,
+    )
+    .json(&serde_json::json!({"checkout_id": "c1"}))
+    .unwrap()
+    .payment("c1");
+    let err = transport("k").send(&req).await.unwrap_err();
+    match &err {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Capture);
+            assert_eq!(payment_id.as_deref(), Some("c1"));
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!err.is_retryable());
+    assert_eq!(
+        seen.lock().unwrap().requests.len(),
+        1,
+        "a non-idempotent mutation must not be re-sent"
+    );
+}
+
+#[tokio::test]
+async fn a_dropped_connection_on_a_mutation_is_outcome_unknown() {
+    let (base, seen) = scripted_server(vec![Step::Drop]).await;
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/refund"),
+        Operation::Refund,
+        RetryPolicy::Never,
+    );
+    let err = transport("k").send(&req).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+}
+
+#[tokio::test]
+async fn retries_of_one_call_carry_the_same_idempotency_key() {
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(503, "", "{}".into()),
+        Step::Hang,
+        Step::Answer(201, "", r#"{"ok":true}"#.into()),
+    ])
+    .await;
+    let key = IdempotencyKey::new();
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/payments"),
+        Operation::Create,
+        RetryPolicy::Idempotent,
+    )
+    .idempotency_key(HeaderName::from_static("idempotency-key"), key.clone());
+    let resp = transport("k").send(&req).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 201);
+    assert_eq!(resp.attempts, 3);
+    let keys = header_values(&seen, "idempotency-key");
+    assert_eq!(keys, vec![key.as_str().to_owned(); 3]);
+}
+
+#[tokio::test]
+async fn an_idempotent_mutation_with_no_answer_after_all_retries_is_outcome_unknown_with_its_key() {
+    let (base, seen) = scripted_server(vec![Step::Hang, Step::Hang, Step::Hang]).await;
+    let key = IdempotencyKey::from_string("order-7-capture").unwrap();
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/c"),
+        Operation::Capture,
+        RetryPolicy::Idempotent,
+    )
+    .idempotency_key(HeaderName::from_static("idempotency-key"), key);
+    let err = transport("k").send(&req).await.unwrap_err();
+    match err {
+        Error::OutcomeUnknown { idempotency_key, .. } => {
+            assert_eq!(idempotency_key.as_deref(), Some("order-7-capture"))
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(seen.lock().unwrap().requests.len(), 3);
+}
+
+#[tokio::test]
+async fn reads_are_retried_and_time_out_as_timeout() {
+    let (base, seen) = scripted_server(vec![Step::Hang, Step::Hang, Step::Hang]).await;
+    let req = ApiRequest::new(
+        Method::GET,
+        format!("{base}/p/1"),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let err = transport("k").send(&req).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                operation: Operation::Get,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_retryable());
+    assert_eq!(seen.lock().unwrap().requests.len(), 3);
+}
+
+#[tokio::test]
+async fn rate_limits_honour_retry_after_and_non_idempotent_mutations_are_not_retried() {
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(429, "retry-after: 0\r\n", "{}".into()),
+        Step::Answer(200, "", "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        format!("{base}/p"),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (200, 2));
+
+    let (base, seen2) = scripted_server(vec![Step::Answer(503, "", "oops".into())]).await;
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/capture"),
+        Operation::Capture,
+        RetryPolicy::Never,
+    );
+    let resp = transport("k").send(&req).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 503);
+    assert_eq!(seen2.lock().unwrap().requests.len(), 1);
+    // A 5xx after a non-idempotent mutation was sent may have committed.
+    assert!(matches!(
+        common_error("testpsp", &req, &resp, None, None),
+        Error::OutcomeUnknown { .. }
+    ));
+    drop(seen);
+}
+
+#[tokio::test]
+async fn a_long_retry_after_is_not_waited_for() {
+    let (base, _seen) = scripted_server(vec![Step::Answer(429, "retry-after: 3600\r\n", "{}".into())]).await;
+    let read = ApiRequest::new(
+        Method::GET,
+        format!("{base}/p"),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!(resp.status.as_u16(), 429);
+    let err = common_error("testpsp", &read, &resp, None, None);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+}
+
+#[tokio::test]
+async fn oversized_answers_are_refused() {
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(5 * 1024 * 1024));
+    let (base, _seen) = scripted_server(vec![Step::Answer(200, "", big)]).await;
+    let read = ApiRequest::new(
+        Method::GET,
+        format!("{base}/p"),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let err = transport("k").send(&read).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn refused_connections_are_transport_errors() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("http://{addr}/x"),
+        Operation::Capture,
+        RetryPolicy::Never,
+    );
+    let err = transport("k").send(&req).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn the_key_is_sent_but_never_printed() {
+    let secret = "sk_sbox_supersecretvalue1234567890ab";
+    let (base, seen) = scripted_server(vec![Step::Answer(401, "", String::new())]).await;
+    let t = transport(secret);
+    let req = ApiRequest::new(
+        Method::GET,
+        format!("{base}/p"),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = t.send(&req).await.unwrap();
+    assert_eq!(
+        header_values(&seen, "authorization"),
+        vec![format!("Bearer {secret}")]
+    );
+    let err = common_error("testpsp", &req, &resp, None, None);
+    assert!(matches!(err, Error::Authentication { .. }));
+    for text in [
+        format!("{t:?}"),
+        format!("{err:?}"),
+        err.to_string(),
+        format!("{:?}", ApiKey::new(secret)),
+    ] {
+        assert!(!text.contains(secret), "key leaked in {text}");
+    }
+}

@@ -1,0 +1,421 @@
+//! Build providers from configuration: named instances, several of one kind allowed.
+//!
+//! A configuration is a table of named providers, each with a `kind` and that backend's own
+//! settings (see each backend's `Config` type for its fields):
+//!
+//! ```toml
+//! [providers.nordics]
+//! kind = "paiwise"
+//! api_key = "…"
+//!
+//! [providers.cards-eu]
+//! kind = "checkout"
+//! secret_key = "sk_sbox_…"
+//! environment = "sandbox"
+//!
+//! [providers.cards-uk]        # a second Checkout.com account
+//! kind = "checkout"
+//! secret_key = "sk_…"
+//! environment = "production"
+//!
+//! [providers.bnpl-cz]
+//! kind = "twisto"
+//! token = "…"
+//! region = "cz"
+//! ```
+//!
+//! Every provider the registry builds is wrapped in [`Checked`], so capabilities are checked
+//! before any HTTP call. A kind whose cargo feature is off is a [`ConfigError::NotCompiled`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+#[cfg(any(feature = "paiwise", feature = "checkout", feature = "twisto"))]
+use paymux_core::Checked;
+use paymux_core::PaymentProvider;
+use serde::{Deserialize, Serialize};
+
+/// The provider backends paymux knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProviderKind {
+    /// Paiwise (Neuro-Pay checkout), feature `paiwise`.
+    Paiwise,
+    /// Checkout.com, feature `checkout`.
+    Checkout,
+    /// Twisto PSP v4, feature `twisto`.
+    Twisto,
+}
+
+impl ProviderKind {
+    /// The lower-case name, as in configuration files and cargo features.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Paiwise => "paiwise",
+            ProviderKind::Checkout => "checkout",
+            ProviderKind::Twisto => "twisto",
+        }
+    }
+
+    /// Whether this build has the backend compiled in.
+    pub fn is_compiled(self) -> bool {
+        match self {
+            ProviderKind::Paiwise => cfg!(feature = "paiwise"),
+            ProviderKind::Checkout => cfg!(feature = "checkout"),
+            ProviderKind::Twisto => cfg!(feature = "twisto"),
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A configuration error. Never contains a setting's value, so no key can leak through it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read configuration {path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The OS error.
+        message: String,
+    },
+    /// The text is not valid TOML/JSON of the expected shape.
+    #[error("invalid configuration: {0}")]
+    Parse(String),
+    /// A provider's settings do not fit its backend.
+    #[error("invalid settings for provider {name:?} ({kind}): {message}")]
+    Settings {
+        /// Instance name.
+        name: String,
+        /// Kind.
+        kind: ProviderKind,
+        /// What is wrong (field names, never values).
+        message: String,
+    },
+    /// The backend refused to build.
+    #[error("provider {name:?} could not be built: {source}")]
+    Backend {
+        /// Instance name.
+        name: String,
+        /// The backend's error.
+        #[source]
+        source: Box<paymux_core::Error>,
+    },
+    /// The kind's cargo feature is off in this build.
+    #[error("provider {name:?} is of kind {kind}, which this build does not include (enable the `{kind}` feature of paymux)")]
+    NotCompiled {
+        /// Instance name.
+        name: String,
+        /// Kind.
+        kind: ProviderKind,
+    },
+}
+
+/// One named provider's configuration: its kind and the backend's own settings.
+#[derive(Clone, Deserialize)]
+pub struct ProviderEntry {
+    /// Which backend.
+    pub kind: ProviderKind,
+    /// The backend's settings (its `Config` fields).
+    #[serde(flatten)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+impl fmt::Debug for ProviderEntry {
+    // Settings hold keys: show only their names.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderEntry")
+            .field("kind", &self.kind)
+            .field("settings", &self.settings.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// The whole configuration: named providers.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct RegistryConfig {
+    /// Providers by instance name.
+    #[serde(default)]
+    pub providers: BTreeMap<String, ProviderEntry>,
+}
+
+impl RegistryConfig {
+    /// Parses TOML.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`].
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
+    }
+
+    /// Parses JSON.
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`].
+    pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
+        serde_json::from_str(text).map_err(|e| ConfigError::Parse(redacted_serde_message(&e.to_string())))
+    }
+
+    /// Reads a `.json` file as JSON and anything else as TOML.
+    ///
+    /// # Errors
+    /// [`ConfigError::Io`] or [`ConfigError::Parse`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            Self::from_json_str(&text)
+        } else {
+            Self::from_toml_str(&text)
+        }
+    }
+}
+
+/// serde messages quote offending values (`invalid type: string "sk_…"`): keep only the
+/// part that names the problem.
+fn redacted_serde_message(message: &str) -> String {
+    match message.split_once(": ") {
+        Some((head, _)) if head.starts_with("invalid") => format!("{head} (value hidden)"),
+        _ => message.to_owned(),
+    }
+}
+
+/// Named providers, ready to use as `Arc<dyn PaymentProvider>`.
+///
+/// ```
+/// use paymux::Registry;
+/// let registry = Registry::from_toml_str("")?;
+/// assert!(registry.is_empty());
+/// # Ok::<(), paymux::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    providers: BTreeMap<String, Arc<dyn PaymentProvider>>,
+}
+
+impl Registry {
+    /// An empty registry.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Builds every provider of `config`, each wrapped in [`Checked`].
+    ///
+    /// # Errors
+    /// The first provider that cannot be built.
+    pub fn from_config(config: &RegistryConfig) -> Result<Self, ConfigError> {
+        let mut registry = Self::new();
+        for (name, entry) in &config.providers {
+            let provider = build(name, entry)?;
+            registry.insert(name.clone(), provider);
+        }
+        Ok(registry)
+    }
+
+    /// Parses TOML and builds.
+    ///
+    /// # Errors
+    /// As [`RegistryConfig::from_toml_str`] and [`Registry::from_config`].
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        Self::from_config(&RegistryConfig::from_toml_str(text)?)
+    }
+
+    /// Parses JSON and builds.
+    ///
+    /// # Errors
+    /// As [`RegistryConfig::from_json_str`] and [`Registry::from_config`].
+    pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
+        Self::from_config(&RegistryConfig::from_json_str(text)?)
+    }
+
+    /// Reads a configuration file and builds.
+    ///
+    /// # Errors
+    /// As [`RegistryConfig::from_file`] and [`Registry::from_config`].
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, ConfigError> {
+        Self::from_config(&RegistryConfig::from_file(path)?)
+    }
+
+    /// From the environment: the file named by `PAYMUX_CONFIG` if set; otherwise one
+    /// provider per backend whose own variables are set (`PAIWISE_API_KEY`,
+    /// `CHECKOUT_SECRET_KEY`, `TWISTO_TOKEN`; see each backend's `from_env`), named after its
+    /// kind. An empty registry when nothing is set.
+    ///
+    /// # Errors
+    /// As [`Registry::from_file`], or a backend's `from_env` error.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        if let Ok(path) = std::env::var("PAYMUX_CONFIG") {
+            return Self::from_file(path);
+        }
+        #[allow(unused_mut)]
+        let mut registry = Self::new();
+        #[cfg(feature = "paiwise")]
+        if std::env::var_os("PAIWISE_API_KEY").is_some() {
+            let provider = paymux_paiwise::PaiwiseBuilder::from_env()
+                .and_then(|b| b.build())
+                .map_err(|source| ConfigError::Backend {
+                    name: "paiwise".into(),
+                    source,
+                })?;
+            registry.insert("paiwise", Arc::new(Checked::new(provider)));
+        }
+        #[cfg(feature = "checkout")]
+        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() {
+            let provider = paymux_checkout::CheckoutBuilder::from_env()
+                .and_then(|b| b.build())
+                .map_err(|source| ConfigError::Backend {
+                    name: "checkout".into(),
+                    source,
+                })?;
+            registry.insert("checkout", Arc::new(Checked::new(provider)));
+        }
+        #[cfg(feature = "twisto")]
+        if std::env::var_os("TWISTO_TOKEN").is_some() {
+            let provider = paymux_twisto::TwistoBuilder::from_env()
+                .and_then(|b| b.build())
+                .map_err(|source| ConfigError::Backend {
+                    name: "twisto".into(),
+                    source,
+                })?;
+            registry.insert("twisto", Arc::new(Checked::new(provider)));
+        }
+        Ok(registry)
+    }
+
+    /// Adds (or replaces) a provider under `name`.
+    pub fn insert(&mut self, name: impl Into<String>, provider: Arc<dyn PaymentProvider>) {
+        self.providers.insert(name.into(), provider);
+    }
+
+    /// The provider named `name`.
+    pub fn get(&self, name: &str) -> Option<Arc<dyn PaymentProvider>> {
+        self.providers.get(name).cloned()
+    }
+
+    /// Instance names, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.providers.keys().map(String::as_str)
+    }
+
+    /// Name and provider pairs, sorted by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Arc<dyn PaymentProvider>)> {
+        self.providers.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// Number of providers.
+    pub fn len(&self) -> usize {
+        self.providers.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.providers.is_empty()
+    }
+}
+
+#[cfg_attr(
+    not(any(feature = "paiwise", feature = "checkout", feature = "twisto")),
+    allow(dead_code)
+)]
+fn settings<T: serde::de::DeserializeOwned>(name: &str, entry: &ProviderEntry) -> Result<T, ConfigError> {
+    serde_json::from_value(serde_json::Value::Object(entry.settings.clone())).map_err(|e| {
+        ConfigError::Settings {
+            name: name.to_owned(),
+            kind: entry.kind,
+            message: redacted_serde_message(&e.to_string()),
+        }
+    })
+}
+
+fn build(name: &str, entry: &ProviderEntry) -> Result<Arc<dyn PaymentProvider>, ConfigError> {
+    let backend = |source| ConfigError::Backend {
+        name: name.to_owned(),
+        source: Box::new(source),
+    };
+    match entry.kind {
+        #[cfg(feature = "paiwise")]
+        ProviderKind::Paiwise => {
+            let config: paymux_paiwise::PaiwiseConfig = settings(name, entry)?;
+            let provider = paymux_paiwise::PaiwiseProvider::new(config).map_err(backend)?;
+            Ok(Arc::new(Checked::new(provider)))
+        }
+        #[cfg(feature = "checkout")]
+        ProviderKind::Checkout => {
+            let config: paymux_checkout::CheckoutConfig = settings(name, entry)?;
+            let provider = paymux_checkout::CheckoutProvider::new(config).map_err(backend)?;
+            Ok(Arc::new(Checked::new(provider)))
+        }
+        #[cfg(feature = "twisto")]
+        ProviderKind::Twisto => {
+            let config: paymux_twisto::TwistoConfig = settings(name, entry)?;
+            let provider = paymux_twisto::TwistoProvider::new(config).map_err(backend)?;
+            Ok(Arc::new(Checked::new(provider)))
+        }
+        #[allow(unreachable_patterns)]
+        kind => {
+            let _ = backend;
+            Err(ConfigError::NotCompiled {
+                name: name.to_owned(),
+                kind,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_named_entries_and_hides_settings_in_debug() {
+        let config = RegistryConfig::from_toml_str(
+            r#"
+            [providers.a]
+            kind = "checkout"
+            secret_key = "sk_sbox_topsecret"
+
+            [providers.b]
+            kind = "checkout"
+            secret_key = "sk_sbox_othersecret"
+            "#,
+        )
+        .unwrap_or_default();
+        assert_eq!(config.providers.len(), 2);
+        let debug = format!("{config:?}");
+        assert!(
+            !debug.contains("topsecret") && !debug.contains("othersecret"),
+            "{debug}"
+        );
+        assert!(debug.contains("secret_key"));
+    }
+
+    #[test]
+    fn unknown_kinds_and_bad_shapes_are_parse_errors() {
+        assert!(matches!(
+            RegistryConfig::from_toml_str("[providers.a]\nkind = \"stripe\"\n"),
+            Err(ConfigError::Parse(_))
+        ));
+        assert!(matches!(
+            RegistryConfig::from_json_str("{\"providers\": 1}"),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+
+    #[test]
+    fn serde_messages_do_not_repeat_values() {
+        let msg = redacted_serde_message("invalid type: string \"sk_live_x\", expected u64 at line 1");
+        assert!(!msg.contains("sk_live_x"), "{msg}");
+    }
+}
