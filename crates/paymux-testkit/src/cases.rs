@@ -801,9 +801,13 @@ pub async fn operations_on_declined_refused(f: &Fixture) -> CaseResult {
     Ok(CaseOutcome::Passed)
 }
 
-/// What the capabilities say no to answers `Unsupported`: through [`Checked`] without the
-/// backend being reached; from the backend itself too, without a connection where an
-/// [`OfflineProbe`](crate::OfflineProbe) is given.
+/// What the capabilities say no to answers `Unsupported` through [`Checked`] without the
+/// backend being reached. Called on the backend directly, requests that can be judged
+/// without the payment (create options, currency, void, metadata) are refused with
+/// `Unsupported` or `InvalidRequest` before sending (no connection, where an
+/// [`OfflineProbe`](crate::OfflineProbe) is given); a partial capture or refund on a real
+/// payment is `Unsupported` and changes nothing (the backend may read the payment first to
+/// tell a partial amount from the whole).
 ///
 /// # Errors
 /// The broken rule.
@@ -865,6 +869,8 @@ pub async fn unsupported_never_reaches_provider(f: &Fixture) -> CaseResult {
     let counting = Arc::new(CountingProvider::new(f.provider.clone()));
     let checked = Checked::from_arc(counting.clone());
     for (what, call) in &calls {
+        // Through Checked (as the facade registry builds every provider): Unsupported, and
+        // the backend is never reached.
         expect_err(
             &format!("{what} through Checked"),
             call.run(&checked, &id).await,
@@ -875,29 +881,79 @@ pub async fn unsupported_never_reaches_provider(f: &Fixture) -> CaseResult {
             counting.calls() == 0,
             "{what}: Checked let the call reach the backend"
         );
-        expect_err(
-            &format!("{what} on the backend directly"),
-            call.run(f.provider.as_ref(), &id).await,
-            "Unsupported",
-            is_unsupported,
-        )?;
-        if let Some(probe) = &f.offline {
-            let before = (probe.connections)();
-            expect_err(
-                &format!("{what} on the offline probe"),
-                call.run(probe.provider.as_ref(), &id).await,
-                "Unsupported",
-                is_unsupported,
-            )?;
-            let after = (probe.connections)();
-            check!(
-                after == before,
-                "{what}: the backend opened {} connection(s)",
-                after - before
-            );
+        match call {
+            Call::Capture(m) => backend_refuses_partial(f, what, *m, true).await?,
+            Call::Refund(m) => backend_refuses_partial(f, what, *m, false).await?,
+            _ => {
+                // Decidable without the payment: the backend itself refuses before sending.
+                expect_err(
+                    &format!("{what} on the backend directly"),
+                    call.run(f.provider.as_ref(), &id).await,
+                    "Unsupported or InvalidRequest",
+                    is_refused_before_sending,
+                )?;
+                if let Some(probe) = &f.offline {
+                    let before = (probe.connections)();
+                    expect_err(
+                        &format!("{what} on the offline probe"),
+                        call.run(probe.provider.as_ref(), &id).await,
+                        "Unsupported or InvalidRequest",
+                        is_refused_before_sending,
+                    )?;
+                    let after = (probe.connections)();
+                    check!(
+                        after == before,
+                        "{what}: the backend opened {} connection(s)",
+                        after - before
+                    );
+                }
+            }
         }
     }
     Ok(CaseOutcome::Passed)
+}
+
+fn is_refused_before_sending(e: &Error) -> bool {
+    matches!(e, Error::Unsupported { .. } | Error::InvalidRequest { .. })
+}
+
+/// A partial capture or refund the provider cannot do, sent to the backend directly on a
+/// real payment (a backend may read the payment to tell a partial amount from the whole):
+/// `Unsupported`, and nothing changes.
+async fn backend_refuses_partial(
+    f: &Fixture,
+    what: &str,
+    part: Money,
+    capture: bool,
+) -> Result<(), CaseFailure> {
+    let caps = f.provider.capabilities();
+    if capture && !caps.manual_capture {
+        return Ok(());
+    }
+    let p = if capture {
+        authorized(f, BASE, "unsupcap").await?
+    } else {
+        captured(f, BASE, "unsupref").await?
+    };
+    let result = if capture {
+        f.provider.capture(&p.id, &CaptureRequest::partial(part)).await
+    } else {
+        f.provider.refund(&p.id, &RefundRequest::partial(part)).await
+    };
+    expect_err(
+        &format!("{what} of {part} (of {}) on the backend directly", p.amount),
+        result,
+        "Unsupported",
+        is_unsupported,
+    )?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == p.status && got.captured == p.captured && got.refunded == p.refunded,
+        "{what}: a refused call changed the payment from {} to {}",
+        p.status,
+        got.status
+    );
+    Ok(())
 }
 
 fn unsupported_currency(support: &CurrencySupport) -> Option<Currency> {
