@@ -1,0 +1,754 @@
+//! [`TwistoProvider`]: the HTTP calls, the unified [`PaymentProvider`] implementation, the
+//! Twisto-specific API (charges, refunds, settlement batches, the merchant API) and
+//! [`parse_error`].
+
+use bytes::Bytes;
+use paymux_core::checked::check_create;
+use paymux_core::transport::{common_error, ApiRequest, ApiResponse, HttpTransport, RetryPolicy};
+use paymux_core::{
+    async_trait, Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error,
+    IdempotencyKey, MetadataUpdate, Money, Operation, Payment, PaymentProvider, RefundRequest, Result,
+    VoidRequest,
+};
+use reqwest::header::{HeaderName, AUTHORIZATION};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+
+use crate::config::TwistoConfig;
+use crate::mapping;
+use crate::model;
+use crate::types::{
+    CheckoutListQuery, PageQuery, TwistoBatch, TwistoBatchEntry, TwistoCharge, TwistoCheckoutOptions,
+    TwistoPage, TwistoRefund,
+};
+use crate::PROVIDER;
+
+/// The header carrying idempotency keys on `POST /charges`, `POST /refunds` and
+/// `POST /checkouts/{id}/cancel`.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// Largest page Twisto serves; lists paymux walks itself (refunds of a checkout, authorised
+/// charges) use it.
+const MAX_LIMIT: u32 = 1000;
+/// Pages walked at most when paymux lists on its own behalf.
+const MAX_PAGES: u32 = 50;
+
+fn idempotency_header() -> HeaderName {
+    HeaderName::from_static("idempotency-key")
+}
+
+/// What Twisto can do, as paymux drives it.
+///
+/// Twisto charges only when the merchant calls `POST /charges` after the shopper's checkout
+/// is approved, so `immediate_capture` is false: create with manual capture and call
+/// `capture`. Charges are for the full amount only. Currencies: CZK and PLN (Twisto's
+/// markets) and EUR (accepted by the API's currency field; whether an account can use it is
+/// not documented).
+pub fn capabilities() -> Capabilities {
+    let mut c = Capabilities::none();
+    c.hosted_checkout = true;
+    c.card_tokens = false;
+    c.manual_capture = true;
+    c.immediate_capture = false;
+    c.partial_capture = false;
+    c.multiple_captures = false;
+    c.partial_refund = true;
+    c.multiple_refunds = true;
+    c.void = true;
+    c.metadata_update = false;
+    c.customers = false;
+    c.server_idempotency = true;
+    c.webhooks = true;
+    c.signed_webhooks = false;
+    c.currencies = CurrencySupport::Only(vec![Currency::CZK, Currency::PLN, Currency::EUR]);
+    c
+}
+
+/// The Twisto PSP v4 backend.
+///
+/// The unified payment id is the Twisto **checkout** id. See `docs/providers/twisto.md` for
+/// which calls each method makes.
+///
+/// ```
+/// use paymux_core::PaymentProvider;
+/// use paymux_twisto::TwistoProvider;
+/// let twisto = TwistoProvider::builder("token").with_base_url("http://127.0.0.1:9/psp/v4").build()?;
+/// assert_eq!(twisto.id(), "twisto");
+/// assert!(!twisto.capabilities().partial_capture);
+/// # Ok::<(), paymux_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TwistoProvider {
+    base: String,
+    smi: Option<String>,
+    http: HttpTransport,
+    caps: Capabilities,
+}
+
+/// Maps a Twisto error answer to an [`Error`]. Twisto documents no error body; this reads
+/// `{"errors": [{"code", "message", "field"}]}` (and a top-level `code`/`message`/`detail`)
+/// leniently and accepts any other body (HTML, empty) as an excerpt:
+///
+/// | HTTP | error |
+/// |---|---|
+/// | 400, 422 | `InvalidRequest` with the first `field` (else `request`) and every message |
+/// | 401 | `Authentication` |
+/// | 404 | `NotFound` with the id asked for |
+/// | 409 | `InvalidState` for the operation |
+/// | others | core's `common_error` (429 `RateLimited`, 5xx `Provider`…) |
+pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
+    let parsed: Option<model::ErrorBody> = serde_json::from_slice(&response.body).ok();
+    let mut messages = Vec::new();
+    let mut first_field = None;
+    let mut first_code = None;
+    if let Some(body) = &parsed {
+        for e in &body.errors {
+            if first_field.is_none() {
+                first_field.clone_from(&e.field);
+            }
+            if first_code.is_none() {
+                first_code.clone_from(&e.code);
+            }
+            let mut m = String::new();
+            if let Some(code) = &e.code {
+                m.push_str(code);
+            }
+            if let Some(msg) = &e.message {
+                if !m.is_empty() {
+                    m.push_str(": ");
+                }
+                m.push_str(msg);
+            }
+            if let Some(field) = &e.field {
+                m.push_str(&format!(" ({field})"));
+            }
+            if !m.is_empty() {
+                messages.push(m);
+            }
+        }
+        if first_code.is_none() {
+            first_code.clone_from(&body.code);
+        }
+        for m in [&body.message, &body.detail].into_iter().flatten() {
+            messages.push(m.clone());
+        }
+    }
+    let message = (!messages.is_empty()).then(|| messages.join("; "));
+    match response.status.as_u16() {
+        400 | 422 => Error::InvalidRequest {
+            field: first_field.unwrap_or_else(|| "request".to_owned()),
+            message: format!(
+                "Twisto refused the request (HTTP {}): {}",
+                response.status.as_u16(),
+                message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body))
+            ),
+        },
+        409 => Error::InvalidState {
+            operation: request.operation,
+            status: None,
+            message: message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body)),
+        },
+        _ => common_error(PROVIDER, request, response, first_code, message),
+    }
+}
+
+fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
+}
+
+fn key_of(key: Option<&IdempotencyKey>) -> IdempotencyKey {
+    key.cloned().unwrap_or_else(IdempotencyKey::new)
+}
+
+impl TwistoProvider {
+    /// A provider from `config`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an empty token or a bad URL, [`Error::Transport`] when
+    /// the HTTP client cannot be created.
+    pub fn new(config: TwistoConfig) -> Result<Self> {
+        config.validate()?;
+        let auth = config.api_key.header_value("Bearer ")?;
+        let http = HttpTransport::new(PROVIDER, config.transport_config())?.with_auth(AUTHORIZATION, auth);
+        Ok(Self {
+            base: config.effective_base_url(),
+            smi: config.effective_smi_base_url(),
+            http,
+            caps: capabilities(),
+        })
+    }
+
+    /// A builder with the bearer `token`.
+    pub fn builder(token: impl Into<String>) -> crate::TwistoBuilder {
+        crate::TwistoBuilder::new(token)
+    }
+
+    /// The PSP v4 base URL in use.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// The merchant API (`…/psp/smi`) base URL in use, where one is known.
+    pub fn smi_base_url(&self) -> Option<&str> {
+        self.smi.as_deref()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn url_with(&self, path: &str, query: &[(&str, String)]) -> String {
+        let mut out = self.url(path);
+        if !query.is_empty() {
+            let mut ser = url::form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query {
+                ser.append_pair(k, v);
+            }
+            out.push('?');
+            out.push_str(&ser.finish());
+        }
+        out
+    }
+
+    fn path_id(field: &str, id: &str) -> Result<String> {
+        if id.is_empty() || id.len() > 256 || id.chars().any(|c| c.is_control()) {
+            return Err(Error::invalid(
+                field,
+                "must be a non-empty id without control characters",
+            ));
+        }
+        let mut ser = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
+        // form encoding writes spaces as '+'; a path needs %20.
+        ser = ser.replace('+', "%20");
+        Ok(ser)
+    }
+
+    async fn call(&self, request: ApiRequest) -> Result<ApiResponse> {
+        let response = self.http.send(&request).await?;
+        if response.is_success() {
+            Ok(response)
+        } else {
+            Err(parse_error(&request, &response))
+        }
+    }
+
+    fn page_params(page: PageQuery) -> Vec<(&'static str, String)> {
+        let mut q = Vec::new();
+        if let Some(l) = page.limit {
+            q.push(("limit", l.to_string()));
+        }
+        if let Some(s) = page.skip {
+            q.push(("skip", s.to_string()));
+        }
+        q
+    }
+
+    async fn fetch_checkout(&self, id: &str) -> Result<(model::Checkout, Bytes)> {
+        let url = self.url(&format!("/checkouts/{}", Self::path_id("id", id)?));
+        let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(id);
+        let resp = self.call(req).await?;
+        let checkout = decode::<model::Checkout>("checkout", &resp.body)?;
+        Ok((checkout, resp.body))
+    }
+
+    /// Every refund of a checkout (`GET /refunds?checkoutId=`), all pages.
+    async fn fetch_refunds(&self, checkout_id: &str) -> Result<Vec<model::Refund>> {
+        let mut out = Vec::new();
+        for page_no in 0..MAX_PAGES {
+            let url = self.url_with(
+                "/refunds",
+                &[
+                    ("checkoutId", checkout_id.to_owned()),
+                    ("limit", MAX_LIMIT.to_string()),
+                    ("skip", (page_no * MAX_LIMIT).to_string()),
+                ],
+            );
+            let req =
+                ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(checkout_id);
+            let resp = self.call(req).await?;
+            let page: model::Page<model::Refund> = decode("refund list", &resp.body)?;
+            let n = page.items.len();
+            // Keep only this checkout's refunds, should a server ignore the filter.
+            out.extend(
+                page.items
+                    .into_iter()
+                    .filter(|r| r.checkout_id.as_deref().is_none_or(|c| c == checkout_id)),
+            );
+            if page.next.is_none() || n < MAX_LIMIT as usize {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn fetch_payment(&self, id: &str, charge: Option<&TwistoCharge>) -> Result<Payment> {
+        let (checkout, body) = self.fetch_checkout(id).await?;
+        let charged = checkout.state == "completed"
+            || charge.is_some_and(|c| matches!(c.state.as_str(), "captured" | "refunded"));
+        let refunds = if charged {
+            Some(self.fetch_refunds(id).await?)
+        } else {
+            None
+        };
+        mapping::payment(&checkout, &body, charge, refunds.as_deref())
+    }
+
+    /// Creates a checkout with Twisto-specific options (`pay-in-three`, personal id, birth
+    /// date, billing address, statistics). [`PaymentProvider::create_payment`] calls this
+    /// with [`TwistoCheckoutOptions::default`].
+    ///
+    /// `POST /checkouts` is freely repeatable per Twisto, so it is retried like a read.
+    ///
+    /// # Errors
+    /// `Unsupported` for immediate capture (create with manual capture, then `capture`),
+    /// card sources, other currencies or metadata; `InvalidRequest` for a missing
+    /// `customer.email` or `return_url`, over-long fields, amounts outside Twisto's pattern,
+    /// and line items that do not sum to the amount; then the provider's errors.
+    pub async fn create_checkout(
+        &self,
+        request: &CreatePayment,
+        options: &TwistoCheckoutOptions,
+    ) -> Result<Payment> {
+        check_create(PROVIDER, &self.caps, request)?;
+        if !request.metadata.is_empty() {
+            return Err(Error::unsupported(
+                PROVIDER,
+                "metadata (Twisto checkouts carry none)",
+            ));
+        }
+        let body = mapping::checkout_body(request, options)?;
+        let req = ApiRequest::new(
+            Method::POST,
+            self.url("/checkouts"),
+            Operation::Create,
+            RetryPolicy::Safe,
+        )
+        .json(&body)?;
+        let resp = self.call(req).await?;
+        let (_, payment) = mapping::decode_checkout_body(&resp.body)?;
+        Ok(payment)
+    }
+
+    /// Lists checkouts (`GET /checkouts?dateFrom&dateTo&limit&skip`), each mapped without
+    /// its charge or refunds (so a refunded checkout shows `Captured`: call `get_payment`
+    /// for the refunds).
+    ///
+    /// # Errors
+    /// The provider's errors; `Decode` for a checkout whose amounts break the pattern.
+    pub async fn list_checkouts(&self, query: &CheckoutListQuery) -> Result<TwistoPage<Payment>> {
+        let mut q = Vec::new();
+        if let Some(d) = query.date_from {
+            q.push(("dateFrom", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        }
+        if let Some(d) = query.date_to {
+            q.push(("dateTo", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+        }
+        q.extend(Self::page_params(query.page));
+        let req = ApiRequest::new(
+            Method::GET,
+            self.url_with("/checkouts", &q),
+            Operation::Get,
+            RetryPolicy::Safe,
+        );
+        let resp = self.call(req).await?;
+        let page: model::Page<serde_json::Value> = decode("checkout list", &resp.body)?;
+        mapping::page(page, &resp.body, |value, _| {
+            let raw = serde_json::to_vec(&value).map_err(|e| Error::decode(PROVIDER, e.to_string(), b""))?;
+            mapping::decode_checkout_body(&raw).map(|(_, p)| p)
+        })
+    }
+
+    /// Creates a charge for the full amount of an approved checkout (`POST /charges`, with an
+    /// `Idempotency-Key`): `capture: true` charges at once, `capture: false` only authorises
+    /// (capture it later with [`capture_charge`](Self::capture_charge)). The charge's
+    /// `reference` defaults to the checkout's order reference, which is how
+    /// [`find_authorised_charge`](Self::find_authorised_charge) finds it again.
+    ///
+    /// # Errors
+    /// `NotFound`, `InvalidState` (checkout not approved or already charged), the provider's
+    /// errors; `OutcomeUnknown` when no answer came (retry with the same key).
+    pub async fn create_charge(
+        &self,
+        checkout_id: &str,
+        capture: bool,
+        reference: Option<&str>,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<TwistoCharge> {
+        let (checkout, body) = self.fetch_checkout(checkout_id).await?;
+        let amount = mapping::checkout_amount(&checkout, &body)?;
+        let operation = if capture {
+            Operation::Capture
+        } else {
+            Operation::Create
+        };
+        self.post_charge(&checkout, amount, reference, capture, operation, idempotency_key)
+            .await
+    }
+
+    async fn post_charge(
+        &self,
+        checkout: &model::Checkout,
+        amount: Money,
+        reference: Option<&str>,
+        capture: bool,
+        operation: Operation,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<TwistoCharge> {
+        let order_ref = mapping::order_reference(checkout);
+        let body = mapping::charge_body(&checkout.id, amount, &order_ref, reference, capture)?;
+        let req = ApiRequest::new(
+            Method::POST,
+            self.url("/charges"),
+            operation,
+            RetryPolicy::Idempotent,
+        )
+        .json(&body)?
+        .idempotency_key(idempotency_header(), key_of(idempotency_key))
+        .payment(checkout.id.clone());
+        let resp = self.call(req).await?;
+        let charge: model::Charge = decode("charge", &resp.body)?;
+        mapping::charge(&charge, &resp.body)
+    }
+
+    /// Lists charges (`GET /charges`, optionally `state`-filtered).
+    ///
+    /// # Errors
+    /// The provider's errors; `Decode` for amounts that break the pattern.
+    pub async fn list_charges(
+        &self,
+        state: Option<&str>,
+        page: PageQuery,
+    ) -> Result<TwistoPage<TwistoCharge>> {
+        let mut q = Vec::new();
+        if let Some(s) = state {
+            q.push(("state", s.to_owned()));
+        }
+        q.extend(Self::page_params(page));
+        let req = ApiRequest::new(
+            Method::GET,
+            self.url_with("/charges", &q),
+            Operation::Get,
+            RetryPolicy::Safe,
+        );
+        let resp = self.call(req).await?;
+        let page: model::Page<model::Charge> = decode("charge list", &resp.body)?;
+        mapping::page(page, &resp.body, |c, body| mapping::charge(&c, body))
+    }
+
+    /// The authorised (not yet captured) charge of a checkout, if any: walks
+    /// `GET /charges?state=authorised` and matches the charge `reference` against the
+    /// checkout's order reference (the charge object names no checkout). Costs one list call
+    /// per 1000 outstanding authorisations.
+    ///
+    /// # Errors
+    /// The provider's errors.
+    pub async fn find_authorised_charge(&self, checkout_id: &str) -> Result<Option<TwistoCharge>> {
+        let (checkout, _) = self.fetch_checkout(checkout_id).await?;
+        self.find_authorised(&checkout).await
+    }
+
+    async fn find_authorised(&self, checkout: &model::Checkout) -> Result<Option<TwistoCharge>> {
+        let wanted = mapping::order_reference(checkout);
+        for page_no in 0..MAX_PAGES {
+            let page = self
+                .list_charges(Some("authorised"), PageQuery::new(MAX_LIMIT, page_no * MAX_LIMIT))
+                .await?;
+            let n = page.items.len();
+            if let Some(c) = page
+                .items
+                .into_iter()
+                .find(|c| c.state == "authorised" && c.reference.as_deref() == Some(wanted.as_str()))
+            {
+                return Ok(Some(c));
+            }
+            if page.next.is_none() || n < MAX_LIMIT as usize {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    fn smi_url(&self, charge_id: &str, action: &str) -> Result<String> {
+        let base = self.smi.as_deref().ok_or_else(|| {
+            Error::invalid(
+                "smi_base_url",
+                "the base URL does not end in /v4, so the merchant API URL cannot be derived; set smi_base_url",
+            )
+        })?;
+        Ok(format!(
+            "{base}/charges/{}/{action}",
+            Self::path_id("charge_id", charge_id)?
+        ))
+    }
+
+    async fn smi(
+        &self,
+        charge_id: &str,
+        action: &str,
+        operation: Operation,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<TwistoCharge> {
+        // The merchant API documents no idempotency: the key is sent, but the call is never
+        // repeated automatically once it may have reached Twisto.
+        let req = ApiRequest::new(
+            Method::POST,
+            self.smi_url(charge_id, action)?,
+            operation,
+            RetryPolicy::Never,
+        )
+        .json(&serde_json::json!({}))?
+        .idempotency_key(idempotency_header(), key_of(idempotency_key))
+        .payment(charge_id);
+        let resp = self.call(req).await?;
+        let charge: model::Charge = decode("charge", &resp.body)?;
+        mapping::charge(&charge, &resp.body)
+    }
+
+    /// Captures an authorised charge in full (`POST /psp/smi/charges/{id}/capture`).
+    ///
+    /// # Errors
+    /// `InvalidRequest` when no merchant API URL is known; `NotFound`; `InvalidState` when
+    /// the charge is not authorised; `OutcomeUnknown` when no answer came (not retried).
+    pub async fn capture_charge(
+        &self,
+        charge_id: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<TwistoCharge> {
+        self.smi(charge_id, "capture", Operation::Capture, idempotency_key)
+            .await
+    }
+
+    /// Cancels an authorised charge (`POST /psp/smi/charges/{id}/cancel`).
+    ///
+    /// # Errors
+    /// As [`capture_charge`](Self::capture_charge).
+    pub async fn cancel_charge(
+        &self,
+        charge_id: &str,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<TwistoCharge> {
+        self.smi(charge_id, "cancel", Operation::Void, idempotency_key)
+            .await
+    }
+
+    /// Creates a refund (`POST /refunds`, with an `Idempotency-Key`) and returns it.
+    ///
+    /// # Errors
+    /// `InvalidRequest` for a non-positive amount or one outside the pattern; the provider's
+    /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown`.
+    pub async fn create_refund(
+        &self,
+        checkout_id: &str,
+        amount: Money,
+        request: &RefundRequest,
+    ) -> Result<TwistoRefund> {
+        if !amount.is_positive() {
+            return Err(Error::invalid(
+                "amount",
+                format!("must be greater than zero, got {amount}"),
+            ));
+        }
+        let reference = request.reference.clone();
+        if let Some(r) = &reference {
+            if r.chars().count() > mapping::MAX_REFERENCE {
+                return Err(Error::invalid(
+                    "reference",
+                    "Twisto allows at most 200 characters",
+                ));
+            }
+        }
+        let body = model::CreateRefund {
+            checkout_id: checkout_id.to_owned(),
+            reference,
+            reason: mapping::refund_reason(request.reason.as_ref(), request.note.as_deref()),
+            amount: mapping::format_amount(amount).map_err(|e| Error::money("amount", e))?,
+        };
+        let req = ApiRequest::new(
+            Method::POST,
+            self.url("/refunds"),
+            Operation::Refund,
+            RetryPolicy::Idempotent,
+        )
+        .json(&body)?
+        .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
+        .payment(checkout_id);
+        let resp = self.call(req).await?;
+        let refund: model::Refund = decode("refund", &resp.body)?;
+        mapping::refund(&refund, &resp.body)
+    }
+
+    /// The refunds of a checkout (`GET /refunds?checkoutId=`, all pages).
+    ///
+    /// # Errors
+    /// The provider's errors; `Decode` for amounts that break the pattern.
+    pub async fn list_refunds(&self, checkout_id: &str) -> Result<Vec<TwistoRefund>> {
+        let list = self.fetch_refunds(checkout_id).await?;
+        let body = b"refund list";
+        list.iter().map(|r| mapping::refund(r, body)).collect()
+    }
+
+    /// One refund (`GET /refunds/{id}`).
+    ///
+    /// # Errors
+    /// `NotFound`; the provider's errors.
+    pub async fn get_refund(&self, refund_id: &str) -> Result<TwistoRefund> {
+        let url = self.url(&format!("/refunds/{}", Self::path_id("refund_id", refund_id)?));
+        let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(refund_id);
+        let resp = self.call(req).await?;
+        let refund: model::Refund = decode("refund", &resp.body)?;
+        mapping::refund(&refund, &resp.body)
+    }
+
+    /// Settlement batches (`GET /batch`).
+    ///
+    /// # Errors
+    /// The provider's errors; `Decode` for amounts that break the pattern.
+    pub async fn list_batches(&self, page: PageQuery) -> Result<TwistoPage<TwistoBatch>> {
+        let url = self.url_with("/batch", &Self::page_params(page));
+        let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe);
+        let resp = self.call(req).await?;
+        let page: model::Page<model::Batch> = decode("batch list", &resp.body)?;
+        mapping::page(page, &resp.body, |b, body| mapping::batch(&b, body))
+    }
+
+    /// The entries (orders and refunds) of a settlement batch (`GET /batch/{id}/entry`).
+    ///
+    /// # Errors
+    /// `NotFound`; the provider's errors; `Decode` for amounts that break the pattern.
+    pub async fn batch_entries(
+        &self,
+        batch_id: &str,
+        page: PageQuery,
+    ) -> Result<TwistoPage<TwistoBatchEntry>> {
+        let url = self.url_with(
+            &format!("/batch/{}/entry", Self::path_id("batch_id", batch_id)?),
+            &Self::page_params(page),
+        );
+        let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(batch_id);
+        let resp = self.call(req).await?;
+        let page: model::Page<serde_json::Value> = decode("batch entries", &resp.body)?;
+        mapping::page(page, &resp.body, mapping::batch_entry)
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for TwistoProvider {
+    fn id(&self) -> &str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    /// `POST /checkouts` (see [`TwistoProvider::create_checkout`]). Answers
+    /// `AwaitingCustomer` with the checkout `uri` as redirect URL.
+    async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
+        self.create_checkout(request, &TwistoCheckoutOptions::default())
+            .await
+    }
+
+    /// `GET /checkouts/{id}`, plus `GET /refunds?checkoutId={id}` when the checkout is
+    /// `completed` (refunds are only possible then).
+    async fn get_payment(&self, id: &str) -> Result<Payment> {
+        self.fetch_payment(id, None).await
+    }
+
+    /// Charges the full amount of an approved checkout: `GET /checkouts/{id}`, a look-up of
+    /// an authorised charge (`GET /charges?state=authorised`), then the merchant API's
+    /// capture of that charge, or else `POST /charges` with `capture: true`; then the payment
+    /// is fetched again. A rejected charge answers a payment with status `Declined`.
+    async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
+        let (checkout, body) = self.fetch_checkout(id).await?;
+        let amount = mapping::checkout_amount(&checkout, &body)?;
+        if let Some(asked) = request.amount {
+            if asked.currency() != amount.currency() {
+                return Err(Error::invalid(
+                    "amount",
+                    format!("is in {}, the payment in {}", asked.currency(), amount.currency()),
+                ));
+            }
+            if asked != amount {
+                return Err(Error::unsupported(
+                    PROVIDER,
+                    format!("partial capture ({asked} of {amount}): Twisto charges the full amount only"),
+                ));
+            }
+        }
+        if checkout.state != "approved" {
+            let status = mapping::unified_status(&checkout.state, None, amount, None);
+            return Err(Error::InvalidState {
+                operation: Operation::Capture,
+                status: Some(status),
+                message: format!(
+                    "Twisto charges only approved checkouts; checkout {id} is {}",
+                    checkout.state
+                ),
+            });
+        }
+        let charge = match self.find_authorised(&checkout).await? {
+            Some(authorised) => {
+                self.capture_charge(&authorised.id, request.idempotency_key.as_ref())
+                    .await?
+            }
+            None => {
+                self.post_charge(
+                    &checkout,
+                    amount,
+                    request.reference.as_deref(),
+                    true,
+                    Operation::Capture,
+                    request.idempotency_key.as_ref(),
+                )
+                .await?
+            }
+        };
+        self.fetch_payment(id, Some(&charge)).await
+    }
+
+    /// `POST /refunds` for `request.amount`, or (when `None`) for what is still refundable,
+    /// which is first read with `get_payment`; then the payment is fetched again.
+    async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        let amount = match request.amount {
+            Some(a) => a,
+            None => {
+                let current = self.fetch_payment(id, None).await?;
+                match current.refundable {
+                    Some(left) if left.is_positive() => left,
+                    _ => {
+                        return Err(Error::InvalidState {
+                            operation: Operation::Refund,
+                            status: Some(current.status),
+                            message: format!(
+                                "nothing left to refund on checkout {id} ({})",
+                                current.raw_status
+                            ),
+                        })
+                    }
+                }
+            }
+        };
+        self.create_refund(id, amount, request).await?;
+        self.fetch_payment(id, None).await
+    }
+
+    /// `POST /checkouts/{id}/cancel` with an `Idempotency-Key`: cancels a checkout that is
+    /// not yet charged, including one whose charge is only authorised. The answer is the
+    /// checkout (`Cancelled`); if Twisto answers without one, the checkout is fetched.
+    async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
+        let url = self.url(&format!("/checkouts/{}/cancel", Self::path_id("id", id)?));
+        let req = ApiRequest::new(Method::POST, url, Operation::Void, RetryPolicy::Idempotent)
+            .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
+            .payment(id);
+        let resp = self.call(req).await?;
+        match mapping::decode_checkout_body(&resp.body) {
+            Ok((_, p)) if p.id == id => Ok(p),
+            _ => self.fetch_payment(id, None).await,
+        }
+    }
+
+    /// Unsupported: Twisto checkouts carry no metadata.
+    async fn update_metadata(&self, _id: &str, _update: &MetadataUpdate) -> Result<Payment> {
+        Err(Error::unsupported(PROVIDER, "metadata update"))
+    }
+}

@@ -1,0 +1,833 @@
+//! Twisto wire types ↔ the unified model: every amount and every status mapping.
+//!
+//! # Amounts
+//!
+//! Twisto writes amounts as decimal strings matching `^-?\d{0,8}(?:\.\d{0,2})?$`. paymux
+//! sends them with exactly two decimals (`"894.00"`) through [`Money::to_wire_decimal`] with
+//! [`AMOUNT_RULE`]; a value that needs a ninth integer digit (≥ 100 000 000) or a third
+//! decimal is refused before sending. Received strings are first checked against the pattern
+//! itself ([`matches_amount_pattern`]); forms the pattern allows but that are unusual
+//! (`".5"`, `"1."`) are read as `0.5` and `1`; anything else (`"1e3"`, `" 1.00"`, `"1,00"`,
+//! `"1.001"`, `"123456789"`, an empty string) is a [`MoneyError`], which the backend reports
+//! as [`Error::Decode`], never a rounded number.
+//!
+//! # Status
+//!
+//! The unified status combines the checkout `state`, the charge `state` where paymux knows
+//! the charge, and the refunded amount where it fetched the refunds
+//! ([`unified_status`]). A known charge decides first; otherwise the checkout does:
+//!
+//! | checkout `state` | charge `state` | refunded | unified |
+//! |---|---|---|---|
+//! | `created` | — | — | `AwaitingCustomer` |
+//! | `approved` | none | — | `Authorized` (scoring accepted; capture creates the charge) |
+//! | any known | `authorised` | — | `Authorized` |
+//! | `completed` | none or `captured` | 0 or unknown | `Captured` |
+//! | `completed` | none or `captured` | 0 < r < amount | `PartiallyRefunded` |
+//! | `completed` | none or `captured` | r ≥ amount | `Refunded` |
+//! | any known | `refunded` | — | `Refunded` |
+//! | any known | `cancelled` | — | `Voided` (an authorised charge was released) |
+//! | any known | `rejected` | — | `Declined` |
+//! | any known | `error` | — | `Failed` |
+//! | `cancelled` | none | — | `Cancelled` (scoring rejected or merchant cancelled) |
+//! | `error` | none | — | `Failed` (scoring failed) |
+//! | anything else | anything else | — | `Unknown` |
+//!
+//! `Payment::raw_status` is `checkout:<state>`, followed by `/charge:<state>` when the charge
+//! was known (`checkout:approved/charge:authorised`).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use paymux_core::payment::{
+    CreatePayment, CustomerSummary, DeclineReason, EventKind, LineItemKind, Payment, PaymentEvent,
+    RefundReason,
+};
+use paymux_core::{Currency, Decimal, DecimalStringRule, Error, Money, MoneyError, PaymentStatus, Result};
+
+use crate::model;
+use crate::types::{
+    ShopperStatistics, TwistoBatch, TwistoCharge, TwistoCheckoutOptions, TwistoPage, TwistoRefund,
+};
+use crate::PROVIDER;
+
+/// Twisto's amount format: at most 8 integer digits, 2 decimals (always sent with both).
+pub const AMOUNT_RULE: DecimalStringRule = DecimalStringRule {
+    max_integer_digits: 8,
+    fraction_digits: 2,
+};
+
+/// Longest names (`first_name`, `middle_name`, `last_name`, `last_name2`).
+pub const MAX_NAME: usize = 40;
+/// Longest `phone`.
+pub const MAX_PHONE: usize = 20;
+/// Longest `personal_id`.
+pub const MAX_PERSONAL_ID: usize = 11;
+/// Longest item `name`.
+pub const MAX_ITEM_NAME: usize = 255;
+/// Longest references (`order.reference`, item `reference`, `merchant_reference`).
+pub const MAX_REFERENCE: usize = 200;
+/// Longest `config.redirect_uri`.
+pub const MAX_REDIRECT_URI: usize = 1000;
+
+/// Whether `text` matches Twisto's documented amount pattern `^-?\d{0,8}(?:\.\d{0,2})?$`
+/// and has at least one digit.
+///
+/// ```
+/// use paymux_twisto::matches_amount_pattern;
+/// assert!(matches_amount_pattern("894.00"));
+/// assert!(matches_amount_pattern("-0.5"));
+/// assert!(!matches_amount_pattern("1.001"));
+/// assert!(!matches_amount_pattern("123456789"));
+/// assert!(!matches_amount_pattern("1e3"));
+/// ```
+pub fn matches_amount_pattern(text: &str) -> bool {
+    let body = text.strip_prefix('-').unwrap_or(text);
+    let (int, frac) = match body.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (body, ""),
+    };
+    let digits = |s: &str, max: usize| s.len() <= max && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int, 8) && digits(frac, 2) && (int.len() + frac.len()) > 0
+}
+
+/// The pattern-checked text with an empty integer part or a trailing point made explicit.
+fn normalized(text: &str) -> std::result::Result<String, MoneyError> {
+    if !matches_amount_pattern(text) {
+        return Err(MoneyError::InvalidFormat {
+            input: text.chars().take(40).collect(),
+            reason: "does not match Twisto's amount pattern ^-?\\d{0,8}(?:\\.\\d{0,2})?$",
+        });
+    }
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    let mut out = String::with_capacity(text.len() + 1);
+    if negative {
+        out.push('-');
+    }
+    out.push_str(if int.is_empty() { "0" } else { int });
+    if !frac.is_empty() {
+        out.push('.');
+        out.push_str(frac);
+    }
+    Ok(out)
+}
+
+/// Parses a Twisto amount string exactly into [`Money`].
+///
+/// ```
+/// use paymux_core::Currency;
+/// use paymux_twisto::parse_amount;
+/// assert_eq!(parse_amount("894.00", Currency::CZK)?.minor(), 89_400);
+/// assert!(parse_amount("1.001", Currency::CZK).is_err());
+/// # Ok::<(), paymux_core::MoneyError>(())
+/// ```
+///
+/// # Errors
+/// [`MoneyError::InvalidFormat`] when the text breaks the pattern, [`MoneyError::ExcessPrecision`]
+/// when it has decimals the currency lacks.
+pub fn parse_amount(text: &str, currency: Currency) -> std::result::Result<Money, MoneyError> {
+    Money::from_wire_decimal(&normalized(text)?, currency, AMOUNT_RULE)
+}
+
+/// Parses a Twisto amount string exactly into a [`Decimal`] (for amounts without a currency:
+/// settlement batches, refunds, notifications).
+///
+/// # Errors
+/// [`MoneyError::InvalidFormat`] when the text breaks the pattern.
+pub fn parse_decimal(text: &str) -> std::result::Result<Decimal, MoneyError> {
+    let norm = normalized(text)?;
+    Decimal::from_str_exact(&norm).map_err(|_| MoneyError::InvalidFormat {
+        input: text.chars().take(40).collect(),
+        reason: "not a decimal number",
+    })
+}
+
+/// Formats money as Twisto wants it: exactly two decimals, at most 8 integer digits.
+///
+/// ```
+/// use paymux_core::{Currency, Money};
+/// use paymux_twisto::format_amount;
+/// assert_eq!(format_amount(Money::from_minor(89_400, Currency::CZK))?, "894.00");
+/// assert!(format_amount(Money::from_minor(10_000_000_000, Currency::CZK)).is_err());
+/// # Ok::<(), paymux_core::MoneyError>(())
+/// ```
+///
+/// # Errors
+/// [`MoneyError::NotRepresentable`] when the value does not fit the pattern.
+pub fn format_amount(money: Money) -> std::result::Result<String, MoneyError> {
+    money.to_wire_decimal(AMOUNT_RULE)
+}
+
+fn send_amount(field: &str, money: Money) -> Result<String> {
+    format_amount(money).map_err(|e| Error::money(field, e))
+}
+
+fn decode_amount(field: &str, text: &str, currency: Currency, body: &[u8]) -> Result<Money> {
+    parse_amount(text, currency).map_err(|e| Error::decode(PROVIDER, format!("{field}: {e}"), body))
+}
+
+fn decode_decimal(field: &str, text: Option<&str>, body: &[u8]) -> Result<Option<Decimal>> {
+    text.map(|t| parse_decimal(t).map_err(|e| Error::decode(PROVIDER, format!("{field}: {e}"), body)))
+        .transpose()
+}
+
+fn decode_currency(field: &str, code: &str, body: &[u8]) -> Result<Currency> {
+    Currency::from_code(code).map_err(|e| Error::decode(PROVIDER, format!("{field}: {e}"), body))
+}
+
+/// A date-time as Twisto sends it (RFC 3339); anything else is `None` (dates are
+/// informational, unlike amounts).
+pub(crate) fn parse_time(text: Option<&str>) -> Option<DateTime<Utc>> {
+    let text = text?;
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
+}
+
+/// The unified status of a checkout in `checkout_state`, with its charge in `charge_state`
+/// when known, and `refunded` of `amount` refunded when known (see the module table).
+///
+/// ```
+/// use paymux_core::{Currency, Money, PaymentStatus};
+/// use paymux_twisto::unified_status;
+/// let amount = Money::from_minor(10_000, Currency::CZK);
+/// let part = Some(Money::from_minor(2_500, Currency::CZK));
+/// assert_eq!(unified_status("completed", None, amount, part), PaymentStatus::PartiallyRefunded);
+/// assert_eq!(unified_status("approved", Some("authorised"), amount, None), PaymentStatus::Authorized);
+/// assert_eq!(unified_status("created", None, amount, None), PaymentStatus::AwaitingCustomer);
+/// ```
+pub fn unified_status(
+    checkout_state: &str,
+    charge_state: Option<&str>,
+    amount: Money,
+    refunded: Option<Money>,
+) -> PaymentStatus {
+    const CHECKOUT_STATES: [&str; 5] = ["created", "approved", "completed", "cancelled", "error"];
+    if !CHECKOUT_STATES.contains(&checkout_state) {
+        return PaymentStatus::Unknown;
+    }
+    let by_refunds = || match refunded {
+        Some(r) if r.is_positive() => {
+            if r.checked_cmp(&amount).is_ok_and(|o| o.is_ge()) {
+                PaymentStatus::Refunded
+            } else {
+                PaymentStatus::PartiallyRefunded
+            }
+        }
+        _ => PaymentStatus::Captured,
+    };
+    match charge_state {
+        Some("authorised") => PaymentStatus::Authorized,
+        Some("captured") => by_refunds(),
+        Some("refunded") => PaymentStatus::Refunded,
+        Some("cancelled") => PaymentStatus::Voided,
+        Some("rejected") => PaymentStatus::Declined,
+        Some("error") => PaymentStatus::Failed,
+        Some(_) => PaymentStatus::Unknown,
+        None => match checkout_state {
+            "created" => PaymentStatus::AwaitingCustomer,
+            "approved" => PaymentStatus::Authorized,
+            "completed" => by_refunds(),
+            "cancelled" => PaymentStatus::Cancelled,
+            _ => PaymentStatus::Failed,
+        },
+    }
+}
+
+/// `checkout:<state>[/charge:<state>]`.
+pub fn raw_status(checkout_state: &str, charge_state: Option<&str>) -> String {
+    match charge_state {
+        Some(c) => format!("checkout:{checkout_state}/charge:{c}"),
+        None => format!("checkout:{checkout_state}"),
+    }
+}
+
+fn check_len(field: &str, value: &str, max: usize) -> Result<()> {
+    let n = value.chars().count();
+    if n > max {
+        return Err(Error::invalid(
+            field,
+            format!("Twisto allows at most {max} characters, got {n}"),
+        ));
+    }
+    Ok(())
+}
+
+fn opt_len(field: &str, value: Option<&String>, max: usize) -> Result<Option<String>> {
+    match value {
+        Some(v) => {
+            check_len(field, v, max)?;
+            Ok(Some(v.clone()))
+        }
+        None => Ok(None),
+    }
+}
+
+fn item_type(kind: LineItemKind) -> Result<&'static str> {
+    Ok(match kind {
+        LineItemKind::Sku => "sku",
+        LineItemKind::Tax => "tax",
+        LineItemKind::Shipping => "shipping",
+        LineItemKind::Discount => "discount",
+        LineItemKind::StoreCredit => "store_credit",
+        _ => {
+            return Err(Error::invalid(
+                "line_items.kind",
+                "a line kind Twisto does not know",
+            ))
+        }
+    })
+}
+
+fn truncated(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+fn statistics(stats: &ShopperStatistics) -> Result<model::Statistics> {
+    let amounts = [
+        ("statistics.sales_total_amount", stats.sales_total_amount),
+        ("statistics.sales_avg_amount", stats.sales_avg_amount),
+        ("statistics.sales_max_amount", stats.sales_max_amount),
+        ("statistics.refunds_total_amount", stats.refunds_total_amount),
+    ];
+    let mut currency: Option<Currency> = None;
+    let mut out = [None, None, None, None];
+    for (slot, (field, money)) in out.iter_mut().zip(amounts) {
+        if let Some(m) = money {
+            match currency {
+                Some(c) if c != m.currency() => {
+                    return Err(Error::invalid(
+                        field,
+                        format!(
+                            "statistics amounts must share one currency: {c} and {}",
+                            m.currency()
+                        ),
+                    ))
+                }
+                _ => currency = Some(m.currency()),
+            }
+            *slot = Some(send_amount(field, m)?);
+        }
+    }
+    let [sales_total_amount, sales_avg_amount, sales_max_amount, refunds_total_amount] = out;
+    Ok(model::Statistics {
+        account_created: stats.account_created.clone(),
+        last_login: stats.last_login.clone(),
+        sales_total_count: stats.sales_total_count,
+        sales_total_amount,
+        sales_avg_amount,
+        sales_max_amount,
+        refunds_total_amount,
+        currency: currency.map(|c| c.code().to_owned()),
+        has_previous_purchases: stats.has_previous_purchases,
+        previous_chargeback: stats.previous_chargeback,
+        fraud_check_result: stats.fraud_check_result.clone(),
+    })
+}
+
+/// Builds the `POST /checkouts` body, refusing before sending what Twisto would refuse:
+/// missing email or return URL, over-long fields, amounts outside the pattern, line items in
+/// another currency, and items that do not sum to the amount.
+pub(crate) fn checkout_body(
+    request: &CreatePayment,
+    options: &TwistoCheckoutOptions,
+) -> Result<model::CreateCheckout> {
+    let currency = request.amount.currency();
+    let customer = request.customer.as_ref();
+    let email = customer
+        .and_then(|c| c.email.as_deref())
+        .filter(|e| !e.trim().is_empty())
+        .ok_or_else(|| Error::invalid("customer.email", "Twisto requires the shopper's email"))?;
+    let redirect_uri = request
+        .return_url
+        .as_deref()
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| Error::invalid("return_url", "Twisto requires config.redirect_uri"))?;
+    check_len("return_url", redirect_uri, MAX_REDIRECT_URI)?;
+    if request.reference.is_empty() {
+        return Err(Error::invalid("reference", "must not be empty"));
+    }
+    check_len("reference", &request.reference, MAX_REFERENCE)?;
+    let amount = send_amount("amount", request.amount)?;
+
+    let mut items = Vec::with_capacity(request.line_items.len().max(1));
+    let mut sum = Money::zero(currency);
+    for (i, line) in request.line_items.iter().enumerate() {
+        let field = |k: &str| format!("line_items[{i}].{k}");
+        if line.unit_amount.currency() != currency {
+            return Err(Error::invalid(
+                field("unit_amount"),
+                format!("is in {}, the order in {currency}", line.unit_amount.currency()),
+            ));
+        }
+        if line.quantity == 0 {
+            return Err(Error::invalid(field("quantity"), "must be at least 1"));
+        }
+        if line.name.is_empty() {
+            return Err(Error::invalid(field("name"), "must not be empty"));
+        }
+        check_len(&field("name"), &line.name, MAX_ITEM_NAME)?;
+        let reference = opt_len(&field("reference"), line.reference.as_ref(), MAX_REFERENCE)?;
+        let line_total = Money::from_minor(
+            line.unit_amount
+                .minor()
+                .checked_mul(i64::from(line.quantity))
+                .ok_or_else(|| Error::invalid(field("quantity"), "line total overflows"))?,
+            currency,
+        );
+        sum = sum
+            .checked_add(line_total)
+            .map_err(|e| Error::money("line_items", e))?;
+        items.push(model::Item {
+            name: line.name.clone(),
+            amount: send_amount(&field("unit_amount"), line.unit_amount)?,
+            quantity: u64::from(line.quantity),
+            reference,
+            kind: item_type(line.kind)?.to_owned(),
+        });
+    }
+    if items.is_empty() {
+        let name = request
+            .description
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .unwrap_or(&request.reference);
+        items.push(model::Item {
+            name: truncated(name, MAX_ITEM_NAME),
+            amount: amount.clone(),
+            quantity: 1,
+            reference: Some(request.reference.clone()),
+            kind: "sku".to_owned(),
+        });
+    } else if sum != request.amount {
+        return Err(Error::invalid(
+            "line_items",
+            format!(
+                "the items sum to {sum} (Σ unit_amount × quantity) but the order amount is {}; Twisto requires them to be equal",
+                request.amount
+            ),
+        ));
+    }
+
+    let shopper = model::Shopper {
+        first_name: opt_len(
+            "customer.first_name",
+            customer.and_then(|c| c.first_name.as_ref()),
+            MAX_NAME,
+        )?,
+        middle_name: opt_len("options.middle_name", options.middle_name.as_ref(), MAX_NAME)?,
+        last_name: opt_len(
+            "customer.last_name",
+            customer.and_then(|c| c.last_name.as_ref()),
+            MAX_NAME,
+        )?,
+        last_name2: opt_len("options.last_name2", options.last_name2.as_ref(), MAX_NAME)?,
+        phone: opt_len(
+            "customer.phone",
+            customer.and_then(|c| c.phone.as_ref()),
+            MAX_PHONE,
+        )?,
+        birth_date: options.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
+        billing_address: options.billing_address.clone(),
+        statistics: options.statistics.as_ref().map(statistics).transpose()?,
+        personal_id: opt_len(
+            "options.personal_id",
+            options.personal_id.as_ref(),
+            MAX_PERSONAL_ID,
+        )?,
+        email: Some(email.to_owned()),
+    };
+    Ok(model::CreateCheckout {
+        kind: options.checkout_type.as_str(),
+        config: model::CheckoutConfig {
+            redirect_uri: redirect_uri.to_owned(),
+        },
+        shopper,
+        order: model::Order {
+            reference: Some(request.reference.clone()),
+            amount,
+            currency: currency.code().to_owned(),
+            items,
+        },
+        merchant_reference: request.reference.clone(),
+    })
+}
+
+/// The `POST /charges` body for the full amount of `checkout`.
+pub(crate) fn charge_body(
+    checkout_id: &str,
+    amount: Money,
+    order_reference: &str,
+    reference: Option<&str>,
+    capture: bool,
+) -> Result<model::CreateCharge> {
+    let reference = reference.unwrap_or(order_reference);
+    check_len("reference", reference, MAX_REFERENCE)?;
+    Ok(model::CreateCharge {
+        authority: model::Authority {
+            kind: "checkout_id",
+            value: checkout_id.to_owned(),
+        },
+        reference: reference.to_owned(),
+        amount: send_amount("amount", amount)?,
+        currency: amount.currency().code().to_owned(),
+        capture,
+        order: model::ChargeOrder {
+            reference: order_reference.to_owned(),
+        },
+    })
+}
+
+/// The `reason` text of a refund: the unified reason, else the note.
+pub(crate) fn refund_reason(reason: Option<&RefundReason>, note: Option<&str>) -> Option<String> {
+    match reason {
+        Some(RefundReason::Duplicate) => Some("duplicate".to_owned()),
+        Some(RefundReason::RequestedByCustomer) => Some("requested_by_customer".to_owned()),
+        Some(RefundReason::Fraudulent) => Some("fraudulent".to_owned()),
+        Some(RefundReason::Other(text)) => Some(text.clone()),
+        Some(_) | None => note.map(str::to_owned),
+    }
+}
+
+/// The checkout's amount.
+pub(crate) fn checkout_amount(checkout: &model::Checkout, body: &[u8]) -> Result<Money> {
+    let currency = decode_currency("order.currency", &checkout.order.currency, body)?;
+    decode_amount("order.amount", &checkout.order.amount, currency, body)
+}
+
+/// The reference a charge of this checkout is made (and found) with: the order reference,
+/// else the merchant reference, else the checkout id.
+pub(crate) fn order_reference(checkout: &model::Checkout) -> String {
+    checkout
+        .order
+        .reference
+        .clone()
+        .or_else(|| checkout.merchant_reference.clone())
+        .unwrap_or_else(|| checkout.id.clone())
+}
+
+/// A charge, its amounts parsed in its own currency.
+pub(crate) fn charge(charge: &model::Charge, body: &[u8]) -> Result<TwistoCharge> {
+    let currency = decode_currency("charge.currency", &charge.currency, body)?;
+    let amount = decode_amount("charge.amount", &charge.amount, currency, body)?;
+    let opt = |field: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|t| decode_amount(field, t, currency, body))
+            .transpose()
+    };
+    Ok(TwistoCharge {
+        id: charge.id.clone(),
+        reference: charge.reference.clone(),
+        amount,
+        captured: opt("charge.captured_amount", &charge.captured_amount)?,
+        refunded: opt("charge.refunded_amount", &charge.refunded_amount)?,
+        created_at: parse_time(charge.created_date.as_deref()),
+        receipt_number: charge.receipt_number.clone(),
+        product: charge.product.clone(),
+        state: charge.state.clone(),
+    })
+}
+
+/// A refund.
+pub(crate) fn refund(refund: &model::Refund, body: &[u8]) -> Result<TwistoRefund> {
+    let amount = decode_decimal("refund.amount", Some(&refund.amount), body)?.unwrap_or(Decimal::ZERO);
+    let currency = refund
+        .currency
+        .as_deref()
+        .map(|c| decode_currency("refund.currency", c, body))
+        .transpose()?;
+    Ok(TwistoRefund {
+        id: refund.id.clone(),
+        checkout_id: refund.checkout_id.clone(),
+        reference: refund.reference.clone(),
+        reason: refund.reason.clone(),
+        amount,
+        currency,
+        created_at: parse_time(refund.created_date.as_deref()),
+    })
+}
+
+/// A settlement batch.
+pub(crate) fn batch(batch: &model::Batch, body: &[u8]) -> Result<TwistoBatch> {
+    Ok(TwistoBatch {
+        id: batch.id.clone(),
+        state: batch.state.clone(),
+        settlement_date: batch
+            .settlement_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+        amount: decode_decimal("batch.amount", batch.amount.as_deref(), body)?,
+        order_amount: decode_decimal("batch.order_amount", batch.order_amount.as_deref(), body)?,
+        refund_amount: decode_decimal("batch.refund_amount", batch.refund_amount.as_deref(), body)?,
+        margin_amount: decode_decimal("batch.margin_amount", batch.margin_amount.as_deref(), body)?,
+    })
+}
+
+/// A settlement batch entry, read from its JSON value.
+pub(crate) fn batch_entry(value: serde_json::Value, body: &[u8]) -> Result<crate::types::TwistoBatchEntry> {
+    let text = |k: &str| {
+        value
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    let kind = text("type").ok_or_else(|| Error::decode(PROVIDER, "batch entry without type", body))?;
+    let amount = match value.get("amount") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => decode_decimal("entry.amount", Some(s), body)?,
+        Some(_) => return Err(Error::decode(PROVIDER, "entry.amount is not a string", body)),
+    };
+    Ok(crate::types::TwistoBatchEntry {
+        kind,
+        checkout_id: text("checkout_id"),
+        merchant_reference: text("merchant_reference"),
+        amount,
+        created_at: parse_time(text("created_date").as_deref()),
+        raw: value,
+    })
+}
+
+/// A page of `T` mapped with `f`.
+pub(crate) fn page<W, T>(
+    page: model::Page<W>,
+    body: &[u8],
+    f: impl Fn(W, &[u8]) -> Result<T>,
+) -> Result<TwistoPage<T>> {
+    Ok(TwistoPage {
+        count: page.count,
+        next: page.next,
+        previous: page.previous,
+        items: page
+            .items
+            .into_iter()
+            .map(|w| f(w, body))
+            .collect::<Result<_>>()?,
+    })
+}
+
+fn charge_event(c: &TwistoCharge) -> PaymentEvent {
+    let kind = match c.state.as_str() {
+        "authorised" => EventKind::Authorized,
+        "captured" | "refunded" => EventKind::Captured,
+        "cancelled" => EventKind::Voided,
+        "rejected" => EventKind::Declined,
+        "error" => EventKind::Failed,
+        _ => EventKind::Other,
+    };
+    let mut e = PaymentEvent::new(kind, format!("charge:{}", c.state));
+    e.at = c.created_at;
+    e.id = Some(c.id.clone());
+    e.amount = Some(c.amount);
+    e.detail = c.receipt_number.as_ref().map(|r| format!("receipt {r}"));
+    e
+}
+
+/// The unified payment of `checkout` (verbatim `body`), with its charge and its refunds
+/// where they were fetched. Refund amounts are read in the checkout's currency.
+///
+/// # Errors
+/// [`Error::Decode`] when an amount or currency breaks the documented format, or a charge or
+/// refund is in another currency than the checkout.
+pub(crate) fn payment(
+    checkout: &model::Checkout,
+    body: &[u8],
+    charge: Option<&TwistoCharge>,
+    refunds: Option<&[model::Refund]>,
+) -> Result<Payment> {
+    let amount = checkout_amount(checkout, body)?;
+    let currency = amount.currency();
+    for (i, item) in checkout.order.items.iter().enumerate() {
+        decode_amount(&format!("order.items[{i}].amount"), &item.amount, currency, body)?;
+    }
+    if let Some(c) = charge {
+        if c.amount.currency() != currency {
+            return Err(Error::decode(
+                PROVIDER,
+                format!("charge in {} for a checkout in {currency}", c.amount.currency()),
+                body,
+            ));
+        }
+    }
+    let mut events = Vec::new();
+    let created_at = parse_time(checkout.created.as_deref());
+    let mut created = PaymentEvent::new(EventKind::Created, "checkout:created");
+    created.at = created_at;
+    created.amount = Some(amount);
+    events.push(created);
+
+    let mut refunded_total: Option<Money> = None;
+    let mut refund_events = Vec::new();
+    if let Some(list) = refunds {
+        let mut total = Money::zero(currency);
+        for r in list {
+            if let Some(code) = &r.currency {
+                if code != currency.code() {
+                    return Err(Error::decode(
+                        PROVIDER,
+                        format!("refund {} in {code} for a checkout in {currency}", r.id),
+                        body,
+                    ));
+                }
+            }
+            let m = decode_amount("refund.amount", &r.amount, currency, body)?;
+            total = total
+                .checked_add(m)
+                .map_err(|e| Error::decode(PROVIDER, e.to_string(), body))?;
+            let mut e = PaymentEvent::new(EventKind::Refunded, "refund");
+            e.at = parse_time(r.created_date.as_deref());
+            e.id = Some(r.id.clone());
+            e.amount = Some(m);
+            e.detail = r.reason.clone().filter(|s| !s.is_empty());
+            refund_events.push(e);
+        }
+        refunded_total = Some(total);
+    } else if let Some(r) = charge.and_then(|c| c.refunded) {
+        refunded_total = Some(r);
+    }
+
+    let state = checkout.state.as_str();
+    let charge_state = charge.map(|c| c.state.as_str());
+    let status = unified_status(state, charge_state, amount, refunded_total);
+    let zero = Money::zero(currency);
+    let captured = match (charge, state) {
+        (Some(c), _) => c
+            .captured
+            .or(matches!(c.state.as_str(), "captured" | "refunded").then_some(c.amount)),
+        (None, "completed") => Some(amount),
+        (None, "created" | "approved" | "cancelled" | "error") => Some(zero),
+        _ => None,
+    };
+    if let Some(c) = charge {
+        events.push(charge_event(c));
+    } else if state == "completed" {
+        let mut e = PaymentEvent::new(EventKind::Captured, "checkout:completed");
+        e.at = parse_time(checkout.settled.as_deref());
+        e.amount = Some(amount);
+        events.push(e);
+    } else if state == "cancelled" {
+        events.push(PaymentEvent::new(EventKind::Cancelled, "checkout:cancelled"));
+    } else if state == "error" {
+        events.push(PaymentEvent::new(EventKind::Failed, "checkout:error"));
+    } else if state == "approved" {
+        events.push(PaymentEvent::new(EventKind::Authorized, "checkout:approved"));
+    }
+    events.extend(refund_events);
+
+    let refunded = refunded_total.or(match state {
+        "created" | "approved" | "cancelled" | "error" if charge.is_none() => Some(zero),
+        _ => None,
+    });
+    let mut p = Payment::new(
+        PROVIDER,
+        checkout.id.clone(),
+        amount,
+        status,
+        raw_status(state, charge_state),
+    );
+    p.reference = checkout.merchant_reference.clone();
+    p.captured = captured;
+    p.refunded = refunded;
+    p.capturable = Some(if status == PaymentStatus::Authorized {
+        amount
+    } else {
+        zero
+    });
+    p.refundable = match (captured, refunded) {
+        (Some(c), Some(r)) => Some(c.checked_sub(r).unwrap_or(zero).max_zero()),
+        _ => None,
+    };
+    p.redirect_url = if state == "created" {
+        checkout.uri.clone()
+    } else {
+        None
+    };
+    p.customer = checkout.shopper.as_ref().map(|s| {
+        let name = [s.first_name.as_deref(), s.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut c = CustomerSummary::default();
+        c.email = s.email.clone();
+        c.name = (!name.is_empty()).then_some(name);
+        c
+    });
+    if let Some(c) = charge {
+        if matches!(c.state.as_str(), "rejected" | "error") {
+            let mut d = DeclineReason::default();
+            d.code = Some(c.state.clone());
+            d.message = Some(format!("Twisto charge {} is {}", c.id, c.state));
+            p.decline = Some(d);
+        }
+    }
+    p.metadata = BTreeMap::new();
+    p.updated_at = events.iter().filter_map(|e| e.at).max().or(created_at);
+    p.events = events;
+    p.created_at = created_at;
+    p.raw = Some(String::from_utf8_lossy(body).into_owned());
+    Ok(p)
+}
+
+trait MaxZero {
+    fn max_zero(self) -> Self;
+}
+
+impl MaxZero for Money {
+    fn max_zero(self) -> Self {
+        if self.is_negative() {
+            Money::zero(self.currency())
+        } else {
+            self
+        }
+    }
+}
+
+/// Parses a checkout body and maps it (no charge, no refunds).
+pub(crate) fn decode_checkout_body(body: &[u8]) -> Result<(model::Checkout, Payment)> {
+    let checkout: model::Checkout =
+        serde_json::from_slice(body).map_err(|e| Error::decode(PROVIDER, format!("checkout: {e}"), body))?;
+    let p = payment(&checkout, body, None, None)?;
+    Ok((checkout, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pattern_edge_forms() {
+        assert_eq!(parse_amount(".5", Currency::CZK).map(|m| m.minor()), Ok(50));
+        assert_eq!(parse_amount("1.", Currency::CZK).map(|m| m.minor()), Ok(100));
+        assert_eq!(parse_amount("-.05", Currency::CZK).map(|m| m.minor()), Ok(-5));
+        for bad in [
+            "",
+            "-",
+            ".",
+            "-.",
+            "+1",
+            "1.001",
+            "123456789",
+            "1e3",
+            " 1.00",
+            "1,00",
+            "1.00 ",
+        ] {
+            assert!(parse_amount(bad, Currency::CZK).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_decimal("894.00").map(|d| d.to_string()),
+            Ok("894.00".to_owned())
+        );
+    }
+}

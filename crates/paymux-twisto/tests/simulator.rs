@@ -1,0 +1,198 @@
+//! The Twisto backend against paymux-sim: create → the shopper is approved → capture →
+//! refunds → get, plus authorise-then-capture through the merchant API, void, rejection,
+//! settlements and a lost answer retried with one idempotency key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use paymux_core::{
+    CaptureRequest, Checked, CreatePayment, Currency, Customer, Error, EventKind, LineItem, LineItemKind,
+    Money, PaymentProvider, PaymentStatus, RefundReason, RefundRequest, TransportConfig, VoidRequest,
+};
+use paymux_sim::{FaultKind, FaultSpec, Route, SimProvider, Simulator};
+use paymux_twisto::{PageQuery, TwistoBuilder, TwistoProvider};
+
+fn provider(sim: &Simulator) -> TwistoProvider {
+    TwistoBuilder::new(sim.keys().twisto.clone())
+        .with_base_url(sim.twisto_base_url())
+        .with_transport(
+            TransportConfig::default()
+                .with_max_retries(2)
+                .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
+                .with_request_timeout(Duration::from_secs(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn czk(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::CZK)
+}
+
+fn request(reference: &str, email: &str) -> CreatePayment {
+    CreatePayment::new(czk(89_400), reference)
+        .with_description("Coffee order")
+        .with_manual_capture()
+        .with_customer(Customer::with_email(email).name("Jan", "Novák"))
+        .with_return_urls("https://shop.example/return", "https://shop.example/cancel")
+        .with_line_item(LineItem::new("Coffee beans", czk(29_800), 3, LineItemKind::Sku).reference("SKU-42"))
+}
+
+#[tokio::test]
+async fn create_approve_capture_refund_get() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = Checked::new(provider(&sim));
+
+    let p = twisto
+        .create_payment(&request("order-sim-1", "jan@example.cz"))
+        .await
+        .unwrap();
+    assert_eq!(p.status, PaymentStatus::AwaitingCustomer);
+    assert!(p.redirect_url.is_some());
+    assert_eq!(p.amount, czk(89_400));
+
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    let p = twisto.get_payment(&p.id).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Authorized, "{}", p.raw_status);
+
+    let p = twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Captured, "{}", p.raw_status);
+    assert_eq!(p.captured, Some(czk(89_400)));
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).captures, 1);
+
+    let p = twisto
+        .refund(
+            &p.id,
+            &RefundRequest::partial(czk(10_050))
+                .with_reason(RefundReason::RequestedByCustomer)
+                .with_reference("rf-1"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded, "{}", p.raw_status);
+    assert_eq!(p.refunded, Some(czk(10_050)));
+    assert_eq!(p.refundable, Some(czk(79_350)));
+
+    let p = twisto.refund(&p.id, &RefundRequest::full()).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Refunded, "{}", p.raw_status);
+
+    let p = twisto.get_payment(&p.id).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Refunded);
+    assert_eq!(p.refunded, Some(czk(89_400)));
+    assert_eq!(p.refundable, Some(czk(0)));
+    assert_eq!(
+        p.events.iter().filter(|e| e.kind == EventKind::Refunded).count(),
+        2
+    );
+    let commits = sim.commits(SimProvider::Twisto, &p.id);
+    assert_eq!((commits.creates, commits.captures, commits.refunds), (1, 1, 2));
+
+    // Twisto-specific reads over the same data.
+    let refunds = twisto.inner().list_refunds(&p.id).await.unwrap();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds[0].amount.to_string(), "100.50");
+    let batches = twisto.inner().list_batches(PageQuery::default()).await.unwrap();
+    let batch = batches.items.first().expect("a settlement batch for today");
+    assert_eq!(
+        batch.order_amount.map(|d| d.to_string()).as_deref(),
+        Some("894.00")
+    );
+    let entries = twisto
+        .inner()
+        .batch_entries(&batch.id, PageQuery::default())
+        .await
+        .unwrap();
+    assert!(entries
+        .items
+        .iter()
+        .any(|e| e.kind == "order" && e.checkout_id.as_deref() == Some(&*p.id)));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn authorised_charge_is_captured_through_the_merchant_api() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let p = twisto
+        .create_payment(&request("order-sim-2", "eva@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    let charge = twisto.create_charge(&p.id, false, None, None).await.unwrap();
+    assert_eq!(charge.state, "authorised");
+    let found = twisto.find_authorised_charge(&p.id).await.unwrap().unwrap();
+    assert_eq!(found.id, charge.id);
+    let p = twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Captured, "{}", p.raw_status);
+    assert!(p.events.iter().any(|e| e.id.as_deref() == Some(&*charge.id)));
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).captures, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn void_rejection_and_invalid_state() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+
+    let p = twisto
+        .create_payment(&request("order-sim-3", "ana@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    let p = twisto.void(&p.id, &VoidRequest::new()).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Cancelled);
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).voids, 1);
+    let e = twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e:?}");
+
+    let p = twisto
+        .create_payment(&request("order-sim-4", "reject@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    let p = twisto.get_payment(&p.id).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Cancelled);
+
+    // The simulator checks the item sum too, but paymux refuses before sending.
+    let bad = request("order-sim-5", "x@example.cz").with_line_item(LineItem::new(
+        "Extra",
+        czk(100),
+        1,
+        LineItemKind::Sku,
+    ));
+    assert!(matches!(
+        twisto.create_payment(&bad).await,
+        Err(Error::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        twisto.get_payment("no-such-checkout").await,
+        Err(Error::NotFound { .. })
+    ));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_lost_refund_answer_is_retried_with_the_same_key_and_committed_once() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let p = twisto
+        .create_payment(&request("order-sim-6", "lost@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+    sim.inject_fault(FaultSpec {
+        provider: SimProvider::Twisto,
+        route: Route::Refund,
+        kind: FaultKind::DropAfterCommit,
+        times: 1,
+    });
+    let p = twisto
+        .refund(&p.id, &RefundRequest::partial(czk(1_000)))
+        .await
+        .unwrap();
+    assert_eq!(sim.faults_injected(), 1, "the first answer was dropped");
+    assert_eq!(p.refunded, Some(czk(1_000)));
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 1);
+    sim.shutdown().await;
+}

@@ -1,0 +1,1004 @@
+//! Wire tests: every endpoint against httpmock, asserting method, path, bearer header,
+//! idempotency header where required and the exact JSON body.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use httpmock::prelude::*;
+use paymux_core::{
+    CaptureRequest, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, LineItem,
+    LineItemKind, MetadataUpdate, Money, Operation, PaymentProvider, PaymentStatus, RefundReason,
+    RefundRequest, TransportConfig, VoidRequest,
+};
+use paymux_twisto::{
+    BillingAddress, CheckoutListQuery, CheckoutType, PageQuery, ShopperStatistics, TwistoBuilder,
+    TwistoCheckoutOptions, TwistoProvider,
+};
+use serde_json::{json, Value};
+
+const TOKEN: &str = "test-token-123";
+const AUTH: &str = "Bearer test-token-123";
+const ID: &str = "7f3c2a9e-4b1d-4c8e-9a55-0d6b1e2f3a4b";
+
+fn czk(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::CZK)
+}
+
+fn provider(server: &MockServer) -> TwistoProvider {
+    TwistoBuilder::new(TOKEN)
+        .with_base_url(server.url("/psp/v4"))
+        .with_transport(
+            TransportConfig::default()
+                .with_max_retries(2)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
+                .with_request_timeout(Duration::from_secs(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+/// A checkout object as documented (realistic values in the documented shape).
+fn checkout(state: &str, amount: &str) -> Value {
+    json!({
+        "id": ID,
+        "uri": format!("https://checkout.twisto.cz/{ID}"),
+        "type": "standard",
+        "config": {"redirect_uri": "https://shop.example/return"},
+        "created": "2024-05-01T10:00:00Z",
+        "settled": if state == "completed" { json!("2024-05-01T10:05:00Z") } else { Value::Null },
+        "state": state,
+        "shopper": {
+            "first_name": "Jan", "middle_name": null, "last_name": "Novák", "last_name2": null,
+            "phone": "+420777123456", "birth_date": null, "billing_address": null,
+            "statistics": null, "personal_id": null, "email": "jan.novak@example.cz"
+        },
+        "order": {
+            "reference": "order-1001",
+            "amount": amount,
+            "currency": "CZK",
+            "items": [{"name": "Coffee", "amount": amount, "quantity": 1, "reference": "order-1001", "type": "sku"}]
+        },
+        "merchant_reference": "order-1001"
+    })
+}
+
+fn charge(id: &str, state: &str, captured: &str) -> Value {
+    json!({
+        "id": id, "reference": "order-1001", "amount": "894.00", "currency": "CZK",
+        "captured_amount": captured, "refunded_amount": "0.00",
+        "created_date": "2024-05-01T10:06:00Z", "receipt_number": "0000000001",
+        "product": "standard", "state": state
+    })
+}
+
+fn page(items: Value) -> Value {
+    let n = items.as_array().map_or(0, Vec::len);
+    json!({"count": n, "next": null, "previous": null, "items": items})
+}
+
+fn request() -> CreatePayment {
+    CreatePayment::new(czk(89_400), "order-1001")
+        .with_description("Coffee")
+        .with_manual_capture()
+        .with_customer(
+            Customer::with_email("jan.novak@example.cz")
+                .name("Jan", "Novák")
+                .phone("+420777123456"),
+        )
+        .with_return_urls("https://shop.example/return", "https://shop.example/cancel")
+}
+
+#[tokio::test]
+async fn create_payment_posts_the_documented_checkout() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/checkouts")
+                .header("authorization", AUTH)
+                .header("content-type", "application/json")
+                .header_missing("idempotency-key")
+                .json_body(json!({
+                    "type": "standard",
+                    "config": {"redirect_uri": "https://shop.example/return"},
+                    "shopper": {
+                        "first_name": "Jan", "last_name": "Novák", "phone": "+420777123456",
+                        "email": "jan.novak@example.cz"
+                    },
+                    "order": {
+                        "reference": "order-1001", "amount": "894.00", "currency": "CZK",
+                        "items": [{"name": "Coffee", "amount": "894.00", "quantity": 1,
+                                   "reference": "order-1001", "type": "sku"}]
+                    },
+                    "merchant_reference": "order-1001"
+                }));
+            then.status(201).json_body(checkout("created", "894.00"));
+        })
+        .await;
+    let p = provider(&server).create_payment(&request()).await.unwrap();
+    m.assert_async().await;
+    assert_eq!(p.id, ID);
+    assert_eq!(p.status, PaymentStatus::AwaitingCustomer);
+    assert_eq!(p.raw_status, "checkout:created");
+    assert_eq!(p.amount, czk(89_400));
+    assert_eq!(
+        p.redirect_url.as_deref(),
+        Some(&*format!("https://checkout.twisto.cz/{ID}"))
+    );
+    assert_eq!(p.reference.as_deref(), Some("order-1001"));
+    let customer = p.customer.clone().unwrap();
+    assert_eq!(customer.email.as_deref(), Some("jan.novak@example.cz"));
+    assert_eq!(customer.name.as_deref(), Some("Jan Novák"));
+    assert_eq!(
+        p.created_at,
+        Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap())
+    );
+    assert_eq!(p.raw_json().unwrap()["state"], "created");
+}
+
+#[tokio::test]
+async fn create_checkout_sends_every_shopper_field_and_line_items() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/checkouts")
+                .header("authorization", AUTH)
+                .json_body(json!({
+                    "type": "pay-in-three",
+                    "config": {"redirect_uri": "https://shop.example/return"},
+                    "shopper": {
+                        "first_name": "Jan", "middle_name": "Karel", "last_name": "Novák",
+                        "last_name2": "García", "phone": "+420777123456", "birth_date": "1980-01-01",
+                        "billing_address": {"line1": "Václavské náměstí 1", "city": "Praha",
+                                            "postal_code": "11000", "country": "CZ"},
+                        "statistics": {
+                            "account_created": "2020-01-01T00:00:00Z", "sales_total_count": 10,
+                            "sales_total_amount": "12500.00", "sales_max_amount": "4990.50",
+                            "currency": "CZK", "has_previous_purchases": true,
+                            "previous_chargeback": false
+                        },
+                        "personal_id": "8001011234",
+                        "email": "jan.novak@example.cz"
+                    },
+                    "order": {
+                        "reference": "order-1001", "amount": "894.00", "currency": "CZK",
+                        "items": [
+                            {"name": "Coffee beans", "amount": "298.00", "quantity": 3, "reference": "SKU-42", "type": "sku"},
+                            {"name": "Shipping", "amount": "99.00", "quantity": 1, "type": "shipping"},
+                            {"name": "Discount", "amount": "-99.00", "quantity": 1, "type": "discount"}
+                        ]
+                    },
+                    "merchant_reference": "order-1001"
+                }));
+            then.status(201).json_body(checkout("created", "894.00"));
+        })
+        .await;
+    let req = request()
+        .with_line_item(LineItem::new("Coffee beans", czk(29_800), 3, LineItemKind::Sku).reference("SKU-42"))
+        .with_line_item(LineItem::new("Shipping", czk(9_900), 1, LineItemKind::Shipping))
+        .with_line_item(LineItem::new("Discount", czk(-9_900), 1, LineItemKind::Discount));
+    let mut stats = ShopperStatistics::default();
+    stats.account_created = Some("2020-01-01T00:00:00Z".into());
+    stats.sales_total_count = Some(10);
+    stats.sales_total_amount = Some(czk(1_250_000));
+    stats.sales_max_amount = Some(czk(499_050));
+    stats.has_previous_purchases = Some(true);
+    stats.previous_chargeback = Some(false);
+    let options = TwistoCheckoutOptions::new()
+        .with_type(CheckoutType::PayInThree)
+        .with_middle_name("Karel")
+        .with_last_name2("García")
+        .with_birth_date(NaiveDate::from_ymd_opt(1980, 1, 1).unwrap())
+        .with_personal_id("8001011234")
+        .with_billing_address(BillingAddress {
+            line1: Some("Václavské náměstí 1".into()),
+            city: Some("Praha".into()),
+            postal_code: Some("11000".into()),
+            country: Some("CZ".into()),
+            ..BillingAddress::default()
+        })
+        .with_statistics(stats);
+    let p = provider(&server).create_checkout(&req, &options).await.unwrap();
+    m.assert_async().await;
+    assert_eq!(p.status, PaymentStatus::AwaitingCustomer);
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let twisto = provider(&server);
+    let field = |e: Error| match e {
+        Error::InvalidRequest { field, message } => (field, message),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    };
+
+    // Items that do not sum to the amount: both sums named.
+    let req = request().with_line_item(LineItem::new("Coffee", czk(29_800), 2, LineItemKind::Sku));
+    let (f, msg) = field(twisto.create_payment(&req).await.unwrap_err());
+    assert_eq!(f, "line_items");
+    assert!(msg.contains("596.00 CZK") && msg.contains("894.00 CZK"), "{msg}");
+
+    // No email, no return URL.
+    let mut req = request();
+    req.customer = None;
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "customer.email"
+    );
+    let mut req = request();
+    req.return_url = None;
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "return_url"
+    );
+
+    // Length limits.
+    let long = |n: usize| "x".repeat(n);
+    let req = request().with_customer(Customer::with_email("a@b.cz").name(long(41), "N"));
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "customer.first_name"
+    );
+    let req = request().with_customer(Customer::with_email("a@b.cz").phone(long(21)));
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "customer.phone"
+    );
+    let opts = TwistoCheckoutOptions::new().with_personal_id(long(12));
+    let e = twisto.create_checkout(&request(), &opts).await.unwrap_err();
+    assert_eq!(field(e).0, "options.personal_id");
+    let mut req = request();
+    req.return_url = Some(format!("https://x/{}", long(1000)));
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "return_url"
+    );
+    let mut req = request();
+    req.reference = long(201);
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "reference"
+    );
+    let req = request().with_line_item(LineItem::new(long(256), czk(89_400), 1, LineItemKind::Sku));
+    assert_eq!(
+        field(twisto.create_payment(&req).await.unwrap_err()).0,
+        "line_items[0].name"
+    );
+
+    // Nine integer digits cannot be written in Twisto's pattern.
+    let mut req = request();
+    req.amount = czk(10_000_000_000);
+    let (f, msg) = field(twisto.create_payment(&req).await.unwrap_err());
+    assert_eq!(f, "amount");
+    assert!(msg.contains("8 integer digit"), "{msg}");
+
+    // Capabilities: immediate capture, other currencies, metadata.
+    let mut req = request();
+    req.capture = true;
+    assert!(matches!(
+        twisto.create_payment(&req).await,
+        Err(Error::Unsupported { .. })
+    ));
+    let mut req = request();
+    req.amount = Money::from_minor(100, Currency::USD);
+    assert!(matches!(
+        twisto.create_payment(&req).await,
+        Err(Error::Unsupported { .. })
+    ));
+    let req = request().with_metadata("k", "v");
+    assert!(matches!(
+        twisto.create_payment(&req).await,
+        Err(Error::Unsupported { .. })
+    ));
+    assert!(matches!(
+        twisto
+            .update_metadata(ID, &MetadataUpdate::new().set("k", "v"))
+            .await,
+        Err(Error::Unsupported { .. })
+    ));
+    assert_eq!(m.calls_async().await, 0);
+}
+
+#[tokio::test]
+async fn get_payment_reads_the_checkout_and_only_fetches_refunds_when_charged() {
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("/psp/v4/checkouts/{ID}"))
+                .header("authorization", AUTH);
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let refunds = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    get.assert_async().await;
+    assert_eq!(refunds.calls_async().await, 0);
+    assert_eq!(p.status, PaymentStatus::Authorized);
+    assert_eq!(p.raw_status, "checkout:approved");
+    assert_eq!(p.capturable, Some(czk(89_400)));
+    assert_eq!(p.captured, Some(czk(0)));
+    assert_eq!(p.redirect_url, None);
+}
+
+#[tokio::test]
+async fn get_payment_of_a_completed_checkout_counts_its_refunds() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("/psp/v4/checkouts/{ID}"))
+                .header("authorization", AUTH);
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let refunds = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID)
+                .query_param("limit", "1000")
+                .query_param("skip", "0")
+                .header("authorization", AUTH);
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "reference": "rf-1", "reason": "requested_by_customer",
+                 "amount": "100.00", "currency": "CZK", "created_date": "2024-05-02T09:00:00Z"},
+                {"id": "r2", "checkout_id": ID, "reference": "rf-2", "reason": "",
+                 "amount": "94.50", "currency": "CZK", "created_date": "2024-05-03T09:00:00Z"}
+            ])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    refunds.assert_async().await;
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(p.captured, Some(czk(89_400)));
+    assert_eq!(p.refunded, Some(czk(19_450)));
+    assert_eq!(p.refundable, Some(czk(69_950)));
+    let kinds: Vec<EventKind> = p.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::Created,
+            EventKind::Captured,
+            EventKind::Refunded,
+            EventKind::Refunded
+        ]
+    );
+    assert_eq!(p.events[2].detail.as_deref(), Some("requested_by_customer"));
+    assert_eq!(
+        p.updated_at,
+        Some(Utc.with_ymd_and_hms(2024, 5, 3, 9, 0, 0).unwrap())
+    );
+}
+
+#[tokio::test]
+async fn list_checkouts_sends_date_range_and_paging() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/checkouts")
+                .query_param("dateFrom", "2024-05-01T00:00:00Z")
+                .query_param("dateTo", "2024-05-31T23:59:59Z")
+                .query_param("limit", "50")
+                .query_param("skip", "100")
+                .header("authorization", AUTH);
+            then.status(200).json_body(json!({
+                "count": 101, "next": null, "previous": "https://api.twisto.cz/psp/v4/checkouts?skip=50",
+                "items": [checkout("created", "894.00")]
+            }));
+        })
+        .await;
+    let q = CheckoutListQuery::new()
+        .between(
+            Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(2024, 5, 31, 23, 59, 59).unwrap(),
+        )
+        .page(PageQuery::new(50, 100));
+    let page = provider(&server).list_checkouts(&q).await.unwrap();
+    m.assert_async().await;
+    assert_eq!(page.count, Some(101));
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.items[0].status, PaymentStatus::AwaitingCustomer);
+    assert!(page.previous.is_some());
+}
+
+#[tokio::test]
+async fn void_cancels_the_checkout_with_an_idempotency_key() {
+    let server = MockServer::start_async().await;
+    let key = IdempotencyKey::from_string("void-order-1001").unwrap();
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/psp/v4/checkouts/{ID}/cancel"))
+                .header("authorization", AUTH)
+                .header("idempotency-key", "void-order-1001");
+            then.status(200).json_body(checkout("cancelled", "894.00"));
+        })
+        .await;
+    let p = provider(&server)
+        .void(ID, &VoidRequest::new().with_idempotency_key(key))
+        .await
+        .unwrap();
+    m.assert_async().await;
+    assert_eq!(p.status, PaymentStatus::Cancelled);
+    assert_eq!(p.raw_status, "checkout:cancelled");
+}
+
+#[tokio::test]
+async fn capture_creates_a_full_charge_with_capture_true() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("/psp/v4/checkouts/{ID}"))
+                .header("authorization", AUTH);
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let lookup = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised")
+                .header("authorization", AUTH);
+            then.status(200).json_body(page(json!([
+                {"id": "other", "reference": "order-999", "amount": "10.00", "currency": "CZK",
+                 "captured_amount": "0.00", "refunded_amount": "0.00", "state": "authorised"}
+            ])));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/charges")
+                .header("authorization", AUTH)
+                .header("idempotency-key", "cap-1")
+                .json_body(json!({
+                    "authority": {"type": "checkout_id", "value": ID},
+                    "reference": "order-1001",
+                    "amount": "894.00",
+                    "currency": "CZK",
+                    "capture": true,
+                    "order": {"reference": "order-1001"}
+                }));
+            then.status(201).json_body(charge("ch_1", "captured", "894.00"));
+        })
+        .await;
+    let refunds = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID);
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let req = CaptureRequest::full().with_idempotency_key(IdempotencyKey::from_string("cap-1").unwrap());
+    let p = provider(&server).capture(ID, &req).await.unwrap();
+    lookup.assert_async().await;
+    post.assert_async().await;
+    refunds.assert_async().await;
+    assert_eq!(p.status, PaymentStatus::Captured);
+    assert_eq!(p.raw_status, "checkout:approved/charge:captured");
+    assert_eq!(p.captured, Some(czk(89_400)));
+    let charge_event = p.events.iter().find(|e| e.id.as_deref() == Some("ch_1")).unwrap();
+    assert_eq!(charge_event.kind, EventKind::Captured);
+}
+
+#[tokio::test]
+async fn capture_of_an_authorised_charge_uses_the_merchant_api() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised");
+            then.status(200)
+                .json_body(page(json!([charge("ch_7", "authorised", "0.00")])));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(500);
+        })
+        .await;
+    let smi = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/smi/charges/ch_7/capture")
+                .header("authorization", AUTH)
+                .header_exists("idempotency-key")
+                .json_body(json!({}));
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    smi.assert_async().await;
+    assert_eq!(post.calls_async().await, 0);
+    assert_eq!(p.status, PaymentStatus::Captured);
+}
+
+#[tokio::test]
+async fn capture_refuses_partial_amounts_and_unapproved_checkouts() {
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let twisto = provider(&server);
+    let e = twisto
+        .capture(ID, &CaptureRequest::partial(czk(100)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
+    get.delete_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("created", "894.00"));
+        })
+        .await;
+    let e = twisto.capture(ID, &CaptureRequest::full()).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidState {
+                operation: Operation::Capture,
+                status: Some(PaymentStatus::AwaitingCustomer),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn create_charge_can_authorise_only_and_smi_cancel_releases_it() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/charges")
+                .header("authorization", AUTH)
+                .header("idempotency-key", "auth-1")
+                .json_body(json!({
+                    "authority": {"type": "checkout_id", "value": ID},
+                    "reference": "order-1001",
+                    "amount": "894.00",
+                    "currency": "CZK",
+                    "capture": false,
+                    "order": {"reference": "order-1001"}
+                }));
+            then.status(201).json_body(charge("ch_9", "authorised", "0.00"));
+        })
+        .await;
+    let cancel = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/smi/charges/ch_9/cancel")
+                .header("authorization", AUTH)
+                .header("idempotency-key", "cancel-1");
+            then.status(200).json_body(charge("ch_9", "cancelled", "0.00"));
+        })
+        .await;
+    let twisto = provider(&server);
+    let key = IdempotencyKey::from_string("auth-1").unwrap();
+    let c = twisto.create_charge(ID, false, None, Some(&key)).await.unwrap();
+    post.assert_async().await;
+    assert_eq!(c.id, "ch_9");
+    assert_eq!(c.state, "authorised");
+    assert_eq!(c.amount, czk(89_400));
+    assert_eq!(c.captured, Some(czk(0)));
+    let key = IdempotencyKey::from_string("cancel-1").unwrap();
+    let c = twisto.cancel_charge("ch_9", Some(&key)).await.unwrap();
+    cancel.assert_async().await;
+    assert_eq!(c.state, "cancelled");
+}
+
+#[tokio::test]
+async fn list_charges_filters_by_state() {
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "captured")
+                .query_param("limit", "10")
+                .query_param("skip", "0")
+                .header("authorization", AUTH);
+            then.status(200)
+                .json_body(page(json!([charge("ch_1", "captured", "894.00")])));
+        })
+        .await;
+    let page = provider(&server)
+        .list_charges(Some("captured"), PageQuery::new(10, 0))
+        .await
+        .unwrap();
+    m.assert_async().await;
+    assert_eq!(page.items[0].captured, Some(czk(89_400)));
+    assert_eq!(page.items[0].receipt_number.as_deref(), Some("0000000001"));
+}
+
+#[tokio::test]
+async fn refund_posts_a_partial_refund_with_reason_and_key() {
+    let server = MockServer::start_async().await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/refunds")
+                .header("authorization", AUTH)
+                .header("idempotency-key", "rf-key-1")
+                .json_body(json!({
+                    "checkout_id": ID,
+                    "reference": "rf-1",
+                    "reason": "requested_by_customer",
+                    "amount": "100.00"
+                }));
+            then.status(201).json_body(json!({
+                "id": "r1", "checkout_id": ID, "reference": "rf-1", "reason": "requested_by_customer",
+                "amount": "100.00", "currency": "CZK", "created_date": "2024-05-02T09:00:00Z"
+            }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID);
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK"}
+            ])));
+        })
+        .await;
+    let req = RefundRequest::partial(czk(10_000))
+        .with_reason(RefundReason::RequestedByCustomer)
+        .with_reference("rf-1")
+        .with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
+    let p = provider(&server).refund(ID, &req).await.unwrap();
+    post.assert_async().await;
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(p.refunded, Some(czk(10_000)));
+}
+
+#[tokio::test]
+async fn full_refund_refunds_what_is_left() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID);
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK"}
+            ])));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/refunds")
+                .header_exists("idempotency-key")
+                .json_body(json!({"checkout_id": ID, "amount": "794.00"}));
+            then.status(201)
+                .json_body(json!({"id": "r2", "checkout_id": ID, "amount": "794.00"}));
+        })
+        .await;
+    provider(&server)
+        .refund(ID, &RefundRequest::full())
+        .await
+        .unwrap();
+    post.assert_async().await;
+}
+
+#[tokio::test]
+async fn refunds_are_listed_and_read_by_id() {
+    let server = MockServer::start_async().await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID)
+                .header("authorization", AUTH);
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "reason": "duplicate", "amount": "10.50", "currency": "CZK",
+                 "created_date": "2024-05-02T09:00:00Z"}
+            ])));
+        })
+        .await;
+    let one = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds/r1")
+                .header("authorization", AUTH);
+            then.status(200)
+                .json_body(json!({"id": "r1", "checkout_id": ID, "amount": "10.50"}));
+        })
+        .await;
+    let twisto = provider(&server);
+    let refunds = twisto.list_refunds(ID).await.unwrap();
+    list.assert_async().await;
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0].amount.to_string(), "10.50");
+    assert_eq!(refunds[0].currency, Some(Currency::CZK));
+    assert_eq!(refunds[0].reason.as_deref(), Some("duplicate"));
+    let r = twisto.get_refund("r1").await.unwrap();
+    one.assert_async().await;
+    assert_eq!(r.currency, None);
+    assert_eq!(r.amount.to_string(), "10.50");
+}
+
+#[tokio::test]
+async fn settlement_batches_and_entries() {
+    let server = MockServer::start_async().await;
+    let batches = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/batch")
+                .header("authorization", AUTH);
+            then.status(200).json_body(page(json!([{
+                "id": "b1", "state": "paid", "settlement_date": "2024-05-02",
+                "amount": "794.00", "order_amount": "894.00", "refund_amount": "100.00",
+                "margin_amount": "0.00"
+            }])));
+        })
+        .await;
+    let entries = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/batch/b1/entry")
+                .query_param("limit", "200")
+                .header("authorization", AUTH);
+            then.status(200).json_body(page(json!([
+                {"type": "order", "checkout_id": ID, "merchant_reference": "order-1001",
+                 "amount": "894.00", "created_date": "2024-05-01T10:05:00Z"},
+                {"type": "refund", "checkout_id": ID, "amount": "100.00"}
+            ])));
+        })
+        .await;
+    let twisto = provider(&server);
+    let page_b = twisto.list_batches(PageQuery::default()).await.unwrap();
+    batches.assert_async().await;
+    let b = &page_b.items[0];
+    assert_eq!(b.state, "paid");
+    assert_eq!(b.settlement_date, NaiveDate::from_ymd_opt(2024, 5, 2));
+    assert_eq!(b.amount.map(|d| d.to_string()).as_deref(), Some("794.00"));
+    assert_eq!(b.refund_amount.map(|d| d.to_string()).as_deref(), Some("100.00"));
+    let mut q = PageQuery::default();
+    q.limit = Some(200);
+    let e = twisto.batch_entries("b1", q).await.unwrap();
+    entries.assert_async().await;
+    assert_eq!(e.items.len(), 2);
+    assert_eq!(e.items[0].kind, "order");
+    assert_eq!(e.items[0].merchant_reference.as_deref(), Some("order-1001"));
+    assert_eq!(
+        e.items[1].amount.map(|d| d.to_string()).as_deref(),
+        Some("100.00")
+    );
+}
+
+#[tokio::test]
+async fn mutations_are_retried_with_one_key() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let keys = Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = keys.clone();
+    let post = server
+        .mock_async(move |when, then| {
+            when.method(POST).path("/psp/v4/charges").is_true(move |req| {
+                for (k, v) in req.headers_vec() {
+                    if k.eq_ignore_ascii_case("idempotency-key") {
+                        seen.lock().unwrap().insert(v.clone());
+                    }
+                }
+                true
+            });
+            then.status(503).body("<html>busy</html>");
+        })
+        .await;
+    let e = provider(&server)
+        .create_charge(ID, true, None, None)
+        .await
+        .unwrap_err();
+    assert_eq!(post.calls_async().await, 3, "first attempt + 2 retries");
+    assert_eq!(
+        keys.lock().unwrap().len(),
+        1,
+        "one generated key for every attempt"
+    );
+    assert!(matches!(e, Error::Provider { http_status: 503, .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn error_answers_map_to_typed_errors() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/checkouts");
+            then.status(400).json_body(json!({"errors": [
+                {"code": "invalid", "message": "Enter a valid email address.", "field": "shopper.email"},
+                {"code": "max_length", "message": "Too long.", "field": "shopper.phone"}
+            ]}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/checkouts/missing");
+            then.status(404)
+                .json_body(json!({"errors": [{"code": "not_found", "message": "Checkout not found"}]}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/checkouts/done/cancel");
+            then.status(409)
+                .json_body(json!({"errors": [{"code": "invalid_state",
+                "message": "Checkout in state completed cannot be cancelled."}]}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/checkouts/html");
+            then.status(502)
+                .header("content-type", "text/html")
+                .body("<html><body>Bad Gateway</body></html>");
+        })
+        .await;
+    let twisto = provider(&server);
+    match twisto.create_payment(&request()).await.unwrap_err() {
+        Error::InvalidRequest { field, message } => {
+            assert_eq!(field, "shopper.email");
+            assert!(
+                message.contains("Enter a valid email address.") && message.contains("Too long."),
+                "{message}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        matches!(twisto.get_payment("missing").await, Err(Error::NotFound { id, .. }) if id == "missing")
+    );
+    match twisto.void("done", &VoidRequest::new()).await.unwrap_err() {
+        Error::InvalidState {
+            operation, message, ..
+        } => {
+            assert_eq!(operation, Operation::Void);
+            assert!(message.contains("cannot be cancelled"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    match twisto.get_payment("html").await.unwrap_err() {
+        Error::Provider {
+            http_status, message, ..
+        } => {
+            assert_eq!(http_status, 502);
+            assert!(message.contains("Bad Gateway"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let bad_key = TwistoBuilder::new("wrong")
+        .with_base_url(server.url("/psp/v4"))
+        .build()
+        .unwrap();
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/checkouts/x")
+                .header("authorization", "Bearer wrong");
+            then.status(401)
+                .json_body(json!({"errors": [{"code": "not_authenticated",
+                "message": "Authentication credentials were not provided or are invalid."}]}));
+        })
+        .await;
+    let e = bad_key.get_payment("x").await.unwrap_err();
+    assert!(matches!(e, Error::Authentication { .. }), "{e:?}");
+    assert!(!e.to_string().contains("wrong"), "{e}");
+}
+
+#[tokio::test]
+async fn amounts_that_break_the_pattern_are_decode_errors() {
+    for bad in ["894.001", "1e3", "123456789.00", " 894.00", "894,00"] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                then.status(200).json_body(checkout("created", bad));
+            })
+            .await;
+        let e = provider(&server).get_payment(ID).await.unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{bad:?}: {e:?}");
+    }
+}
+
+#[tokio::test]
+async fn webhook_is_confirmed_by_fetching_the_checkout() {
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("/psp/v4/checkouts/{ID}"))
+                .header("authorization", AUTH);
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    // The unsigned body claims "completed"; the fetched checkout says "approved".
+    let body = json!({
+        "checkout_id": ID, "total_amount": "894.00", "refunded_amount": "0.00",
+        "created_date": "2024-05-01T10:00:00Z", "settled_date": null,
+        "type": "standard", "state": "completed", "external_id": "order-1001"
+    })
+    .to_string();
+    let (event, payment) = provider(&server)
+        .confirm_notification(body.as_bytes())
+        .await
+        .unwrap();
+    get.assert_async().await;
+    assert_eq!(event.payment_id, ID);
+    assert_eq!(event.event_type, "standard");
+    assert_eq!(event.status, Some(PaymentStatus::Authorized));
+    assert_eq!(event.amount, Some(czk(89_400)));
+    assert_eq!(event.raw, body);
+    assert_eq!(payment.status, PaymentStatus::Authorized);
+
+    let e = provider(&server)
+        .confirm_notification(b"{\"nope\":1}")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e:?}");
+}
