@@ -247,33 +247,13 @@ async fn cell_body(
     });
     let key = IdempotencyKey::new();
     let manual = !f.provider.capabilities().immediate_capture;
-    let result = match op {
-        Op::Create => {
-            let request = (f.request)(
-                Money::from_minor(BASE, f.currency),
-                &paymux_testkit::cases::reference("fmcreate"),
-                !manual,
-            )
-            .with_idempotency_key(key.clone());
-            f.provider.create_payment(&request).await
-        }
-        Op::Get => f.provider.get_payment(&id).await,
-        Op::Capture => {
-            f.provider
-                .capture(&id, &CaptureRequest::full().with_idempotency_key(key.clone()))
-                .await
-        }
-        Op::Refund => {
-            f.provider
-                .refund(&id, &RefundRequest::full().with_idempotency_key(key.clone()))
-                .await
-        }
-        Op::Void => {
-            f.provider
-                .void(&id, &VoidRequest::new().with_idempotency_key(key.clone()))
-                .await
-        }
-    };
+    let create_request = (f.request)(
+        Money::from_minor(BASE, f.currency),
+        &paymux_testkit::cases::reference("fmcreate"),
+        !manual,
+    )
+    .with_idempotency_key(key.clone());
+    let result = perform(f, op, &id, &key, &create_request).await;
     sim.clear_faults();
     cell.outcome = match &result {
         Ok(p) => format!("Ok({})", p.status),
@@ -314,6 +294,35 @@ async fn cell_body(
         }
     }
 
+    // Where the provider honours keys, a failed mutation is reconciled by retrying with the
+    // same key: it must succeed and commit nothing more than the first attempt did.
+    let retried = if policy(backend, op) == Policy::Idempotent && result.is_err() {
+        let again = perform(f, op, &id, &key, &create_request).await;
+        match again {
+            Ok(p) => {
+                cell.outcome
+                    .push_str(&format!(", retry with same key: Ok({})", p.status));
+                Some(p)
+            }
+            // A backend that reads the payment first may refuse the retry itself because the
+            // first attempt already did the work: safe, as long as nothing was committed twice
+            // (checked below).
+            Err(Error::InvalidState { .. }) => {
+                cell.outcome
+                    .push_str(", retry with same key: InvalidState (already done)");
+                None
+            }
+            Err(e) => {
+                return Err(format!(
+                    "retry with the same key failed: {} ({e})",
+                    error_kind(&e)
+                ))
+            }
+        }
+    } else {
+        None
+    };
+
     // What the simulator committed, and whether get_payment shows it.
     if op == Op::Create {
         let created = sim.total_commits().creates - creates_before;
@@ -324,7 +333,7 @@ async fn cell_body(
                 return Err(format!("{created} payments created by one call"));
             }
         }
-        if let Ok(p) = &result {
+        if let Some(p) = result.as_ref().ok().or(retried.as_ref()) {
             let got = get_settled(f, &p.id).await?;
             if got.amount != p.amount {
                 return Err(format!("created {} but reads back {}", p.amount, got.amount));
@@ -374,7 +383,13 @@ async fn cell_body(
             got.raw_status
         ));
     }
-    if let Ok(p) = &result {
+    if result.is_err() && policy(backend, op) == Policy::Idempotent && op != Op::Get && committed != 1 {
+        return Err(format!(
+            "after the retry with the same key, {committed} {} committed",
+            op.name()
+        ));
+    }
+    if let Some(p) = result.as_ref().ok().or(retried.as_ref()) {
         if p.status != PaymentStatus::Unknown && !expected.is_empty() && !expected.contains(&p.status) {
             return Err(format!(
                 "answered {} but the simulator committed {committed} {}",
@@ -393,6 +408,36 @@ async fn cell_body(
         return Err(format!("amount reads back as {}", got.amount));
     }
     Ok(())
+}
+
+/// The operation under test, always with the same idempotency key (and, for create, the
+/// same request), so that a second call is a retry of the first.
+async fn perform(
+    f: &Fixture,
+    op: Op,
+    id: &str,
+    key: &IdempotencyKey,
+    create_request: &paymux_core::CreatePayment,
+) -> Result<Payment, Error> {
+    match op {
+        Op::Create => f.provider.create_payment(create_request).await,
+        Op::Get => f.provider.get_payment(id).await,
+        Op::Capture => {
+            f.provider
+                .capture(id, &CaptureRequest::full().with_idempotency_key(key.clone()))
+                .await
+        }
+        Op::Refund => {
+            f.provider
+                .refund(id, &RefundRequest::full().with_idempotency_key(key.clone()))
+                .await
+        }
+        Op::Void => {
+            f.provider
+                .void(id, &VoidRequest::new().with_idempotency_key(key.clone()))
+                .await
+        }
+    }
 }
 
 struct MatrixRun {
