@@ -39,7 +39,7 @@ fn rule() -> impl Strategy<Value = DecimalStringRule> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn parse_never_panics_and_round_trips(input in decimal_like(), c in currency()) {
