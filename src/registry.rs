@@ -250,7 +250,7 @@ impl Registry {
 
     /// From the environment: the file named by `PAYMUX_CONFIG` if set; otherwise one
     /// provider per backend whose own variables are set (`PAIWISE_API_KEY`,
-    /// `CHECKOUT_SECRET_KEY`, `TWISTO_TOKEN`; see each backend's `from_env`), named after its
+    /// `CHECKOUT_SECRET_KEY`, `TWISTO_API_TOKEN`; see each backend's `from_env`), named after its
     /// kind. An empty registry when nothing is set.
     ///
     /// # Errors
@@ -267,7 +267,7 @@ impl Registry {
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
                     name: "paiwise".into(),
-                    source,
+                    source: Box::new(source),
                 })?;
             registry.insert("paiwise", Arc::new(Checked::new(provider)));
         }
@@ -277,17 +277,17 @@ impl Registry {
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
                     name: "checkout".into(),
-                    source,
+                    source: Box::new(source),
                 })?;
             registry.insert("checkout", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "twisto")]
-        if std::env::var_os("TWISTO_TOKEN").is_some() {
+        if std::env::var_os("TWISTO_API_TOKEN").is_some() {
             let provider = paymux_twisto::TwistoBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
                     name: "twisto".into(),
-                    source,
+                    source: Box::new(source),
                 })?;
             registry.insert("twisto", Arc::new(Checked::new(provider)));
         }

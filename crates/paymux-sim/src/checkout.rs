@@ -25,8 +25,7 @@ use crate::{Commit, Shared, SimError, SimProvider};
 const P: SimProvider = SimProvider::Checkout;
 const MAX_AMOUNT: i64 = 9_999_999_999;
 const EXP0: &[&str] = &[
-    "BIF", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VUV", "VND", "XAF",
-    "XOF", "XPF",
+    "BIF", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VUV", "VND", "XAF", "XOF", "XPF",
 ];
 const EXP3: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
 
@@ -159,9 +158,7 @@ struct Payment {
 
 impl Payment {
     fn available_to_capture(&self) -> i64 {
-        if matches!(self.status.as_str(), "Authorized" | "Partially Captured")
-            && !self.capture_closed
-        {
+        if matches!(self.status.as_str(), "Authorized" | "Partially Captured") && !self.capture_closed {
             self.amount - self.captured - self.voided
         } else {
             0
@@ -494,9 +491,7 @@ async fn auth(State((shared, _)): State<MwState>, req: Request, next: Next) -> R
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
-        .is_some_and(|v| {
-            v == key || v.strip_prefix("Bearer ").map(str::trim) == Some(key.as_str())
-        });
+        .is_some_and(|v| v == key || v.strip_prefix("Bearer ").map(str::trim) == Some(key.as_str()));
     if ok {
         next.run(req).await
     } else {
@@ -596,9 +591,7 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
         },
         Some("card") => {
             match o.get("number").and_then(Value::as_str) {
-                Some(n)
-                    if (12..=19).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()) =>
-                {
+                Some(n) if (12..=19).contains(&n.len()) && n.chars().all(|c| c.is_ascii_digit()) => {
                     last4 = n[n.len() - 4..].to_owned();
                     bin = n[..6].to_owned();
                 }
@@ -723,9 +716,7 @@ async fn create(
             codes.push("amount_invalid");
             0
         }
-        (Some(a), Some(c))
-            if (EXP3.contains(&c) && a % 10 != 0) || (c == "CLP" && a % 100 != 0) =>
-        {
+        (Some(a), Some(c)) if (EXP3.contains(&c) && a % 10 != 0) || (c == "CLP" && a % 100 != 0) => {
             codes.push("amount_invalid");
             a
         }
@@ -866,9 +857,7 @@ async fn create(
     };
     {
         let mut st = lock(&shared.state);
-        st.checkout
-            .sessions
-            .insert(p.session_id.clone(), id.clone());
+        st.checkout.sessions.insert(p.session_id.clone(), id.clone());
         st.checkout.order.push(id.clone());
         st.checkout.payments.insert(id.clone(), p);
         st.commit(P, &id, Commit::Create);
@@ -1109,12 +1098,7 @@ async fn captures(
     if amount > available {
         return invalid(&rid.0, &["amount_exceeds_balance"]);
     }
-    let idx = p.capture(
-        amount,
-        b.capture_type == "Final",
-        b.reference.clone(),
-        b.metadata,
-    );
+    let idx = p.capture(amount, b.capture_type == "Final", b.reference.clone(), b.metadata);
     let ev = p.event("payment_captured", &p.actions[idx], &shared.base_url);
     let resp = accepted(
         &shared,
@@ -1307,11 +1291,7 @@ async fn authorizations(
 pub(crate) fn customer_action(shared: &Shared, id: &str, approve: bool) -> Result<(), SimError> {
     let mut st = lock(&shared.state);
     let id = st.checkout.resolve(id).ok_or(SimError::NotFound)?;
-    let p = st
-        .checkout
-        .payments
-        .get_mut(&id)
-        .ok_or(SimError::NotFound)?;
+    let p = st.checkout.payments.get_mut(&id).ok_or(SimError::NotFound)?;
     if p.status != "Pending" {
         return Err(SimError::InvalidState(format!("payment is {}", p.status)));
     }

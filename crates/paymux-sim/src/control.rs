@@ -34,10 +34,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/{provider}/payments/{id}/decline", post(api_decline))
         .route("/_sim/{provider}/payments/{id}/commits", get(api_commits))
         .route("/_sim/commits", get(api_total))
-        .route(
-            "/_sim/faults",
-            post(api_inject).delete(api_clear).get(api_faults),
-        )
+        .route("/_sim/faults", post(api_inject).delete(api_clear).get(api_faults))
         .route("/_sim/keys", get(api_keys))
         .route("/_sim/pay/{provider}/{id}", get(page))
         .route("/_sim/pay/{provider}/{id}/approve", post(page_approve))
@@ -71,24 +68,15 @@ async fn api_action(shared: &Shared, p: &str, id: &str, approve: bool) -> Respon
     }
 }
 
-async fn api_approve(
-    State(s): State<Arc<Shared>>,
-    Path((p, id)): Path<(String, String)>,
-) -> Response {
+async fn api_approve(State(s): State<Arc<Shared>>, Path((p, id)): Path<(String, String)>) -> Response {
     api_action(&s, &p, &id, true).await
 }
 
-async fn api_decline(
-    State(s): State<Arc<Shared>>,
-    Path((p, id)): Path<(String, String)>,
-) -> Response {
+async fn api_decline(State(s): State<Arc<Shared>>, Path((p, id)): Path<(String, String)>) -> Response {
     api_action(&s, &p, &id, false).await
 }
 
-async fn api_commits(
-    State(s): State<Arc<Shared>>,
-    Path((p, id)): Path<(String, String)>,
-) -> Response {
+async fn api_commits(State(s): State<Arc<Shared>>, Path((p, id)): Path<(String, String)>) -> Response {
     match provider(&p) {
         Ok(p) => json(StatusCode::OK, &json!(s.commits(p, &id))),
         Err(r) => r,
@@ -220,16 +208,10 @@ async fn page_action(s: &Shared, p: &str, id: &str, approve: bool) -> Response {
     )
 }
 
-async fn page_approve(
-    State(s): State<Arc<Shared>>,
-    Path((p, id)): Path<(String, String)>,
-) -> Response {
+async fn page_approve(State(s): State<Arc<Shared>>, Path((p, id)): Path<(String, String)>) -> Response {
     page_action(&s, &p, &id, true).await
 }
 
-async fn page_decline(
-    State(s): State<Arc<Shared>>,
-    Path((p, id)): Path<(String, String)>,
-) -> Response {
+async fn page_decline(State(s): State<Arc<Shared>>, Path((p, id)): Path<(String, String)>) -> Response {
     page_action(&s, &p, &id, false).await
 }

@@ -86,9 +86,9 @@ fn routes_of(provider: SimProvider, method: &Method, path: &str) -> &'static [Ro
 
 fn take_fault(shared: &Shared, provider: SimProvider, routes: &[Route]) -> Option<FaultKind> {
     let mut faults = lock(&shared.faults);
-    let idx = faults.iter().position(|f| {
-        f.provider == provider && (f.route == Route::Any || routes.contains(&f.route))
-    })?;
+    let idx = faults
+        .iter()
+        .position(|f| f.provider == provider && (f.route == Route::Any || routes.contains(&f.route)))?;
     let kind = faults[idx].kind.clone();
     if faults[idx].times <= 1 {
         faults.remove(idx);
@@ -107,14 +107,8 @@ pub(crate) fn provider_error(
     request_id: &str,
 ) -> Response {
     match provider {
-        SimProvider::Paiwise => json(
-            status,
-            &json!({"error": {"code": code, "message": message}}),
-        ),
-        SimProvider::Checkout => json(
-            status,
-            &json!({"request_id": request_id, "error_type": code}),
-        ),
+        SimProvider::Paiwise => json(status, &json!({"error": {"code": code, "message": message}})),
+        SimProvider::Checkout => json(status, &json!({"request_id": request_id, "error_type": code})),
         SimProvider::Twisto => json(
             status,
             &json!({"errors": [{"code": code, "message": message, "field": null}]}),
@@ -186,10 +180,8 @@ pub(crate) async fn fault_mw(
         FaultKind::EmptyBody => {
             let _ = next.run(req).await;
             let mut r = empty(StatusCode::OK);
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
         FaultKind::TruncatedJson => {
@@ -228,7 +220,7 @@ pub(crate) async fn fault_mw(
                 _ => {
                     let mut b = body.to_vec();
                     let pad = bytes.saturating_sub(b.len());
-                    b.extend(std::iter::repeat(b' ').take(pad));
+                    b.extend(std::iter::repeat_n(b' ', pad));
                     b
                 }
             };
@@ -261,10 +253,7 @@ async fn collect(r: Response) -> (StatusCode, bytes::Bytes) {
 fn raw_json(status: StatusCode, body: bytes::Bytes) -> Response {
     (
         status,
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
     )
         .into_response()
@@ -368,11 +357,7 @@ impl Drop for IdemGuard {
 }
 
 /// Idempotency-key handling (inside the fault layer, so a dropped answer is still stored).
-pub(crate) async fn idem_mw(
-    State((shared, provider)): State<MwState>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn idem_mw(State((shared, provider)): State<MwState>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
         return next.run(req).await;
     }
@@ -424,9 +409,7 @@ pub(crate) async fn idem_mw(
         return resp; // guard removes the in-flight marker
     }
     let (parts, body) = resp.into_parts();
-    let body = axum::body::to_bytes(body, usize::MAX)
-        .await
-        .unwrap_or_default();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)

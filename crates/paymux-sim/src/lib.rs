@@ -352,12 +352,7 @@ impl Shared {
         format!("{}/_sim/pay/{}/{}", self.base_url, provider.as_str(), id)
     }
 
-    pub(crate) fn approve(
-        &self,
-        provider: SimProvider,
-        id: &str,
-        approve: bool,
-    ) -> Result<(), SimError> {
+    pub(crate) fn approve(&self, provider: SimProvider, id: &str, approve: bool) -> Result<(), SimError> {
         match provider {
             SimProvider::Paiwise => paiwise::customer_action(self, id, approve),
             SimProvider::Checkout => checkout::customer_action(self, id, approve),
@@ -406,8 +401,7 @@ impl Simulator {
 
     /// Start with a configuration. Binds 127.0.0.1.
     pub async fn start_with(config: SimConfig) -> std::io::Result<Simulator> {
-        let listener =
-            tokio::net::TcpListener::bind(("127.0.0.1", config.port.unwrap_or(0))).await?;
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port.unwrap_or(0))).await?;
         let port = listener.local_addr()?.port();
         let keys = SimKeys {
             paiwise: format!("pw_test_{}", util::hex_id(32)),

@@ -150,10 +150,7 @@ impl PwCheckout {
 }
 
 fn err(status: StatusCode, code: &str, message: &str) -> Response {
-    json(
-        status,
-        &json!({"error": {"code": code, "message": message}}),
-    )
+    json(status, &json!({"error": {"code": code, "message": message}}))
 }
 
 fn bad(code: &str, message: &str) -> Response {
@@ -285,10 +282,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         })?;
         let currency = req_str(&m, "currency")?;
         if iso_exponent(&currency).is_none() {
-            return Err(bad(
-                "invalid_currency",
-                "currency must be a known ISO 4217 code",
-            ));
+            return Err(bad("invalid_currency", "currency must be a known ISO 4217 code"));
         }
         let return_url = req_str(&m, "returnUrl")?;
         let return_url_cancel = req_str(&m, "returnUrlCancel")?;
@@ -379,10 +373,7 @@ async fn capture(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             return Err(err(
                 StatusCode::CONFLICT,
                 "invalid_status",
-                &format!(
-                    "capture requires status reserved, the checkout is {}",
-                    c.status
-                ),
+                &format!("capture requires status reserved, the checkout is {}", c.status),
             ));
         }
         c.balance = c.amount;
@@ -438,7 +429,11 @@ async fn refund(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                 if let Some(d) = refund_details {
                     details.insert("refundDetails".into(), Value::String(d));
                 }
-                let status = if c.balance == 0 { "refunded" } else { "partialRefund" };
+                let status = if c.balance == 0 {
+                    "refunded"
+                } else {
+                    "partialRefund"
+                };
                 c.set_status(status, Some(Value::Object(details)));
                 st.commit(P, &id, Commit::Refund);
             }
@@ -446,7 +441,9 @@ async fn refund(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                 return Err(err(
                     StatusCode::CONFLICT,
                     "invalid_status",
-                    &format!("refund requires status paid, partialRefund or reserved, the checkout is {other}"),
+                    &format!(
+                        "refund requires status paid, partialRefund or reserved, the checkout is {other}"
+                    ),
                 ))
             }
         }
@@ -534,11 +531,7 @@ async fn create_customer(State(shared): State<Arc<Shared>>, body: Bytes) -> Resp
         first_name,
         last_name,
         email,
-        client_page: format!(
-            "{}/_sim/paiwise/client?hash={}",
-            shared.base_url,
-            hex_id(32)
-        ),
+        client_page: format!("{}/_sim/paiwise/client?hash={}", shared.base_url, hex_id(32)),
         meta,
         saved_cards: Vec::new(),
     };

@@ -33,11 +33,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .merge(crate::control::router(shared))
 }
 
-pub(crate) async fn serve(
-    listener: TcpListener,
-    router: Router,
-    mut stop: tokio::sync::watch::Receiver<()>,
-) {
+pub(crate) async fn serve(listener: TcpListener, router: Router, mut stop: tokio::sync::watch::Receiver<()>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => {

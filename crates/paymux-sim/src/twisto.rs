@@ -176,7 +176,7 @@ fn amount_syntax_ok(s: &str) -> bool {
         None => (s, None),
     };
     let digits = |x: &str, max: usize| x.len() <= max && x.chars().all(|c| c.is_ascii_digit());
-    digits(int, 8) && frac.map_or(true, |f| digits(f, 2)) && s.chars().any(|c| c.is_ascii_digit())
+    digits(int, 8) && frac.is_none_or(|f| digits(f, 2)) && s.chars().any(|c| c.is_ascii_digit())
 }
 
 /// Parse a Twisto decimal amount string (`^-?\d{0,8}(?:\.\d{0,2})?$`).
@@ -222,13 +222,7 @@ impl Errs {
         }
     }
 
-    fn opt_str(
-        &mut self,
-        o: &Map<String, Value>,
-        k: &str,
-        field: &str,
-        max: usize,
-    ) -> Option<String> {
+    fn opt_str(&mut self, o: &Map<String, Value>, k: &str, field: &str, max: usize) -> Option<String> {
         match o.get(k) {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) if s.chars().count() <= max => Some(s.clone()),
@@ -247,13 +241,7 @@ impl Errs {
         }
     }
 
-    fn req_str(
-        &mut self,
-        o: &Map<String, Value>,
-        k: &str,
-        field: &str,
-        max: usize,
-    ) -> Option<String> {
+    fn req_str(&mut self, o: &Map<String, Value>, k: &str, field: &str, max: usize) -> Option<String> {
         if matches!(o.get(k), None | Some(Value::Null)) {
             self.push("required", field, "This field is required.");
             return None;
@@ -317,11 +305,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         .opt_str(&m, "type", "type", 20)
         .unwrap_or_else(|| "standard".into());
     if kind != "standard" && kind != "pay-in-three" {
-        e.push(
-            "invalid_choice",
-            "type",
-            "Must be standard or pay-in-three.",
-        );
+        e.push("invalid_choice", "type", "Must be standard or pay-in-three.");
     }
     let mut config = Map::new();
     match m.get("config") {
@@ -397,11 +381,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                     order.insert("currency".into(), json!(c));
                     currency = Some(c);
                 }
-                Some(_) => e.push(
-                    "invalid",
-                    "order.currency",
-                    "Must be a 3-letter ISO 4217 code.",
-                ),
+                Some(_) => e.push("invalid", "order.currency", "Must be a 3-letter ISO 4217 code."),
                 None => {}
             }
             let mut items_out = Vec::new();
@@ -413,11 +393,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                     for (i, it) in items.iter().enumerate() {
                         let f = |k: &str| format!("order.items[{i}].{k}");
                         let Some(it) = it.as_object() else {
-                            e.push(
-                                "invalid",
-                                &format!("order.items[{i}]"),
-                                "Must be an object.",
-                            );
+                            e.push("invalid", &format!("order.items[{i}]"), "Must be an object.");
                             items_ok = false;
                             continue;
                         };
@@ -428,11 +404,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                             _ => None,
                         };
                         if q.is_none() {
-                            e.push(
-                                "invalid",
-                                &f("quantity"),
-                                "Ensure this value is an integer >= 1.",
-                            );
+                            e.push("invalid", &f("quantity"), "Ensure this value is an integer >= 1.");
                         }
                         let reference = e.opt_str(it, "reference", &f("reference"), 200);
                         let t = e.req_str(it, "type", &f("type"), 20);
@@ -462,7 +434,11 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
                             e.push(
                                 "items_amount_mismatch",
                                 "order.items",
-                                &format!("The sum of the items ({}) does not match the order amount ({}).", money(sum), money(total)),
+                                &format!(
+                                    "The sum of the items ({}) does not match the order amount ({}).",
+                                    money(sum),
+                                    money(total)
+                                ),
                             );
                         }
                     }
@@ -476,8 +452,7 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     if !e.0.is_empty() {
         return errors(StatusCode::BAD_REQUEST, &e.0);
     }
-    let (Some(amount), Some(currency), Some(merchant_reference)) =
-        (amount, currency, merchant_reference)
+    let (Some(amount), Some(currency), Some(merchant_reference)) = (amount, currency, merchant_reference)
     else {
         return error(StatusCode::BAD_REQUEST, "invalid", "invalid request", None);
     };
@@ -554,21 +529,9 @@ fn paging(q: &HashMap<String, String>) -> Result<(usize, usize), Response> {
     Ok((limit, skip))
 }
 
-fn page(
-    shared: &Shared,
-    path: &str,
-    items: Vec<Value>,
-    limit: usize,
-    skip: usize,
-    extra: &str,
-) -> Response {
+fn page(shared: &Shared, path: &str, items: Vec<Value>, limit: usize, skip: usize, extra: &str) -> Response {
     let count = items.len();
-    let url = |s: usize| {
-        format!(
-            "{}/psp/v4/{path}?limit={limit}&skip={s}{extra}",
-            shared.base_url
-        )
-    };
+    let url = |s: usize| format!("{}/psp/v4/{path}?limit={limit}&skip={s}{extra}", shared.base_url);
     let next = (skip + limit < count).then(|| url(skip + limit));
     let previous = (skip > 0).then(|| url(skip.saturating_sub(limit)));
     let items: Vec<Value> = items.into_iter().skip(skip).take(limit).collect();
@@ -601,9 +564,7 @@ async fn list_checkouts(
         .order
         .iter()
         .filter_map(|i| st.twisto.checkouts.get(i))
-        .filter(|c| {
-            bounds[0].map_or(true, |f| c.created >= f) && bounds[1].map_or(true, |t| c.created <= t)
-        })
+        .filter(|c| bounds[0].is_none_or(|f| c.created >= f) && bounds[1].is_none_or(|t| c.created <= t))
         .map(|c| c.to_json(&shared))
         .collect();
     let mut extra = String::new();
@@ -625,16 +586,9 @@ async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Re
         "created" | "approved" => {}
         other => return conflict(&format!("Checkout in state {other} cannot be cancelled.")),
     }
-    if let Some(ch) = c
-        .charge_id
-        .as_ref()
-        .and_then(|cid| store.charges.get_mut(cid))
-    {
+    if let Some(ch) = c.charge_id.as_ref().and_then(|cid| store.charges.get_mut(cid)) {
         if ch.state != "authorised" {
-            return conflict(&format!(
-                "Charge in state {} cannot be cancelled.",
-                ch.state
-            ));
+            return conflict(&format!("Charge in state {} cannot be cancelled.", ch.state));
         }
         ch.state = "cancelled".into();
     }
@@ -664,9 +618,7 @@ async fn charge(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
             None
         }
     };
-    let reference = e
-        .opt_str(&m, "reference", "reference", 200)
-        .unwrap_or_default();
+    let reference = e.opt_str(&m, "reference", "reference", 200).unwrap_or_default();
     let amount = e.amount(m.get("amount"), "amount");
     let currency = e.req_str(&m, "currency", "currency", 3);
     let capture = match m.get("capture") {
@@ -772,13 +724,10 @@ async fn list_charges(
         .charge_order
         .iter()
         .filter_map(|i| st.twisto.charges.get(i))
-        .filter(|c| q.get("state").map_or(true, |s| &c.state == s))
+        .filter(|c| q.get("state").is_none_or(|s| &c.state == s))
         .map(Charge::to_json)
         .collect();
-    let extra = q
-        .get("state")
-        .map(|s| format!("&state={s}"))
-        .unwrap_or_default();
+    let extra = q.get("state").map(|s| format!("&state={s}")).unwrap_or_default();
     page(&shared, "charges", items, limit, skip, &extra)
 }
 
@@ -847,30 +796,18 @@ async fn smi(shared: &Shared, id: &str, body: &[u8], capture: bool) -> Response 
     st.commit(
         P,
         &checkout_id,
-        if capture {
-            Commit::Capture
-        } else {
-            Commit::Void
-        },
+        if capture { Commit::Capture } else { Commit::Void },
     );
     drop(st);
     notify(shared, &checkout_id);
     json(StatusCode::OK, &v)
 }
 
-async fn smi_capture(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn smi_capture(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     smi(&shared, &id, &body, true).await
 }
 
-async fn smi_cancel(
-    State(shared): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
+async fn smi_cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> Response {
     smi(&shared, &id, &body, false).await
 }
 
@@ -881,9 +818,7 @@ async fn refund(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     };
     let mut e = Errs(Vec::new());
     let checkout_id = e.req_str(&m, "checkout_id", "checkout_id", 100);
-    let reference = e
-        .opt_str(&m, "reference", "reference", 200)
-        .unwrap_or_default();
+    let reference = e.opt_str(&m, "reference", "reference", 200).unwrap_or_default();
     let reason = e.opt_str(&m, "reason", "reason", 255).unwrap_or_default();
     let amount = e.amount(m.get("amount"), "amount");
     if let Some(a) = amount {
@@ -955,22 +890,15 @@ async fn list_refunds(
         .twisto
         .refunds
         .iter()
-        .filter(|r| filter.map_or(true, |f| &r.checkout_id == f))
+        .filter(|r| filter.is_none_or(|f| &r.checkout_id == f))
         .map(Refund::to_json)
         .collect();
-    let extra = filter
-        .map(|f| format!("&checkoutId={f}"))
-        .unwrap_or_default();
+    let extra = filter.map(|f| format!("&checkoutId={f}")).unwrap_or_default();
     page(&shared, "refunds", items, limit, skip, &extra)
 }
 
 async fn get_refund(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    match lock(&shared.state)
-        .twisto
-        .refunds
-        .iter()
-        .find(|r| r.id == id)
-    {
+    match lock(&shared.state).twisto.refunds.iter().find(|r| r.id == id) {
         Some(r) => json(StatusCode::OK, &r.to_json()),
         None => not_found("Refund"),
     }
@@ -1046,13 +974,7 @@ async fn list_batches(
 
 async fn batch_entries(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
     let st = lock(&shared.state);
-    let Some(day) = st
-        .twisto
-        .batches
-        .iter()
-        .find(|(_, b)| **b == id)
-        .map(|(d, _)| *d)
-    else {
+    let Some(day) = st.twisto.batches.iter().find(|(_, b)| **b == id).map(|(d, _)| *d) else {
         return not_found("Batch");
     };
     let items: Vec<Value> = entries(&st.twisto)
@@ -1142,11 +1064,7 @@ pub(crate) fn customer_action(shared: &Shared, id: &str, approve: bool) -> Resul
 pub(crate) fn page_info(shared: &Shared, id: &str) -> Option<PageInfo> {
     let st = lock(&shared.state);
     let c = st.twisto.checkouts.get(id)?;
-    let order_ref = c
-        .order
-        .get("reference")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let order_ref = c.order.get("reference").and_then(Value::as_str).unwrap_or("");
     let redirect = c
         .config
         .get("redirect_uri")

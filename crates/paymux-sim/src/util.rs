@@ -76,10 +76,7 @@ pub(crate) fn empty(status: StatusCode) -> Response {
 }
 
 /// Parse a request body as a JSON object. An empty body counts as `{}` when `empty_ok`.
-pub(crate) fn parse_object(
-    body: &[u8],
-    empty_ok: bool,
-) -> Result<Map<String, Value>, &'static str> {
+pub(crate) fn parse_object(body: &[u8], empty_ok: bool) -> Result<Map<String, Value>, &'static str> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return if empty_ok {
             Ok(Map::new())
@@ -273,10 +270,7 @@ const ISO_CURRENCIES: &[(&str, u32)] = &[
 
 /// The ISO 4217 exponent of a known currency.
 pub(crate) fn iso_exponent(code: &str) -> Option<u32> {
-    ISO_CURRENCIES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, e)| *e)
+    ISO_CURRENCIES.iter().find(|(c, _)| *c == code).map(|(_, e)| *e)
 }
 
 /// Format integer minor units as a decimal with `exp` fraction digits, e.g. `3000, 2` → `30.00`.

@@ -82,10 +82,7 @@ async fn paiwise_lifecycle() {
     assert_eq!(c["status"], "created");
     assert_eq!(c["mode"], "test");
     assert_eq!(c["usedCard"], Value::Null);
-    assert_eq!(
-        c["redirectUrl"],
-        sim.hosted_page_url(SimProvider::Paiwise, &id)
-    );
+    assert_eq!(c["redirectUrl"], sim.hosted_page_url(SimProvider::Paiwise, &id));
     for k in [
         "identifier",
         "authCode",
@@ -242,26 +239,17 @@ async fn paiwise_refusals_and_customers() {
     let (_, c) = pw.post("create", body).await;
     sim.approve(SimProvider::Paiwise, c["checkout_id"].as_str().unwrap())
         .unwrap();
-    let (_, cust) = pw
-        .post("retrieve-customer", json!({"customer_id": cid}))
-        .await;
-    let card = cust["savedCards"][0]["card_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (_, cust) = pw.post("retrieve-customer", json!({"customer_id": cid})).await;
+    let card = cust["savedCards"][0]["card_id"].as_str().unwrap().to_owned();
     let mut body = pw_create(700, true);
     body["customer_id"] = json!(cid);
     body["card_id"] = json!(card);
     let (_, c) = pw.post("create", body).await;
     assert_eq!(c["status"], "paid");
     assert_eq!(c["customer"]["customer_id"], cid.as_str());
-    let (s, _) = pw
-        .post("delete-customer", json!({"customer_id": cid}))
-        .await;
+    let (s, _) = pw.post("delete-customer", json!({"customer_id": cid})).await;
     assert_eq!(s, 200);
-    let (s, _) = pw
-        .post("retrieve-customer", json!({"customer_id": cid}))
-        .await;
+    let (s, _) = pw.post("retrieve-customer", json!({"customer_id": cid})).await;
     assert_eq!(s, 404);
 }
 
@@ -297,9 +285,7 @@ impl Ck<'_> {
         (s, serde_json::from_str(&text).unwrap_or(Value::Null), h)
     }
     async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let (s, v, _) = self
-            .send(reqwest::Method::POST, path, Some(body), None)
-            .await;
+        let (s, v, _) = self.send(reqwest::Method::POST, path, Some(body), None).await;
         (s, v)
     }
     async fn get(&self, path: &str) -> (StatusCode, Value) {
@@ -401,9 +387,7 @@ async fn checkout_lifecycle_and_schemas() {
     let (_, d) = ck.get(&format!("/payments/{id}")).await;
     assert_eq!(d["status"], "Partially Captured");
     assert_eq!(d["balances"]["available_to_capture"], 6000);
-    let (s, _) = ck
-        .post(&format!("/payments/{id}/captures"), json!({}))
-        .await;
+    let (s, _) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
     assert_eq!(s, 202);
     let (s, r) = ck
         .post(
@@ -464,9 +448,7 @@ async fn checkout_lifecycle_and_schemas() {
     // auto capture: 201 says Authorized, GET says Captured; void an authorization
     let (_, p) = ck.post("/payments", ck_pay(5000, "USD", true)).await;
     assert_eq!(p["status"], "Authorized");
-    let (_, d) = ck
-        .get(&format!("/payments/{}", p["id"].as_str().unwrap()))
-        .await;
+    let (_, d) = ck.get(&format!("/payments/{}", p["id"].as_str().unwrap())).await;
     assert_eq!(d["status"], "Captured");
     let (_, p) = ck.post("/payments", ck_pay(5000, "USD", false)).await;
     let pid = p["id"].as_str().unwrap();
@@ -508,10 +490,7 @@ async fn checkout_validation_declines_3ds_and_auth() {
     let (s, e) = ck.post("/payments", ck_pay(100, "EURO", true)).await;
     assert_eq!(
         (s, e["error_codes"].clone()),
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            json!(["currency_invalid"])
-        )
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(["currency_invalid"]))
     );
     let (s, _) = ck.post("/payments", ck_pay(150, "CLP", true)).await;
     assert_eq!(s, 422);
@@ -615,12 +594,7 @@ async fn checkout_idempotency() {
     assert_eq!(sim.commits(SimProvider::Checkout, &id).captures, 1);
     // a failed answer is not cached
     let (s, _, _) = ck
-        .send(
-            reqwest::Method::POST,
-            "/payments",
-            Some(json!({})),
-            Some("k-2"),
-        )
+        .send(reqwest::Method::POST, "/payments", Some(json!({})), Some("k-2"))
         .await;
     assert_eq!(s, 422);
     let (s, _, _) = ck
@@ -708,10 +682,7 @@ async fn twisto_lifecycle() {
         http: client(),
     };
     let (s, c) = tw
-        .post(
-            "/checkouts",
-            tw_checkout("jan@example.cz", "894.00", items_894()),
-        )
+        .post("/checkouts", tw_checkout("jan@example.cz", "894.00", items_894()))
         .await;
     assert_eq!(s, 201, "{c}");
     let id = c["id"].as_str().unwrap().to_owned();
@@ -797,9 +768,7 @@ async fn twisto_refusals_idempotency_and_auth() {
         http: client(),
     };
     for bad in ["1.001", "123456789.00", "1e3", "", "abc", "."] {
-        let (s, e) = tw
-            .post("/checkouts", tw_checkout("a@b.cz", bad, json!([])))
-            .await;
+        let (s, e) = tw.post("/checkouts", tw_checkout("a@b.cz", bad, json!([]))).await;
         assert_eq!(s, 400, "{bad}: {e}");
         assert_eq!(e["errors"][0]["field"], "order.amount");
     }
@@ -812,10 +781,7 @@ async fn twisto_refusals_idempotency_and_auth() {
     assert_eq!(s, 400);
     // scoring rejection
     let (_, c) = tw
-        .post(
-            "/checkouts",
-            tw_checkout("reject@b.cz", "894.00", items_894()),
-        )
+        .post("/checkouts", tw_checkout("reject@b.cz", "894.00", items_894()))
         .await;
     let rid = c["id"].as_str().unwrap().to_owned();
     sim.approve(SimProvider::Twisto, &rid).unwrap();
@@ -864,13 +830,8 @@ async fn twisto_refusals_idempotency_and_auth() {
         .await;
     let cid = c["id"].as_str().unwrap().to_owned();
     sim.approve(SimProvider::Twisto, &cid).unwrap();
-    let (s, c) = tw
-        .post(&format!("/checkouts/{cid}/cancel"), json!({}))
-        .await;
-    assert_eq!(
-        (s, c["state"].clone()),
-        (StatusCode::OK, json!("cancelled"))
-    );
+    let (s, c) = tw.post(&format!("/checkouts/{cid}/cancel"), json!({})).await;
+    assert_eq!((s, c["state"].clone()), (StatusCode::OK, json!("cancelled")));
     assert_eq!(sim.commits(SimProvider::Twisto, &cid).voids, 1);
     // auth
     let r = client()
@@ -882,9 +843,7 @@ async fn twisto_refusals_idempotency_and_auth() {
     assert_eq!(r.status(), 401);
     let e: Value = r.json().await.unwrap();
     assert!(e["errors"][0]["code"].is_string());
-    let (s, _) = tw
-        .get("/checkouts/00000000-0000-0000-0000-000000000000")
-        .await;
+    let (s, _) = tw.get("/checkouts/00000000-0000-0000-0000-000000000000").await;
     assert_eq!(s, 404);
 }
 
@@ -942,14 +901,8 @@ async fn hosted_pages() {
         assert_eq!(r.status(), 200);
         let html = r.text().await.unwrap();
         assert!(html.contains(amount), "{html}");
-        assert!(
-            html.contains("Approve") && html.contains("Decline"),
-            "{html}"
-        );
-        assert!(html.contains(&format!(
-            "{}/approve",
-            url.trim_start_matches(&sim.base_url())
-        )));
+        assert!(html.contains("Approve") && html.contains("Decline"), "{html}");
+        assert!(html.contains(&format!("{}/approve", url.trim_start_matches(&sim.base_url()))));
         let r = http.post(format!("{url}/approve")).send().await.unwrap();
         assert_eq!(r.status(), 303);
         let loc = r.headers()["location"].to_str().unwrap();
@@ -1097,10 +1050,7 @@ async fn faults() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
-    assert_eq!(
-        sim.commits(SimProvider::Twisto, "x"),
-        CommitCounts::default()
-    );
+    assert_eq!(sim.commits(SimProvider::Twisto, "x"), CommitCounts::default());
     sim.inject_fault(FaultSpec {
         provider: SimProvider::Twisto,
         route: Route::Create,
