@@ -1,0 +1,808 @@
+//! [`CheckoutProvider`]: the HTTP calls and [`parse_error`].
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use paymux_core::transport::{common_error, ApiRequest, ApiResponse, HttpTransport, RetryPolicy};
+use paymux_core::{
+    Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey,
+    MetadataUpdate, Operation, Payment, PaymentEvent, PaymentProvider, PaymentSource, RefundReason,
+    RefundRequest, Result, VoidRequest,
+};
+use reqwest::header::{HeaderName, AUTHORIZATION};
+use reqwest::Method;
+
+use crate::config::CheckoutConfig;
+use crate::mapping::{self, decode_payment, to_wire_amount};
+use crate::model::{
+    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, PagedWire, PaymentRequestWire,
+    PaymentWire, SearchRequestWire, SourceWire, ThreeDsWire,
+};
+use crate::request::{
+    check_len, check_metadata, check_processing_channel, ActionAccepted, ActionRequest, CaptureType,
+    CheckoutCustomer, CheckoutPaymentRequest, CheckoutSource, PaymentPage, SearchPage, SearchRequest,
+};
+use crate::PROVIDER;
+
+/// The idempotency header sent on every POST.
+pub const IDEMPOTENCY_HEADER: &str = "cko-idempotency-key";
+/// The response header carrying Checkout.com's request id.
+pub const REQUEST_ID_HEADER: &str = "cko-request-id";
+
+/// A Checkout.com account behind [`PaymentProvider`].
+///
+/// Mutations (`capture`, `refund`, `void`, and the reversal, incremental authorization and
+/// retry cancellation methods) POST the action, which Checkout.com accepts with `202
+/// {action_id}`, and then **fetch the payment again** (`GET /payments/{id}`) and return that
+/// [`Payment`]; the accepted action's id is among [`Payment::events`]. The `*_action` methods
+/// return the bare [`ActionAccepted`] without the second call.
+///
+/// Every POST carries `Cko-Idempotency-Key` (the caller's key or a UUID v4 generated once per
+/// call), and is retried with the same key on timeouts, 409, 429 and 5xx.
+#[derive(Debug, Clone)]
+pub struct CheckoutProvider {
+    transport: HttpTransport,
+    base_url: String,
+    processing_channel_id: Option<String>,
+    capabilities: Capabilities,
+}
+
+fn capabilities() -> Capabilities {
+    let mut caps = Capabilities::none();
+    caps.card_tokens = true;
+    caps.hosted_checkout = false;
+    caps.manual_capture = true;
+    caps.immediate_capture = true;
+    caps.partial_capture = true;
+    caps.multiple_captures = true;
+    caps.partial_refund = true;
+    caps.multiple_refunds = true;
+    caps.void = true;
+    caps.metadata_update = false;
+    caps.customers = false;
+    caps.server_idempotency = true;
+    caps.webhooks = true;
+    caps.signed_webhooks = true;
+    let mut excluded = vec![Currency::CLF];
+    if let Ok(uyw) = Currency::from_code("UYW") {
+        excluded.push(uyw);
+    }
+    caps.currencies = CurrencySupport::AllExcept(excluded);
+    caps
+}
+
+fn check_id(id: &str) -> Result<()> {
+    if id.is_empty()
+        || id.len() > 256
+        || !id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return Err(Error::invalid(
+            "id",
+            "must be a Checkout.com id such as pay_... (letters, digits, '_' and '-')",
+        ));
+    }
+    Ok(())
+}
+
+fn idempotency_header() -> HeaderName {
+    HeaderName::from_static(IDEMPOTENCY_HEADER)
+}
+
+/// Maps an answer that is not a success: 401 → `Authentication`, 422 → `InvalidRequest` with
+/// every `error_codes` entry and the request id, 403 → `InvalidState`, 404 → `NotFound`,
+/// 409 and 429 `duplicate_request` → `Conflict` (the same idempotency key is still in flight:
+/// retry later), other 429 → `RateLimited`, 5xx and the rest → `Provider` with
+/// `Cko-Request-Id`.
+pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
+    let body: ErrorWire = serde_json::from_slice(&response.body).unwrap_or_default();
+    let request_id = response.request_id.clone().or(body.request_id.clone());
+    let codes = body.error_codes.join(", ");
+    let rid = request_id
+        .as_deref()
+        .map(|r| format!(" (request id {r})"))
+        .unwrap_or_default();
+    let duplicate = body.error_type.as_deref() == Some("duplicate_request")
+        || body.error_codes.iter().any(|c| c == "duplicate_request");
+    match response.status.as_u16() {
+        422 => {
+            let field = body
+                .error_codes
+                .first()
+                .map(|c| {
+                    [
+                        "_invalid",
+                        "_required",
+                        "_too_long",
+                        "_not_supported",
+                        "_exceeds_limit",
+                    ]
+                    .iter()
+                    .find_map(|s| c.strip_suffix(s))
+                    .unwrap_or("request")
+                    .to_owned()
+                })
+                .unwrap_or_else(|| "request".to_owned());
+            Error::InvalidRequest {
+                field,
+                message: format!(
+                    "Checkout.com rejected the request: {}: {}{rid}",
+                    body.error_type.as_deref().unwrap_or("request_invalid"),
+                    if codes.is_empty() {
+                        "no error codes"
+                    } else {
+                        &codes
+                    },
+                ),
+            }
+        }
+        403 => Error::InvalidState {
+            operation: request.operation,
+            status: None,
+            message: format!("Checkout.com does not allow it (HTTP 403){rid}"),
+        },
+        409 => Error::Conflict {
+            provider: PROVIDER.to_owned(),
+            message: format!("a request with the same idempotency key is still in flight; retry later{rid}"),
+        },
+        429 if duplicate => Error::Conflict {
+            provider: PROVIDER.to_owned(),
+            message: format!(
+                "duplicate_request: the same idempotency key is still in flight; retry later{rid}"
+            ),
+        },
+        _ => {
+            let mut err = common_error(
+                PROVIDER,
+                request,
+                response,
+                (!codes.is_empty()).then_some(codes),
+                None,
+            );
+            if let Error::Provider {
+                request_id: rid @ None,
+                ..
+            } = &mut err
+            {
+                *rid = request_id;
+            }
+            err
+        }
+    }
+}
+
+impl CheckoutProvider {
+    /// A provider for `config`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an invalid configuration (see
+    /// [`CheckoutConfig::validate`]), [`Error::Transport`] when the HTTP client cannot be built.
+    pub fn new(config: CheckoutConfig) -> Result<Self> {
+        config.validate()?;
+        let base_url = config.resolved_base_url()?;
+        let auth = config.api_key.header_value(config.key_style.header_prefix())?;
+        let transport = HttpTransport::new(PROVIDER, config.transport_config())?
+            .with_auth(AUTHORIZATION, auth)
+            .with_request_id_header(HeaderName::from_static(REQUEST_ID_HEADER));
+        Ok(Self {
+            transport,
+            base_url,
+            processing_channel_id: config.processing_channel_id,
+            capabilities: capabilities(),
+        })
+    }
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    fn post(&self, path: &str, operation: Operation, key: Option<&IdempotencyKey>) -> ApiRequest {
+        let key = key.cloned().unwrap_or_else(IdempotencyKey::new);
+        ApiRequest::new(Method::POST, self.url(path), operation, RetryPolicy::Idempotent)
+            .idempotency_key(idempotency_header(), key)
+    }
+
+    async fn send_ok(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        let response = self.transport.send(request).await?;
+        if response.is_success() {
+            Ok(response)
+        } else {
+            Err(parse_error(request, &response))
+        }
+    }
+
+    /// Sends a full Checkout.com payment request (`POST /payments`).
+    ///
+    /// A `201` decodes to the payment as processed: `Authorized` (or `Captured` with capture),
+    /// or `Declined` when `approved` is false — a decline is `Ok` with
+    /// [`Payment::decline`] holding `response_code` and `response_summary`, not an error. A
+    /// `202` is `Pending`, or `RequiresAction` with [`Payment::redirect_url`] set from
+    /// `_links.redirect.href` (3-D Secure or a redirect payment method).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] before sending for a negative amount or one breaking the
+    /// currency's rule, too long text fields, or a bad processing channel; after sending, as
+    /// [`parse_error`], [`Error::OutcomeUnknown`] when no answer came after the retries.
+    pub async fn request_payment(&self, request: &CheckoutPaymentRequest) -> Result<Payment> {
+        let amount = to_wire_amount("amount", request.amount, true)?;
+        check_len("reference", request.reference.as_deref(), 80)?;
+        check_len("description", request.description.as_deref(), 100)?;
+        check_len("success_url", request.success_url.as_deref(), 1024)?;
+        check_len("failure_url", request.failure_url.as_deref(), 1024)?;
+        check_len("previous_payment_id", request.previous_payment_id.as_deref(), 100)?;
+        check_metadata(&request.metadata)?;
+        let channel = request
+            .processing_channel_id
+            .as_deref()
+            .or(self.processing_channel_id.as_deref());
+        if let Some(pc) = channel {
+            check_processing_channel(pc)?;
+        }
+        let source = request.source.as_ref().map(|s| match s {
+            CheckoutSource::Token(token) => SourceWire::Token { token },
+            CheckoutSource::Instrument { id, cvv } => SourceWire::Id {
+                id,
+                cvv: cvv.as_ref().map(|c| c.expose()),
+            },
+            CheckoutSource::Card(card) => SourceWire::Card {
+                number: card.number.expose(),
+                expiry_month: card.expiry_month,
+                expiry_year: card.expiry_year,
+                name: card.name.as_deref(),
+                cvv: card.cvv.as_ref().map(|c| c.expose()),
+            },
+            CheckoutSource::Customer(id) => SourceWire::Customer { id },
+        });
+        if let Some(CheckoutSource::Card(card)) = &request.source {
+            if !(1..=12).contains(&card.expiry_month) {
+                return Err(Error::invalid("expiry_month", "must be 1 to 12"));
+            }
+        }
+        let customer = request
+            .customer
+            .as_ref()
+            .map(|c: &CheckoutCustomer| CustomerWire {
+                id: c.id.as_deref(),
+                email: c.email.as_deref(),
+                name: c.name.clone(),
+            });
+        let wire = PaymentRequestWire {
+            source,
+            amount,
+            currency: request.amount.currency().code(),
+            payment_type: request.payment_type.map(|p| p.as_str()),
+            merchant_initiated: request.merchant_initiated,
+            reference: request.reference.as_deref(),
+            description: request.description.as_deref(),
+            capture: request.capture,
+            capture_on: request
+                .capture_on
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            customer,
+            three_ds: request.three_ds.map(|t| ThreeDsWire {
+                enabled: t.enabled,
+                attempt_n3d: t.attempt_n3d,
+            }),
+            processing_channel_id: channel,
+            previous_payment_id: request.previous_payment_id.as_deref(),
+            success_url: request.success_url.as_deref(),
+            failure_url: request.failure_url.as_deref(),
+            metadata: (!request.metadata.is_empty()).then_some(&request.metadata),
+        };
+        let req = self
+            .post("/payments", Operation::Create, request.idempotency_key.as_ref())
+            .json(&wire)?;
+        let response = self.send_ok(&req).await?;
+        decode_payment(&response.body, Some(request.amount))
+    }
+
+    /// `GET /payments/{id}`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown id, others as [`parse_error`], [`Error::Decode`].
+    pub async fn fetch_payment(&self, id: &str) -> Result<Payment> {
+        check_id(id)?;
+        let req = ApiRequest::new(
+            Method::GET,
+            self.url(&format!("/payments/{id}")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        )
+        .payment(id);
+        let response = self.send_ok(&req).await?;
+        mapping::decode_payment_details(&response.body)
+    }
+
+    /// `GET /payments/{id}/actions`: the payment's actions as events, oldest first, amounts in
+    /// `currency` (the payment's).
+    ///
+    /// # Errors
+    /// As [`fetch_payment`](Self::fetch_payment).
+    pub async fn payment_actions(&self, id: &str, currency: Currency) -> Result<Vec<PaymentEvent>> {
+        check_id(id)?;
+        let req = ApiRequest::new(
+            Method::GET,
+            self.url(&format!("/payments/{id}/actions")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        )
+        .payment(id);
+        let response = self.send_ok(&req).await?;
+        mapping::decode_payment_actions(&response.body, currency)
+    }
+
+    /// The payment with its full action history: `GET /payments/{id}` then
+    /// `GET /payments/{id}/actions`, whose actions (with amounts and times) replace the
+    /// summaries in [`Payment::events`].
+    ///
+    /// # Errors
+    /// As [`fetch_payment`](Self::fetch_payment).
+    pub async fn get_payment_with_history(&self, id: &str) -> Result<Payment> {
+        let mut payment = self.fetch_payment(id).await?;
+        payment.events = self
+            .payment_actions(&payment.id, payment.amount.currency())
+            .await?;
+        if let Some(latest) = payment.events.iter().filter_map(|e| e.at).max() {
+            payment.updated_at = Some(latest);
+        }
+        Ok(payment)
+    }
+
+    /// `GET /payments?reference=&limit=&skip=`: payments with `reference`, most recent first.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for `limit` outside 1–100, `skip` above 999 999 999 or an
+    /// empty reference; others as [`parse_error`].
+    pub async fn list_payments(
+        &self,
+        reference: &str,
+        limit: Option<u32>,
+        skip: Option<u64>,
+    ) -> Result<PaymentPage> {
+        if reference.is_empty() {
+            return Err(Error::invalid("reference", "must not be empty"));
+        }
+        if limit.is_some_and(|l| !(1..=100).contains(&l)) {
+            return Err(Error::invalid("limit", "must be 1 to 100"));
+        }
+        if skip.is_some_and(|s| s > 999_999_999) {
+            return Err(Error::invalid("skip", "must be at most 999999999"));
+        }
+        let mut url =
+            url::Url::parse(&self.url("/payments")).map_err(|e| Error::invalid("base_url", e.to_string()))?;
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("reference", reference);
+            if let Some(l) = limit {
+                q.append_pair("limit", &l.to_string());
+            }
+            if let Some(s) = skip {
+                q.append_pair("skip", &s.to_string());
+            }
+        }
+        let req = ApiRequest::new(Method::GET, url.to_string(), Operation::Get, RetryPolicy::Safe);
+        let response = self.send_ok(&req).await?;
+        let body = &response.body;
+        let wire: PagedWire<PaymentWire> = serde_json::from_slice(body)
+            .map_err(|e| Error::decode(PROVIDER, format!("payment list: {e}"), body))?;
+        let payments = wire
+            .data
+            .into_iter()
+            .map(|p| mapping::payment_from_wire(p, body, None, false))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(PaymentPage {
+            limit: wire.limit,
+            skip: wire.skip,
+            total_count: wire.total_count,
+            payments,
+        })
+    }
+
+    /// `POST /payments/search`. A read: sent with an idempotency key like every POST, and
+    /// retried freely.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an empty or too long query, `limit` outside 1–1000, or
+    /// only one of `from`/`to`; others as [`parse_error`].
+    pub async fn search_payments(&self, search: &SearchRequest) -> Result<SearchPage> {
+        if search.query.is_empty() {
+            return Err(Error::invalid("query", "must not be empty"));
+        }
+        check_len("query", Some(&search.query), 1024)?;
+        if search.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+            return Err(Error::invalid("limit", "must be 1 to 1000"));
+        }
+        if search.from.is_some() != search.to.is_some() {
+            return Err(Error::invalid("from", "from and to must be given together"));
+        }
+        let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let wire = SearchRequestWire {
+            query: &search.query,
+            limit: search.limit,
+            from: search.from.map(fmt),
+            to: search.to.map(fmt),
+        };
+        let req = ApiRequest::new(
+            Method::POST,
+            self.url("/payments/search"),
+            Operation::Get,
+            RetryPolicy::Safe,
+        )
+        .idempotency_key(idempotency_header(), IdempotencyKey::new())
+        .json(&wire)?;
+        let response = self.send_ok(&req).await?;
+        let body = &response.body;
+        let wire: PagedWire<PaymentWire> = serde_json::from_slice(body)
+            .map_err(|e| Error::decode(PROVIDER, format!("search results: {e}"), body))?;
+        let payments = wire
+            .data
+            .into_iter()
+            .map(|p| mapping::payment_from_wire(p, body, None, false))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(SearchPage {
+            payments,
+            next: wire.links.and_then(|l| l.next).and_then(|n| n.href),
+        })
+    }
+
+    async fn action(
+        &self,
+        id: &str,
+        path: &str,
+        operation: Operation,
+        key: Option<&IdempotencyKey>,
+        body: &ActionRequestWire<'_>,
+    ) -> Result<ActionAccepted> {
+        check_id(id)?;
+        let req = self
+            .post(&format!("/payments/{id}/{path}"), operation, key)
+            .payment(id)
+            .json(body)?;
+        let response = self.send_ok(&req).await?;
+        let wire: ActionAcceptedWire = if response.body.iter().all(u8::is_ascii_whitespace) {
+            ActionAcceptedWire::default()
+        } else {
+            serde_json::from_slice(&response.body)
+                .map_err(|e| Error::decode(PROVIDER, format!("action answer: {e}"), &response.body))?
+        };
+        let key = req
+            .idempotency
+            .map(|(_, k)| k)
+            .unwrap_or_else(IdempotencyKey::new);
+        Ok(ActionAccepted {
+            payment_id: id.to_owned(),
+            action_id: wire.action_id,
+            reference: wire.reference,
+            already_done: response.status.as_u16() == 200,
+            request_id: response.request_id,
+            idempotency_key: key,
+        })
+    }
+
+    /// `POST /payments/{id}/captures` without re-fetching: the accepted action.
+    ///
+    /// Sends `amount` (absent for a full capture) and `capture_type` (`Final` when
+    /// `request.final_capture`, else `NonFinal`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an amount breaking the rules; [`Error::InvalidState`]
+    /// (403) when the payment cannot be captured; others as [`parse_error`].
+    pub async fn capture_action(&self, id: &str, request: &CaptureRequest) -> Result<ActionAccepted> {
+        let capture_type = if request.final_capture {
+            CaptureType::Final
+        } else {
+            CaptureType::NonFinal
+        };
+        self.capture_with_type(id, request, capture_type).await
+    }
+
+    /// As [`capture_action`](Self::capture_action) with an explicit [`CaptureType`].
+    ///
+    /// # Errors
+    /// As [`capture_action`](Self::capture_action).
+    pub async fn capture_with_type(
+        &self,
+        id: &str,
+        request: &CaptureRequest,
+        capture_type: CaptureType,
+    ) -> Result<ActionAccepted> {
+        check_len("reference", request.reference.as_deref(), 80)?;
+        let body = ActionRequestWire {
+            amount: request
+                .amount
+                .map(|a| to_wire_amount("amount", a, false))
+                .transpose()?,
+            capture_type: Some(capture_type.as_str()),
+            reference: request.reference.as_deref(),
+            metadata: None,
+        };
+        self.action(
+            id,
+            "captures",
+            Operation::Capture,
+            request.idempotency_key.as_ref(),
+            &body,
+        )
+        .await
+    }
+
+    /// `POST /payments/{id}/refunds` without re-fetching. `reason` and `note` have no field
+    /// at Checkout.com: they are sent as metadata `refund_reason` and `refund_note`.
+    ///
+    /// # Errors
+    /// As [`capture_action`](Self::capture_action).
+    pub async fn refund_action(&self, id: &str, request: &RefundRequest) -> Result<ActionAccepted> {
+        check_len("reference", request.reference.as_deref(), 80)?;
+        let mut metadata = BTreeMap::new();
+        if let Some(reason) = &request.reason {
+            let text = match reason {
+                RefundReason::Duplicate => "duplicate".to_owned(),
+                RefundReason::RequestedByCustomer => "requested_by_customer".to_owned(),
+                RefundReason::Fraudulent => "fraudulent".to_owned(),
+                RefundReason::Other(t) => t.clone(),
+                _ => "other".to_owned(),
+            };
+            metadata.insert("refund_reason".to_owned(), text);
+        }
+        if let Some(note) = &request.note {
+            metadata.insert("refund_note".to_owned(), note.clone());
+        }
+        check_metadata(&metadata)?;
+        let body = ActionRequestWire {
+            amount: request
+                .amount
+                .map(|a| to_wire_amount("amount", a, false))
+                .transpose()?,
+            capture_type: None,
+            reference: request.reference.as_deref(),
+            metadata: (!metadata.is_empty()).then_some(metadata),
+        };
+        self.action(
+            id,
+            "refunds",
+            Operation::Refund,
+            request.idempotency_key.as_ref(),
+            &body,
+        )
+        .await
+    }
+
+    /// `POST /payments/{id}/voids` without re-fetching.
+    ///
+    /// # Errors
+    /// As [`capture_action`](Self::capture_action).
+    pub async fn void_action(&self, id: &str, request: &VoidRequest) -> Result<ActionAccepted> {
+        check_len("reference", request.reference.as_deref(), 80)?;
+        let body = ActionRequestWire {
+            reference: request.reference.as_deref(),
+            ..ActionRequestWire::default()
+        };
+        self.action(
+            id,
+            "voids",
+            Operation::Void,
+            request.idempotency_key.as_ref(),
+            &body,
+        )
+        .await
+    }
+
+    fn no_amount(request: &ActionRequest, what: &str) -> Result<()> {
+        if request.amount.is_some() {
+            return Err(Error::invalid("amount", format!("a {what} takes no amount")));
+        }
+        check_len("reference", request.reference.as_deref(), 80)?;
+        check_metadata(&request.metadata)
+    }
+
+    /// `POST /payments/{id}/reversals` (Checkout.com voids, refunds or cancels as the state
+    /// requires) without re-fetching.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when an amount is given; others as [`parse_error`].
+    pub async fn reversal_action(&self, id: &str, request: &ActionRequest) -> Result<ActionAccepted> {
+        Self::no_amount(request, "reversal")?;
+        let body = ActionRequestWire {
+            reference: request.reference.as_deref(),
+            metadata: (!request.metadata.is_empty()).then(|| request.metadata.clone()),
+            ..ActionRequestWire::default()
+        };
+        self.action(
+            id,
+            "reversals",
+            Operation::Void,
+            request.idempotency_key.as_ref(),
+            &body,
+        )
+        .await
+    }
+
+    /// Reverses the payment, then returns it re-fetched.
+    ///
+    /// # Errors
+    /// As [`reversal_action`](Self::reversal_action) and [`fetch_payment`](Self::fetch_payment).
+    pub async fn reverse(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
+        self.reversal_action(id, request).await?;
+        self.fetch_payment(id).await
+    }
+
+    /// `POST /payments/{id}/authorizations` (incremental authorization: `amount` is the
+    /// increase; none extends the validity) without re-fetching.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for a negative amount or one breaking the rules (at most
+    /// 99 999 999 wire units here); others as [`parse_error`].
+    pub async fn increment_authorization_action(
+        &self,
+        id: &str,
+        request: &ActionRequest,
+    ) -> Result<ActionAccepted> {
+        let amount = request
+            .amount
+            .map(|a| to_wire_amount("amount", a, true))
+            .transpose()?;
+        if amount.is_some_and(|a| a > 99_999_999) {
+            return Err(Error::invalid(
+                "amount",
+                "an incremental authorization is at most 99999999 wire units",
+            ));
+        }
+        check_len("reference", request.reference.as_deref(), 80)?;
+        check_metadata(&request.metadata)?;
+        let body = ActionRequestWire {
+            amount,
+            reference: request.reference.as_deref(),
+            metadata: (!request.metadata.is_empty()).then(|| request.metadata.clone()),
+            ..ActionRequestWire::default()
+        };
+        self.action(
+            id,
+            "authorizations",
+            Operation::Capture,
+            request.idempotency_key.as_ref(),
+            &body,
+        )
+        .await
+    }
+
+    /// Increments the authorization, then returns the payment re-fetched.
+    ///
+    /// # Errors
+    /// As [`increment_authorization_action`](Self::increment_authorization_action).
+    pub async fn increment_authorization(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
+        self.increment_authorization_action(id, request).await?;
+        self.fetch_payment(id).await
+    }
+
+    /// `POST /payments/{id}/cancellations` (cancels a scheduled retry) without re-fetching.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] when an amount or metadata is given; others as
+    /// [`parse_error`].
+    pub async fn cancellation_action(&self, id: &str, request: &ActionRequest) -> Result<ActionAccepted> {
+        Self::no_amount(request, "cancellation")?;
+        if !request.metadata.is_empty() {
+            return Err(Error::invalid("metadata", "a cancellation takes no metadata"));
+        }
+        let body = ActionRequestWire {
+            reference: request.reference.as_deref(),
+            ..ActionRequestWire::default()
+        };
+        self.action(
+            id,
+            "cancellations",
+            Operation::Void,
+            request.idempotency_key.as_ref(),
+            &body,
+        )
+        .await
+    }
+
+    /// Cancels a scheduled retry, then returns the payment re-fetched.
+    ///
+    /// # Errors
+    /// As [`cancellation_action`](Self::cancellation_action).
+    pub async fn cancel_scheduled_retry(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
+        self.cancellation_action(id, request).await?;
+        self.fetch_payment(id).await
+    }
+
+    /// The Checkout.com request for a unified [`CreatePayment`]: source, capture, reference,
+    /// description, metadata, customer (email and "first last" name), `return_url`/
+    /// `cancel_url` as `success_url`/`failure_url`, `require_3ds` as `3ds.enabled`.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for `PaymentSource::Hosted` (Checkout.com's hosted payments page
+    /// is a separate API) and sources this backend does not know.
+    pub fn checkout_request(request: &CreatePayment) -> Result<CheckoutPaymentRequest> {
+        let mut out = CheckoutPaymentRequest::new(request.amount);
+        let mut customer = None;
+        match &request.source {
+            PaymentSource::CardToken { token } => out.source = Some(CheckoutSource::Token(token.clone())),
+            PaymentSource::SavedCard { customer_id, card_id } => {
+                out.source = Some(CheckoutSource::Instrument {
+                    id: card_id.clone(),
+                    cvv: None,
+                });
+                customer = Some(CheckoutCustomer::default().id(customer_id.clone()));
+            }
+            PaymentSource::Hosted => return Err(Error::unsupported(PROVIDER, "hosted checkout")),
+            _ => return Err(Error::unsupported(PROVIDER, "this payment source")),
+        }
+        if let Some(c) = &request.customer {
+            let mut cc = customer.unwrap_or_default();
+            cc.id = cc.id.or_else(|| c.id.clone());
+            cc.email = c.email.clone();
+            let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            cc.name = (!name.is_empty()).then_some(name);
+            customer = Some(cc);
+        }
+        out.customer = customer;
+        out.capture = Some(request.capture);
+        out.reference = Some(request.reference.clone());
+        out.description = request.description.clone();
+        out.metadata = request.metadata.clone();
+        out.success_url = request.return_url.clone();
+        out.failure_url = request.cancel_url.clone();
+        if request.require_3ds {
+            out = out.with_3ds();
+        }
+        out.idempotency_key = request.idempotency_key.clone();
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl PaymentProvider for CheckoutProvider {
+    fn id(&self) -> &str {
+        PROVIDER
+    }
+
+    fn capabilities(&self) -> &Capabilities {
+        &self.capabilities
+    }
+
+    async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
+        if !request.amount.is_positive() {
+            return Err(Error::invalid(
+                "amount",
+                format!("must be greater than zero, got {}", request.amount),
+            ));
+        }
+        let checkout = Self::checkout_request(request)?;
+        self.request_payment(&checkout).await
+    }
+
+    async fn get_payment(&self, id: &str) -> Result<Payment> {
+        self.fetch_payment(id).await
+    }
+
+    async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
+        self.capture_action(id, request).await?;
+        self.fetch_payment(id).await
+    }
+
+    async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        self.refund_action(id, request).await?;
+        self.fetch_payment(id).await
+    }
+
+    async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
+        self.void_action(id, request).await?;
+        self.fetch_payment(id).await
+    }
+
+    async fn update_metadata(&self, _id: &str, _update: &MetadataUpdate) -> Result<Payment> {
+        Err(Error::unsupported(PROVIDER, "metadata update"))
+    }
+}

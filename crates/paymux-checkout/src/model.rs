@@ -1,0 +1,333 @@
+//! Checkout.com's own wire types (private). Amounts here are wire integers; converting them
+//! to and from [`Money`](paymux_core::Money) is done in `mapping.rs` only.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+// ---------------------------------------------------------------- requests
+
+/// `POST /payments` body (`PaymentRequest`).
+#[derive(Debug, Serialize)]
+pub(crate) struct PaymentRequestWire<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceWire<'a>>,
+    pub amount: i64,
+    pub currency: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payment_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_initiated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer: Option<CustomerWire<'a>>,
+    #[serde(rename = "3ds", skip_serializing_if = "Option::is_none")]
+    pub three_ds: Option<ThreeDsWire>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub processing_channel_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_payment_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<&'a BTreeMap<String, String>>,
+}
+
+/// `source` of a payment request (discriminated by `type`).
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum SourceWire<'a> {
+    Token {
+        token: &'a str,
+    },
+    Id {
+        id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cvv: Option<&'a str>,
+    },
+    Card {
+        number: &'a str,
+        expiry_month: u8,
+        expiry_year: u16,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cvv: Option<&'a str>,
+    },
+    Customer {
+        id: &'a str,
+    },
+}
+
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct CustomerWire<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct ThreeDsWire {
+    pub enabled: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempt_n3d: Option<bool>,
+}
+
+/// Body of captures, refunds, voids, reversals, authorizations and cancellations: each
+/// endpoint takes a subset of these fields.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct ActionRequestWire<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct SearchRequestWire<'a> {
+    pub query: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+// ---------------------------------------------------------------- responses
+
+/// One shape for `PaymentResponse` (201), `PaymentAcceptedResponse` (202), `PaymentDetails`
+/// (GET) and payout details: every field the mapping uses, the rest skipped unparsed.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PaymentWire {
+    pub id: String,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub approved: Option<bool>,
+    #[serde(default)]
+    pub reference: Option<String>,
+    #[serde(default)]
+    pub response_code: Option<StringOrNumber>,
+    #[serde(default)]
+    pub response_summary: Option<String>,
+    #[serde(default)]
+    pub requested_on: Option<String>,
+    #[serde(default)]
+    pub processed_on: Option<String>,
+    #[serde(default)]
+    pub action_id: Option<String>,
+    #[serde(default)]
+    pub balances: Option<BalancesWire>,
+    #[serde(default)]
+    pub source: Option<SourceResponseWire>,
+    #[serde(default)]
+    pub customer: Option<CustomerResponseWire>,
+    #[serde(default)]
+    pub metadata: Option<BTreeMap<String, MetadataValue>>,
+    #[serde(default)]
+    pub actions: Option<Vec<ActionWire>>,
+    #[serde(default, rename = "_links")]
+    pub links: Option<LinksWire>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct BalancesWire {
+    pub total_captured: Option<i64>,
+    pub available_to_capture: Option<i64>,
+    pub total_refunded: Option<i64>,
+    pub available_to_refund: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SourceResponseWire {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub scheme: Option<String>,
+    #[serde(default)]
+    pub last4: Option<String>,
+    #[serde(default)]
+    pub expiry_month: Option<u8>,
+    #[serde(default)]
+    pub expiry_year: Option<u16>,
+    #[serde(default)]
+    pub issuer_country: Option<String>,
+    #[serde(default)]
+    pub card_type: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CustomerResponseWire {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// A link object `{href}`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LinkWire {
+    #[serde(default)]
+    pub href: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct LinksWire {
+    #[serde(default)]
+    pub redirect: Option<LinkWire>,
+    #[serde(default)]
+    pub next: Option<LinkWire>,
+}
+
+/// A payment action: the full `PaymentAction` of `GET /payments/{id}/actions` or the
+/// `PaymentActionSummary` inside `PaymentDetails.actions`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ActionWire {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub processed_on: Option<String>,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub approved: Option<bool>,
+    #[serde(default)]
+    pub response_code: Option<StringOrNumber>,
+    #[serde(default)]
+    pub response_summary: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// `GET /payments/{id}/actions`: normally an array; the card payout variant is one object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum ActionsWire {
+    Many(Vec<ActionWire>),
+    One(ActionWire),
+}
+
+/// 202 answer of captures, refunds, voids, reversals, cancellations (and the 201 of
+/// incremental authorizations, which carries more fields we skip).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ActionAcceptedWire {
+    #[serde(default)]
+    pub action_id: Option<String>,
+    #[serde(default)]
+    pub reference: Option<String>,
+}
+
+/// `GET /payments?reference=` answer (`PaymentPaged`).
+#[derive(Debug, Deserialize)]
+pub(crate) struct PagedWire<T> {
+    #[serde(default)]
+    pub limit: Option<u32>,
+    #[serde(default)]
+    pub skip: Option<u64>,
+    #[serde(default)]
+    pub total_count: Option<u64>,
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+    #[serde(default, rename = "_links")]
+    pub links: Option<LinksWire>,
+}
+
+/// `{request_id, error_type, error_codes}` of 422 (and of 429 `duplicate_request`).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ErrorWire {
+    #[serde(default)]
+    pub request_id: Option<String>,
+    #[serde(default)]
+    pub error_type: Option<String>,
+    #[serde(default)]
+    pub error_codes: Vec<String>,
+}
+
+/// A webhook notification.
+#[derive(Debug, Deserialize)]
+pub(crate) struct WebhookWire {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub created_on: Option<String>,
+    pub data: WebhookDataWire,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct WebhookDataWire {
+    pub id: String,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub balances: Option<BalancesWire>,
+}
+
+/// A code that some examples give as a number (`10000`) and the schema as a string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum StringOrNumber {
+    Str(String),
+    Num(serde_json::Number),
+}
+
+impl StringOrNumber {
+    pub fn into_string(self) -> String {
+        match self {
+            StringOrNumber::Str(s) => s,
+            StringOrNumber::Num(n) => n.to_string(),
+        }
+    }
+}
+
+/// A metadata value: the API allows strings, numbers and booleans (nested values are kept as
+/// JSON text).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum MetadataValue {
+    Str(String),
+    Bool(bool),
+    Num(serde_json::Number),
+    Other(serde_json::Value),
+}
+
+impl MetadataValue {
+    pub fn into_string(self) -> String {
+        match self {
+            MetadataValue::Str(s) => s,
+            MetadataValue::Bool(b) => b.to_string(),
+            MetadataValue::Num(n) => n.to_string(),
+            MetadataValue::Other(serde_json::Value::Null) => String::new(),
+            MetadataValue::Other(v) => v.to_string(),
+        }
+    }
+}

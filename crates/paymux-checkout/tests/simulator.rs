@@ -1,0 +1,171 @@
+//! End to end against the paymux simulator: create → customer approves → capture → refund →
+//! get, plus declines, 3DS, errors and idempotent retries.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use paymux_checkout::{ActionRequest, CheckoutBuilder, CheckoutProvider};
+use paymux_core::{
+    CaptureRequest, CreatePayment, Currency, Error, EventKind, IdempotencyKey, Money, PaymentProvider,
+    PaymentSource, PaymentStatus, RefundRequest, TransportConfig, VoidRequest,
+};
+use paymux_sim::{SimProvider, Simulator};
+
+fn provider(sim: &Simulator) -> CheckoutProvider {
+    CheckoutBuilder::new(sim.keys().checkout.clone())
+        .with_base_url(sim.checkout_base_url())
+        .with_transport(
+            TransportConfig::default()
+                .with_max_retries(2)
+                .with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .build()
+        .unwrap()
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+#[tokio::test]
+async fn three_ds_payment_approve_capture_refund_get() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let req = CreatePayment::new(eur(10_000), "order-sim-1")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        })
+        .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
+        .with_manual_capture()
+        .with_3ds();
+    let created = p.create_payment(&req).await.unwrap();
+    assert_eq!(created.status, PaymentStatus::RequiresAction, "{created:?}");
+    assert!(created.redirect_url.is_some());
+    assert_eq!(created.amount, eur(10_000));
+
+    sim.approve(SimProvider::Checkout, &created.id).unwrap();
+    let authorized = p.get_payment(&created.id).await.unwrap();
+    assert_eq!(authorized.status, PaymentStatus::Authorized, "{authorized:?}");
+    assert_eq!(authorized.capturable, Some(eur(10_000)));
+
+    let partial = p
+        .capture(&created.id, &CaptureRequest::partial(eur(4_000)))
+        .await
+        .unwrap();
+    assert_eq!(partial.status, PaymentStatus::PartiallyCaptured);
+    assert_eq!(partial.captured, Some(eur(4_000)));
+    let accepted = p
+        .capture_action(&created.id, &CaptureRequest::full())
+        .await
+        .unwrap();
+    let captured = p.get_payment(&created.id).await.unwrap();
+    assert_eq!(captured.status, PaymentStatus::Captured);
+    assert_eq!(captured.captured, Some(eur(10_000)));
+    assert!(captured
+        .events
+        .iter()
+        .any(|e| e.id == accepted.action_id && e.kind == EventKind::Captured));
+
+    let refunded = p
+        .refund(&created.id, &RefundRequest::partial(eur(2_500)))
+        .await
+        .unwrap();
+    assert_eq!(refunded.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(refunded.refundable, Some(eur(7_500)));
+    let refunded = p.refund(&created.id, &RefundRequest::full()).await.unwrap();
+    assert_eq!(refunded.status, PaymentStatus::Refunded);
+    assert_eq!(refunded.refunded, Some(eur(10_000)));
+
+    let history = p.get_payment_with_history(&created.id).await.unwrap();
+    let kinds: Vec<_> = history.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == EventKind::Captured).count(),
+        2,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == EventKind::Refunded).count(),
+        2,
+        "{kinds:?}"
+    );
+    let commits = sim.commits(SimProvider::Checkout, &created.id);
+    assert_eq!((commits.creates, commits.captures, commits.refunds), (1, 2, 2));
+
+    // Capturing again is not allowed in this state.
+    let e = p.capture(&created.id, &CaptureRequest::full()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn immediate_capture_decline_void_and_errors() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let token = |t: &str| PaymentSource::CardToken { token: t.into() };
+
+    let paid = p
+        .create_payment(&CreatePayment::new(eur(2_000), "order-sim-2").with_source(token("tok_visa")))
+        .await
+        .unwrap();
+    assert!(
+        matches!(paid.status, PaymentStatus::Captured | PaymentStatus::Authorized),
+        "{paid:?}"
+    );
+
+    let declined = p
+        .create_payment(&CreatePayment::new(eur(2_000), "order-sim-3").with_source(token("tok_decline")))
+        .await
+        .unwrap();
+    assert_eq!(declined.status, PaymentStatus::Declined);
+    assert!(declined.decline.as_ref().and_then(|d| d.code.as_ref()).is_some());
+    let declined = p
+        .create_payment(&CreatePayment::new(eur(1_005), "order-sim-4").with_source(token("tok_visa")))
+        .await
+        .unwrap();
+    assert_eq!(declined.status, PaymentStatus::Declined);
+
+    let auth = p
+        .create_payment(
+            &CreatePayment::new(Money::from_minor(1_500, Currency::BHD), "order-sim-5")
+                .with_source(token("tok_visa"))
+                .with_manual_capture(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(auth.status, PaymentStatus::Authorized);
+    assert_eq!(auth.amount, Money::from_minor(1_500, Currency::BHD));
+    let voided = p
+        .void(&auth.id, &VoidRequest::new().with_reference("cancelled order"))
+        .await
+        .unwrap();
+    assert_eq!(voided.status, PaymentStatus::Voided);
+    assert_eq!(sim.commits(SimProvider::Checkout, &auth.id).voids, 1);
+
+    // Replaying a create with the same idempotency key does not create a second payment.
+    let key = IdempotencyKey::from_string("order-sim-6-create").unwrap();
+    let req = CreatePayment::new(eur(3_000), "order-sim-6")
+        .with_source(token("tok_visa"))
+        .with_manual_capture()
+        .with_idempotency_key(key);
+    let first = p.create_payment(&req).await.unwrap();
+    let second = p.create_payment(&req).await.unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(sim.commits(SimProvider::Checkout, &first.id).creates, 1);
+
+    let e = p.get_payment("pay_aaaaaaaaaaaaaaaaaaaaaaaaaa").await.unwrap_err();
+    assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    let bad = CheckoutBuilder::new("sk_sbox_wrong")
+        .with_base_url(sim.checkout_base_url())
+        .build()
+        .unwrap();
+    let e = bad.get_payment(&first.id).await.unwrap_err();
+    assert!(matches!(e, Error::Authentication { .. }), "{e}");
+    let e = p
+        .reverse(&first.id, &ActionRequest::new().with_reference("r"))
+        .await;
+    assert!(
+        e.is_ok() || matches!(e, Err(Error::InvalidState { .. }) | Err(Error::NotFound { .. })),
+        "{e:?}"
+    );
+    sim.shutdown().await;
+}

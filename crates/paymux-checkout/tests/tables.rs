@@ -1,0 +1,150 @@
+//! Table tests: every documented status and the amount rules.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use paymux_checkout::decode_payment_details;
+use paymux_checkout::mapping::{amount_rule, from_wire_amount, map_status, to_wire_amount, MAX_WIRE_AMOUNT};
+use paymux_core::{Currency, Error, Money, PaymentStatus};
+use serde_json::json;
+
+#[test]
+fn every_status_maps_as_documented() {
+    use PaymentStatus::*;
+    let table = [
+        ("Pending", Pending),
+        ("Authorized", Authorized),
+        ("Card Verified", Authorized),
+        ("Voided", Voided),
+        ("Partially Captured", PartiallyCaptured),
+        ("Captured", Captured),
+        ("Partially Refunded", PartiallyRefunded),
+        ("Refunded", Refunded),
+        ("Declined", Declined),
+        ("Canceled", Cancelled),
+        ("Expired", Expired),
+        ("Paid", Captured),
+        ("Retry Scheduled", Pending),
+        ("Active", Pending),
+        ("Requested", Pending),
+        ("Returned", Refunded),
+        ("Teleported", Unknown),
+        ("authorized", Unknown),
+        ("", Unknown),
+    ];
+    for (raw, expected) in table {
+        assert_eq!(map_status(raw, false), expected, "{raw:?}");
+        // Through the decoder too: an unknown status is never a decode failure.
+        let body = json!({"id": "pay_x", "amount": 100, "currency": "EUR", "status": raw, "approved": true});
+        let p = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap();
+        assert_eq!(p.status, expected, "{raw:?}");
+        assert_eq!(p.raw_status, raw);
+    }
+    assert_eq!(map_status("Pending", true), RequiresAction);
+    let body = json!({"id": "pay_x", "amount": 100, "currency": "EUR", "status": "Pending",
+                      "_links": {"redirect": {"href": "https://3ds.example/x"}}});
+    let p = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(
+        (p.status, p.redirect_url.as_deref()),
+        (RequiresAction, Some("https://3ds.example/x"))
+    );
+    // A missing status is not a failure either.
+    let p = decode_payment_details(br#"{"id":"pay_x","amount":1,"currency":"EUR"}"#).unwrap();
+    assert_eq!(p.status, Unknown);
+}
+
+fn code(c: &str) -> Currency {
+    Currency::from_code(c).unwrap()
+}
+
+#[test]
+fn amounts_follow_checkout_exponents() {
+    // (currency, amount as decimal text, expected wire value or None when refused)
+    let table: [(&str, &str, Option<i64>); 22] = [
+        ("JPY", "100", Some(100)),
+        ("ISK", "1000", Some(1000)),
+        ("KRW", "15000", Some(15000)),
+        ("VND", "20000", Some(20000)),
+        ("XOF", "500", Some(500)),
+        ("CLP", "1500", Some(150_000)),
+        ("CLP", "1", Some(100)),
+        ("BHD", "1.5", Some(1500)),
+        ("BHD", "1.25", Some(1250)),
+        ("BHD", "1.255", None), // last digit must be 0
+        ("KWD", "10.100", Some(10100)),
+        ("KWD", "10.101", None),
+        ("JOD", "0.01", Some(10)),
+        ("OMR", "0.005", None),
+        ("TND", "2.34", Some(2340)),
+        ("SEK", "30.00", Some(3000)),
+        ("SEK", "30.5", Some(3050)),
+        ("EUR", "0.01", Some(1)),
+        ("USD", "65.40", Some(6540)),
+        ("EUR", "99999999.99", Some(9_999_999_999)), // ten digits: the maximum
+        ("EUR", "100000000.00", None),               // one unit too many
+        ("JPY", "9999999999", Some(MAX_WIRE_AMOUNT)),
+    ];
+    for (cur, text, expected) in table {
+        let money = Money::parse(text, code(cur)).unwrap();
+        let got = to_wire_amount("amount", money, false);
+        match expected {
+            Some(wire) => {
+                assert_eq!(got.as_ref().ok(), Some(&wire), "{text} {cur}: {got:?}");
+                // And back, exactly.
+                assert_eq!(
+                    from_wire_amount(wire, code(cur), b"").unwrap(),
+                    money,
+                    "{text} {cur}"
+                );
+            }
+            None => assert!(
+                matches!(got, Err(Error::InvalidRequest { ref field, .. }) if field == "amount"),
+                "{text} {cur}: {got:?}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn refusals_name_the_rule() {
+    let msg = |m: Money| match to_wire_amount("amount", m, false) {
+        Err(Error::InvalidRequest { message, .. }) => message,
+        other => panic!("{other:?}"),
+    };
+    assert!(msg(Money::from_minor(1255, Currency::BHD)).contains("last digit must be 0"));
+    assert!(msg(Money::from_minor(10_000_000_000, Currency::EUR)).contains("9999999999"));
+    assert!(msg(Money::from_minor(i64::MAX, Currency::CLP)).contains("maximum"));
+    assert!(msg(Money::from_minor(1, Currency::CLF)).contains("unsupported"));
+    assert!(msg(Money::from_minor(1, code("UYW"))).contains("unsupported"));
+    assert!(msg(Money::from_minor(0, Currency::EUR)).contains("greater than zero"));
+    assert!(msg(Money::from_minor(-5, Currency::EUR)).contains("greater than zero"));
+    // Zero is fine where the caller says so (card verification).
+    assert_eq!(
+        to_wire_amount("amount", Money::zero(Currency::EUR), true).unwrap(),
+        0
+    );
+    assert!(amount_rule(Currency::CLF).is_none());
+}
+
+#[test]
+fn provider_amounts_breaking_the_rule_are_decode_errors() {
+    for (wire, cur) in [(150, "CLP"), (1255, "BHD"), (7, "KWD")] {
+        let e = from_wire_amount(wire, code(cur), b"{}").unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{wire} {cur}: {e}");
+    }
+    let body = json!({"id": "pay_x", "amount": 1255, "currency": "BHD", "status": "Authorized"});
+    let e = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e}");
+    for bad in [
+        &br#"{"id":"pay_x","amount":1.5,"currency":"EUR","status":"Authorized"}"#[..],
+        br#"{"id":"pay_x","amount":100,"currency":"XYZ","status":"Authorized"}"#,
+        br#"{"id":"pay_x","amount":100,"status":"Authorized"}"#,
+        br#"<html>Bad Gateway</html>"#,
+    ] {
+        assert!(matches!(decode_payment_details(bad), Err(Error::Decode { .. })));
+    }
+    let clp = json!({"id": "pay_x", "amount": 150000, "currency": "CLP", "status": "Captured",
+                     "balances": {"total_captured": 150000, "available_to_refund": 100000, "total_refunded": 50000}});
+    let p = decode_payment_details(&serde_json::to_vec(&clp).unwrap()).unwrap();
+    assert_eq!(p.amount, Money::from_minor(1500, Currency::CLP));
+    assert_eq!(p.refundable, Some(Money::from_minor(1000, Currency::CLP)));
+    assert_eq!(p.refunded, Some(Money::from_minor(500, Currency::CLP)));
+}

@@ -1,0 +1,138 @@
+//! Webhook signature verification and parsing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hmac::{Hmac, Mac};
+use paymux_checkout::webhook::{parse_event, verify_and_parse, verify_signature};
+use paymux_checkout::WebhookVerifier;
+use paymux_core::{Currency, Money, PaymentStatus, WebhookError};
+
+const KEY: &[u8] = b"0f5f3e9c-8d1b-4c1e-9f45-5b1d3f6e7a21";
+
+fn sign(body: &[u8], key: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+const CAPTURED: &str = r#"{"id":"evt_az5sblvku4ge3dwpztvyizgcau","type":"payment_captured","version":"1.0.33",
+"created_on":"2019-08-24T14:15:22Z","data":{"id":"pay_mbabizu24mvu3mela5njyhpit4","action_id":"act_y3oqhf46pyzuxjbcn2giaqnb44",
+"amount":1500,"currency":"KWD","balances":{"total_captured":1500,"available_to_capture":0,"available_to_refund":1500}},
+"_links":{"self":{"href":"https://api.sandbox.checkout.com/workflows/events/evt_az5sblvku4ge3dwpztvyizgcau"}}}"#;
+
+#[test]
+fn a_valid_signature_verifies_and_the_event_parses() {
+    let body = CAPTURED.as_bytes();
+    let sig = sign(body, KEY);
+    let event = verify_and_parse(body, Some(&sig), KEY).unwrap();
+    assert_eq!(event.provider, "checkout");
+    assert_eq!(event.event_id.as_deref(), Some("evt_az5sblvku4ge3dwpztvyizgcau"));
+    assert_eq!(event.event_type, "payment_captured");
+    assert_eq!(event.payment_id, "pay_mbabizu24mvu3mela5njyhpit4");
+    assert_eq!(event.status, Some(PaymentStatus::Captured));
+    assert_eq!(event.amount, Some(Money::from_minor(1500, Currency::KWD)));
+    assert_eq!(
+        event.created_at.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2019-08-24T14:15:22+00:00")
+    );
+    assert_eq!(event.raw, CAPTURED);
+    // Upper-case hex and surrounding spaces are the same signature.
+    assert!(verify_signature(body, Some(&format!(" {} ", sig.to_uppercase())), KEY).is_ok());
+    // A redelivery is the same event id.
+    let again = verify_and_parse(body, Some(&sig), KEY).unwrap();
+    assert_eq!(again.event_id, event.event_id);
+}
+
+#[test]
+fn a_body_changed_by_one_byte_fails() {
+    let sig = sign(CAPTURED.as_bytes(), KEY);
+    let mut body = CAPTURED.as_bytes().to_vec();
+    let pos = CAPTURED.find("1500").unwrap();
+    body[pos] = b'9';
+    assert_eq!(
+        verify_and_parse(&body, Some(&sig), KEY),
+        Err(WebhookError::BadSignature)
+    );
+    // So does a signature made with another key, a truncated one, or one that is not hex.
+    let other = sign(CAPTURED.as_bytes(), b"another key");
+    assert_eq!(
+        verify_signature(CAPTURED.as_bytes(), Some(&other), KEY),
+        Err(WebhookError::BadSignature)
+    );
+    assert_eq!(
+        verify_signature(CAPTURED.as_bytes(), Some(&sig[..62]), KEY),
+        Err(WebhookError::BadSignature)
+    );
+    assert_eq!(
+        verify_signature(CAPTURED.as_bytes(), Some("zz"), KEY),
+        Err(WebhookError::BadSignature)
+    );
+}
+
+#[test]
+fn a_missing_header_fails() {
+    assert_eq!(
+        verify_and_parse(CAPTURED.as_bytes(), None, KEY),
+        Err(WebhookError::MissingSignature("Cko-Signature"))
+    );
+    assert!(matches!(
+        verify_and_parse(CAPTURED.as_bytes(), Some("  "), KEY),
+        Err(WebhookError::MissingSignature(_))
+    ));
+}
+
+#[test]
+fn the_verifier_holds_the_key_and_hides_it() {
+    let verifier = WebhookVerifier::new(String::from_utf8(KEY.to_vec()).unwrap());
+    assert!(!format!("{verifier:?}").contains("0f5f3e9c"));
+    let sig = sign(CAPTURED.as_bytes(), KEY);
+    assert!(verifier.verify_and_parse(CAPTURED.as_bytes(), Some(&sig)).is_ok());
+    assert!(verifier.verify(b"{}", Some(&sig)).is_err());
+}
+
+#[test]
+fn event_types_map_to_status_hints() {
+    let cases = [
+        ("payment_approved", None, Some(PaymentStatus::Authorized)),
+        ("payment_pending", None, Some(PaymentStatus::Pending)),
+        ("payment_declined", None, Some(PaymentStatus::Declined)),
+        ("payment_voided", None, Some(PaymentStatus::Voided)),
+        ("payment_canceled", None, Some(PaymentStatus::Cancelled)),
+        ("payment_expired", None, Some(PaymentStatus::Expired)),
+        (
+            "payment_refunded",
+            Some(r#"{"available_to_refund":0}"#),
+            Some(PaymentStatus::Refunded),
+        ),
+        (
+            "payment_refunded",
+            Some(r#"{"available_to_refund":500}"#),
+            Some(PaymentStatus::PartiallyRefunded),
+        ),
+        (
+            "payment_captured",
+            Some(r#"{"available_to_capture":500}"#),
+            Some(PaymentStatus::PartiallyCaptured),
+        ),
+        ("payment_capture_declined", None, None),
+        ("some_future_event", None, None),
+    ];
+    for (kind, balances, expected) in cases {
+        let balances = balances
+            .map(|b| format!(r#","balances":{b}"#))
+            .unwrap_or_default();
+        let body = format!(r#"{{"id":"evt_1","type":"{kind}","data":{{"id":"pay_1"{balances}}}}}"#);
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.status, expected, "{kind} {balances}");
+        assert_eq!(event.amount, None);
+    }
+    assert!(matches!(
+        parse_event(b"{\"type\":\"x\"}"),
+        Err(WebhookError::InvalidBody(_))
+    ));
+    let bad_amount =
+        br#"{"id":"evt_1","type":"payment_captured","data":{"id":"pay_1","amount":1255,"currency":"BHD"}}"#;
+    assert!(matches!(
+        parse_event(bad_amount),
+        Err(WebhookError::InvalidBody(_))
+    ));
+}

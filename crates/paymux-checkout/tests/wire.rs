@@ -1,0 +1,801 @@
+//! Wire tests against a mock server: method, path, auth header, idempotency header and the
+//! exact JSON body of every endpoint, with bodies validated against the OpenAPI schemas.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use common::{assert_valid, provider, AUTH, PAY_ID};
+use httpmock::Method::{GET, POST};
+use httpmock::MockServer;
+use paymux_checkout::{
+    ActionRequest, CardDetails, CheckoutBuilder, CheckoutCustomer, CheckoutPaymentRequest, CheckoutSource,
+    KeyStyle, PaymentType, SearchRequest,
+};
+use paymux_core::{
+    CaptureRequest, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, MetadataUpdate,
+    Money, PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, VoidRequest,
+};
+use serde_json::{json, Value};
+
+const IDEM: &str = "cko-idempotency-key";
+const UUID_V4: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$";
+
+fn details(status: &str, captured: i64, refunded: i64, actions: Value) -> Value {
+    json!({
+        "id": PAY_ID,
+        "requested_on": "2019-08-24T14:15:22Z",
+        "source": {"type": "card", "id": "src_nwd3m4in3hkuddfpjsaevunhdy", "scheme": "Visa", "last4": "4242",
+                   "expiry_month": 6, "expiry_year": 2030, "issuer_country": "GB", "card_type": "CREDIT"},
+        "amount": 6540,
+        "currency": "USD",
+        "reference": "ORD-5023-4E89",
+        "approved": true,
+        "status": status,
+        "balances": {"total_authorized": 6540, "total_voided": 0, "available_to_void": 0,
+                     "total_captured": captured, "available_to_capture": 6540 - captured,
+                     "total_refunded": refunded, "available_to_refund": captured - refunded},
+        "metadata": {"order": "5023", "gift": true, "items": 3},
+        "actions": actions,
+        "_links": {"self": {"href": "x"}, "actions": {"href": "x"}}
+    })
+}
+
+fn spec_201_example() -> Value {
+    common::spec()["paths"]["/payments"]["post"]["responses"]["201"]["content"]["application/json"]["example"]
+        .clone()
+}
+
+#[tokio::test]
+async fn create_with_card_token_sends_the_documented_body() {
+    let server = MockServer::start_async().await;
+    let body = json!({
+        "source": {"type": "token", "token": "tok_4gzeau5o2uqubbk6fufs3m7p54"},
+        "amount": 6540,
+        "currency": "USD",
+        "reference": "ORD-5023-4E89",
+        "description": "Set of 3 masks",
+        "capture": false,
+        "customer": {"email": "brucewayne@gmail.com", "name": "Bruce Wayne"},
+        "success_url": "https://shop.example/ok",
+        "failure_url": "https://shop.example/fail",
+        "metadata": {"coupon_code": "NY2018"}
+    });
+    assert_valid("PaymentRequest", &body);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/payments")
+                .header("authorization", AUTH)
+                .header_matches(IDEM, UUID_V4)
+                .header("content-type", "application/json")
+                .json_body(body.clone());
+            then.status(201)
+                .header("cko-request-id", "req_1")
+                .json_body(spec_201_example());
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let req = CreatePayment::new(Money::from_minor(6540, Currency::USD), "ORD-5023-4E89")
+        .with_description("Set of 3 masks")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_4gzeau5o2uqubbk6fufs3m7p54".into(),
+        })
+        .with_customer(Customer::with_email("brucewayne@gmail.com").name("Bruce", "Wayne"))
+        .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
+        .with_metadata("coupon_code", "NY2018")
+        .with_manual_capture();
+    let payment = p.create_payment(&req).await.unwrap();
+    mock.assert_async().await;
+    assert_eq!(payment.id, PAY_ID);
+    assert_eq!(payment.status, PaymentStatus::Authorized);
+    assert_eq!(payment.raw_status, "Authorized");
+    assert_eq!(payment.amount, Money::from_minor(6540, Currency::USD));
+    assert_eq!(payment.provider, "checkout");
+    assert_eq!(
+        payment.card.as_ref().and_then(|c| c.last4.as_deref()),
+        Some("4242")
+    );
+    assert_eq!(
+        payment.events[0].id.as_deref(),
+        Some("act_mbabizu24mvu3mela5njyhpit4")
+    );
+    assert!(payment.raw.as_deref().unwrap().contains("770687"));
+    assert!(payment.decline.is_none());
+}
+
+#[tokio::test]
+async fn request_payment_sends_every_checkout_field_with_the_callers_key() {
+    let server = MockServer::start_async().await;
+    let body = json!({
+        "source": {"type": "card", "number": "4242424242424242", "expiry_month": 6, "expiry_year": 2030,
+                   "name": "Bruce Wayne", "cvv": "100"},
+        "amount": 1500,
+        "currency": "BHD",
+        "payment_type": "Recurring",
+        "merchant_initiated": true,
+        "reference": "ORD-1",
+        "capture": true,
+        "capture_on": "2030-01-02T03:04:05Z",
+        "customer": {"id": "cus_y3oqhf46pyzuxjbcn2giaqnb44", "email": "b@example.com", "name": "Bruce"},
+        "3ds": {"enabled": true},
+        "processing_channel_id": "pc_q4dbxom5jbgudnjzjpz7j2z6uq",
+        "previous_payment_id": "pay_fun26akvvjjerahhctaq2uzhu4",
+        "success_url": "https://shop.example/ok",
+        "failure_url": "https://shop.example/fail"
+    });
+    assert_valid("PaymentRequest", &body);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/payments")
+                .header("authorization", AUTH)
+                .header(IDEM, "order-1-create")
+                .json_body(body.clone());
+            then.status(202).json_body(json!({
+                "id": PAY_ID, "status": "Pending", "reference": "ORD-1",
+                "3ds": {"downgraded": false, "enrolled": "Y"},
+                "_links": {"self": {"href": "https://x/payments/pay"},
+                           "redirect": {"href": "https://3ds.example/challenge/sid_1"}}
+            }));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let req = CheckoutPaymentRequest::new(Money::from_minor(1500, Currency::BHD))
+        .with_source(CheckoutSource::Card(
+            CardDetails::new("4242424242424242", 6, 2030)
+                .with_cvv("100")
+                .with_name("Bruce Wayne"),
+        ))
+        .with_reference("ORD-1")
+        .with_payment_type(PaymentType::Recurring)
+        .merchant_initiated("pay_fun26akvvjjerahhctaq2uzhu4")
+        .capture_on("2030-01-02T03:04:05Z".parse().unwrap())
+        .with_customer(
+            CheckoutCustomer::with_email("b@example.com")
+                .name("Bruce")
+                .id("cus_y3oqhf46pyzuxjbcn2giaqnb44"),
+        )
+        .with_3ds()
+        .with_redirect_urls("https://shop.example/ok", "https://shop.example/fail")
+        .with_processing_channel_id("pc_q4dbxom5jbgudnjzjpz7j2z6uq")
+        .with_idempotency_key(IdempotencyKey::from_string("order-1-create").unwrap());
+    let mut req = req;
+    req.capture = Some(true);
+    assert!(
+        !format!("{req:?}").contains("4242424242424242"),
+        "card number in Debug"
+    );
+    let payment = p.request_payment(&req).await.unwrap();
+    mock.assert_async().await;
+    assert_eq!(payment.status, PaymentStatus::RequiresAction);
+    assert_eq!(
+        payment.redirect_url.as_deref(),
+        Some("https://3ds.example/challenge/sid_1")
+    );
+    assert_eq!(payment.amount.to_decimal_string(), "1.500");
+}
+
+#[tokio::test]
+async fn saved_card_and_customer_sources() {
+    let server = MockServer::start_async().await;
+    let saved = json!({
+        "source": {"type": "id", "id": "src_wmlfc3zyhqzehihu7giusaaawu"},
+        "amount": 100, "currency": "JPY", "reference": "r1", "capture": true,
+        "customer": {"id": "cus_y3oqhf46pyzuxjbcn2giaqnb44"}
+    });
+    let customer = json!({
+        "source": {"type": "customer", "id": "cus_y3oqhf46pyzuxjbcn2giaqnb44"},
+        "amount": 1000, "currency": "CLP", "processing_channel_id": "pc_aaaaaaaaaaaaaaaaaaaaaaaaaa"
+    });
+    assert_valid("PaymentRequest", &saved);
+    assert_valid("PaymentRequest", &customer);
+    let ok = |amount: i64, cur: &str| {
+        json!({"id": PAY_ID, "action_id": "act_1", "amount": amount, "currency": cur, "approved": true,
+               "status": "Captured", "response_code": "10000", "processed_on": "2019-09-10T10:11:12Z",
+               "_links": {"self": {"href": "x"}, "actions": {"href": "x"}}})
+    };
+    let m1 = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/payments")
+                .header_exists(IDEM)
+                .json_body(saved.clone());
+            then.status(201).json_body(ok(100, "JPY"));
+        })
+        .await;
+    let m2 = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/payments")
+                .header_exists(IDEM)
+                .json_body(customer.clone());
+            then.status(201).json_body(ok(1000, "CLP"));
+        })
+        .await;
+    let p = CheckoutBuilder::new(common::KEY)
+        .with_base_url(server.base_url())
+        .with_processing_channel_id("pc_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+        .build()
+        .unwrap();
+    // The configured channel is sent unless the request names one; the first request
+    // overrides nothing, so build a provider without one for it.
+    let plain = provider(&server.base_url());
+    let saved_payment = plain
+        .create_payment(
+            &CreatePayment::new(Money::from_minor(100, Currency::JPY), "r1").with_source(
+                PaymentSource::SavedCard {
+                    customer_id: "cus_y3oqhf46pyzuxjbcn2giaqnb44".into(),
+                    card_id: "src_wmlfc3zyhqzehihu7giusaaawu".into(),
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved_payment.status, PaymentStatus::Captured);
+    assert_eq!(saved_payment.amount, Money::from_minor(100, Currency::JPY));
+    let cust = p
+        .request_payment(
+            &CheckoutPaymentRequest::new(Money::from_minor(10, Currency::CLP))
+                .with_source(CheckoutSource::Customer("cus_y3oqhf46pyzuxjbcn2giaqnb44".into())),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cust.amount, Money::from_minor(10, Currency::CLP));
+    m1.assert_async().await;
+    m2.assert_async().await;
+    // Hosted is not offered here: nothing is sent.
+    let err = plain
+        .create_payment(&CreatePayment::new(Money::from_minor(100, Currency::EUR), "r"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn a_201_decline_is_a_declined_payment_not_an_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments");
+            then.status(201).json_body(json!({
+                "id": PAY_ID, "action_id": "act_2", "amount": 1005, "currency": "EUR", "approved": false,
+                "status": "Declined", "response_code": "20005", "response_summary": "Declined - Do Not Honour",
+                "processed_on": "2019-09-10T10:11:12Z", "_links": {"self": {"href": "x"}}
+            }));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let payment = p
+        .create_payment(
+            &CreatePayment::new(Money::from_minor(1005, Currency::EUR), "o").with_source(
+                PaymentSource::CardToken {
+                    token: "tok_decline".into(),
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(payment.status, PaymentStatus::Declined);
+    let decline = payment.decline.unwrap();
+    assert_eq!(decline.code.as_deref(), Some("20005"));
+    assert_eq!(decline.message.as_deref(), Some("Declined - Do Not Honour"));
+    assert_eq!(payment.events[0].kind, EventKind::Declined);
+}
+
+#[tokio::test]
+async fn get_list_and_actions() {
+    let server = MockServer::start_async().await;
+    let actions = json!([
+        {"id": "act_cap", "type": "Capture", "response_code": "10000", "response_summary": "Approved"},
+        {"id": "act_auth", "type": "Authorization", "response_code": "10000", "response_summary": "Approved"}
+    ]);
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("/payments/{PAY_ID}"))
+                .header("authorization", AUTH)
+                .header_missing(IDEM);
+            then.status(200)
+                .json_body(details("Partially Captured", 1000, 0, actions.clone()));
+        })
+        .await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/payments")
+                .query_param("reference", "ORD 5023/4E89")
+                .query_param("limit", "5")
+                .query_param("skip", "10")
+                .header("authorization", AUTH);
+            then.status(200).json_body(json!({
+                "limit": 5, "skip": 10, "total_count": 11,
+                "data": [details("Captured", 6540, 0, json!([]))]
+            }));
+        })
+        .await;
+    let acts = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}/actions")).header("authorization", AUTH);
+            then.status(200).json_body(json!([
+                {"id": "act_cap", "type": "Capture", "processed_on": "2018-01-17T10:30:48Z", "amount": 1000,
+                 "approved": true, "response_code": "10000", "response_summary": "Approved"},
+                {"id": "act_auth", "type": "Authorization", "processed_on": "2018-01-17T09:30:48Z", "amount": 6540,
+                 "approved": true, "response_code": "10000", "response_summary": "Approved"}
+            ]));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let payment = p.get_payment(PAY_ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::PartiallyCaptured);
+    assert_eq!(payment.captured, Some(Money::from_minor(1000, Currency::USD)));
+    assert_eq!(payment.capturable, Some(Money::from_minor(5540, Currency::USD)));
+    assert_eq!(payment.refundable, Some(Money::from_minor(1000, Currency::USD)));
+    assert_eq!(payment.metadata.get("gift").map(String::as_str), Some("true"));
+    assert_eq!(payment.metadata.get("items").map(String::as_str), Some("3"));
+    let kinds: Vec<_> = payment.events.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventKind::Authorized, EventKind::Captured]);
+    let page = p.list_payments("ORD 5023/4E89", Some(5), Some(10)).await.unwrap();
+    assert_eq!(page.total_count, Some(11));
+    assert_eq!(page.payments.len(), 1);
+    assert_eq!(page.payments[0].status, PaymentStatus::Captured);
+    let full = p.get_payment_with_history(PAY_ID).await.unwrap();
+    assert_eq!(
+        full.events[1].amount,
+        Some(Money::from_minor(1000, Currency::USD))
+    );
+    assert_eq!(
+        full.events[0].amount,
+        Some(Money::from_minor(6540, Currency::USD))
+    );
+    assert!(full.updated_at.is_some());
+    get.assert_calls_async(2).await;
+    list.assert_async().await;
+    acts.assert_async().await;
+    assert!(matches!(
+        p.list_payments("r", Some(0), None).await,
+        Err(Error::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        p.list_payments("r", Some(101), None).await,
+        Err(Error::InvalidRequest { .. })
+    ));
+}
+
+/// Mocks an action endpoint answering 202 and the GET that follows.
+async fn action_roundtrip<'a>(
+    server: &'a MockServer,
+    path: &str,
+    body: Value,
+    key: Option<&str>,
+    after: Value,
+) -> (httpmock::Mock<'a>, httpmock::Mock<'a>) {
+    let post = server
+        .mock_async(|when, then| {
+            let when = when
+                .method(POST)
+                .path(format!("/payments/{PAY_ID}/{path}"))
+                .header("authorization", AUTH)
+                .json_body(body.clone());
+            match key {
+                Some(k) => when.header(IDEM, k),
+                None => when.header_matches(IDEM, UUID_V4),
+            };
+            then.status(202)
+                .header("cko-request-id", "req_act")
+                .json_body(json!({"action_id": "act_new", "reference": "ref",
+                                  "_links": {"payment": {"href": "x"}}}));
+        })
+        .await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200).json_body(after.clone());
+        })
+        .await;
+    (post, get)
+}
+
+#[tokio::test]
+async fn capture_full_and_partial_return_the_refetched_payment() {
+    let after = details(
+        "Partially Captured",
+        500,
+        0,
+        json!([{"id": "act_new", "type": "Capture", "response_code": "10000"},
+               {"id": "act_auth", "type": "Authorization", "response_code": "10000"}]),
+    );
+    let partial = json!({"amount": 500, "capture_type": "NonFinal", "reference": "cap-1"});
+    let full = json!({"capture_type": "Final"});
+    assert_valid("CaptureRequest", &partial);
+    assert_valid("CaptureRequest", &full);
+    let server = MockServer::start_async().await;
+    let (post, get) = action_roundtrip(&server, "captures", partial, Some("cap-key-1"), after.clone()).await;
+    let p = provider(&server.base_url());
+    let payment = p
+        .capture(
+            PAY_ID,
+            &CaptureRequest::partial(Money::from_minor(500, Currency::USD))
+                .with_reference("cap-1")
+                .with_idempotency_key(IdempotencyKey::from_string("cap-key-1").unwrap()),
+        )
+        .await
+        .unwrap();
+    post.assert_async().await;
+    get.assert_async().await;
+    assert_eq!(payment.status, PaymentStatus::PartiallyCaptured);
+    assert!(payment.events.iter().any(|e| e.id.as_deref() == Some("act_new")));
+
+    let server = MockServer::start_async().await;
+    let (post, _get) = action_roundtrip(&server, "captures", full, None, after).await;
+    let p = provider(&server.base_url());
+    let accepted = p.capture_action(PAY_ID, &CaptureRequest::full()).await.unwrap();
+    post.assert_async().await;
+    assert_eq!(accepted.action_id.as_deref(), Some("act_new"));
+    assert_eq!(accepted.request_id.as_deref(), Some("req_act"));
+    assert!(!accepted.already_done);
+}
+
+#[tokio::test]
+async fn refund_full_and_partial() {
+    let after = details("Partially Refunded", 6540, 1000, json!([]));
+    let partial = json!({"amount": 1000, "reference": "rf-1",
+                         "metadata": {"refund_reason": "requested_by_customer", "refund_note": "broken mask"}});
+    let full = json!({});
+    assert_valid("RefundRequest", &partial);
+    assert_valid("RefundRequest", &full);
+    let server = MockServer::start_async().await;
+    let (post, get) = action_roundtrip(&server, "refunds", partial, None, after.clone()).await;
+    let p = provider(&server.base_url());
+    let payment = p
+        .refund(
+            PAY_ID,
+            &RefundRequest::partial(Money::from_minor(1000, Currency::USD))
+                .with_reference("rf-1")
+                .with_reason(RefundReason::RequestedByCustomer)
+                .with_note("broken mask"),
+        )
+        .await
+        .unwrap();
+    post.assert_async().await;
+    get.assert_async().await;
+    assert_eq!(payment.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(payment.refunded, Some(Money::from_minor(1000, Currency::USD)));
+
+    let server = MockServer::start_async().await;
+    let (post, _) = action_roundtrip(&server, "refunds", full, None, after).await;
+    provider(&server.base_url())
+        .refund(PAY_ID, &RefundRequest::full())
+        .await
+        .unwrap();
+    post.assert_async().await;
+}
+
+#[tokio::test]
+async fn void_reversal_incremental_authorization_and_cancellation() {
+    let void = json!({"reference": "void-1"});
+    assert_valid("VoidRequest", &void);
+    let incr = json!({"amount": 1000, "reference": "inc-1", "metadata": {"reason": "extra night"}});
+    assert_valid("AuthorizationRequest", &incr);
+    let cases: Vec<(&str, Value)> = vec![
+        ("voids", void),
+        (
+            "reversals",
+            json!({"reference": "rev-1", "metadata": {"why": "fraud"}}),
+        ),
+        ("authorizations", incr),
+        ("cancellations", json!({"reference": "can-1"})),
+    ];
+    for (path, body) in cases {
+        let server = MockServer::start_async().await;
+        let (post, get) =
+            action_roundtrip(&server, path, body, None, details("Voided", 0, 0, json!([]))).await;
+        let p = provider(&server.base_url());
+        let payment = match path {
+            "voids" => p.void(PAY_ID, &VoidRequest::new().with_reference("void-1")).await,
+            "reversals" => {
+                p.reverse(
+                    PAY_ID,
+                    &ActionRequest::new()
+                        .with_reference("rev-1")
+                        .with_metadata("why", "fraud"),
+                )
+                .await
+            }
+            "authorizations" => {
+                p.increment_authorization(
+                    PAY_ID,
+                    &ActionRequest::new()
+                        .with_amount(Money::from_minor(1000, Currency::USD))
+                        .with_reference("inc-1")
+                        .with_metadata("reason", "extra night"),
+                )
+                .await
+            }
+            _ => {
+                p.cancel_scheduled_retry(PAY_ID, &ActionRequest::new().with_reference("can-1"))
+                    .await
+            }
+        }
+        .unwrap();
+        post.assert_async().await;
+        get.assert_async().await;
+        assert_eq!(payment.status, PaymentStatus::Voided, "{path}");
+    }
+    let p = provider("http://127.0.0.1:9");
+    assert!(matches!(
+        p.reverse(
+            PAY_ID,
+            &ActionRequest::new().with_amount(Money::from_minor(1, Currency::USD))
+        )
+        .await,
+        Err(Error::InvalidRequest { .. })
+    ));
+    assert!(matches!(
+        p.update_metadata(PAY_ID, &MetadataUpdate::new().set("a", "b"))
+            .await,
+        Err(Error::Unsupported { .. })
+    ));
+}
+
+#[tokio::test]
+async fn search_posts_the_query() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/payments/search")
+                .header("authorization", AUTH)
+                .header_matches(IDEM, UUID_V4)
+                .json_body(
+                    json!({"query": "id:'pay_mbabizu24mvu3mela5njyhpit4'", "limit": 10,
+                                  "from": "2023-08-24T14:15:22Z", "to": "2023-08-25T14:15:22Z"}),
+                );
+            then.status(200).json_body(json!({
+                "data": [details("Authorized", 0, 0, json!([]))],
+                "_links": {"next": {"href": "https://x/payments/search?page=2"}}
+            }));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let page = p
+        .search_payments(
+            &SearchRequest::new("id:'pay_mbabizu24mvu3mela5njyhpit4'")
+                .with_limit(10)
+                .between(
+                    "2023-08-24T14:15:22Z".parse().unwrap(),
+                    "2023-08-25T14:15:22Z".parse().unwrap(),
+                ),
+        )
+        .await
+        .unwrap();
+    mock.assert_async().await;
+    assert_eq!(page.payments.len(), 1);
+    assert_eq!(page.next.as_deref(), Some("https://x/payments/search?page=2"));
+}
+
+#[tokio::test]
+async fn bare_key_style_sends_the_key_without_bearer() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("/payments/{PAY_ID}"))
+                .header("authorization", "sk_test_old");
+            then.status(200).json_body(details("Authorized", 0, 0, json!([])));
+        })
+        .await;
+    let p = CheckoutBuilder::new("sk_test_old")
+        .with_key_style(KeyStyle::Bare)
+        .with_base_url(server.base_url())
+        .build()
+        .unwrap();
+    p.get_payment(PAY_ID).await.unwrap();
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn errors_map_to_the_unified_variants() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/payments/pay_unauth");
+            then.status(401);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/payments/pay_missing");
+            then.status(404);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments");
+            then.status(422)
+                .header("cko-request-id", "0HL80RJLS76I7")
+                .json_body(json!({
+                    "request_id": "0HL80RJLS76I7", "error_type": "request_invalid",
+                    "error_codes": ["amount_invalid", "currency_required"]
+                }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments/pay_captured/voids");
+            then.status(403).header("cko-request-id", "req_403");
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let e = p.get_payment("pay_unauth").await.unwrap_err();
+    assert!(matches!(e, Error::Authentication { .. }), "{e}");
+    assert!(!e.to_string().contains(common::KEY));
+    let e = p.get_payment("pay_missing").await.unwrap_err();
+    assert!(
+        matches!(e, Error::NotFound { ref id, .. } if id == "pay_missing"),
+        "{e}"
+    );
+    let e = p
+        .create_payment(
+            &CreatePayment::new(Money::from_minor(100, Currency::EUR), "o")
+                .with_source(PaymentSource::CardToken { token: "t".into() }),
+        )
+        .await
+        .unwrap_err();
+    match e {
+        Error::InvalidRequest { field, message } => {
+            assert_eq!(field, "amount");
+            assert!(
+                message.contains("amount_invalid") && message.contains("currency_required"),
+                "{message}"
+            );
+            assert!(message.contains("0HL80RJLS76I7"), "{message}");
+        }
+        other => panic!("{other}"),
+    }
+    let e = p.void("pay_captured", &VoidRequest::new()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    assert!(e.to_string().contains("req_403"), "{e}");
+    let e = p.get_payment("pay_bad/../x").await.unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+}
+
+fn key_recorder() -> (
+    Arc<Mutex<Vec<String>>>,
+    impl Fn(&httpmock::HttpMockRequest) -> bool + Send + Sync,
+) {
+    let keys = Arc::new(Mutex::new(Vec::new()));
+    let k = keys.clone();
+    let f = move |req: &httpmock::HttpMockRequest| {
+        if let Some((_, v)) = req
+            .headers_vec()
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(IDEM))
+        {
+            k.lock().unwrap().push(v.clone());
+        }
+        true
+    };
+    (keys, f)
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_the_same_key_then_reported_with_the_request_id() {
+    let server = MockServer::start_async().await;
+    let (keys, rec) = key_recorder();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/captures"))
+                .is_true(rec);
+            then.status(502)
+                .header("cko-request-id", "req_502")
+                .body("Bad Gateway");
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let e = p.capture(PAY_ID, &CaptureRequest::full()).await.unwrap_err();
+    mock.assert_calls_async(3).await;
+    match &e {
+        Error::Provider {
+            http_status,
+            request_id,
+            ..
+        } => {
+            assert_eq!(*http_status, 502);
+            assert_eq!(request_id.as_deref(), Some("req_502"));
+        }
+        other => panic!("{other}"),
+    }
+    let keys: BTreeSet<String> = keys.lock().unwrap().iter().cloned().collect();
+    assert_eq!(keys.len(), 1, "one key for every attempt: {keys:?}");
+    assert!(regex_like_uuid(keys.iter().next().unwrap()));
+}
+
+fn regex_like_uuid(s: &str) -> bool {
+    s.len() == 36 && s.as_bytes()[14] == b'4'
+}
+
+#[tokio::test]
+async fn in_flight_duplicates_and_rate_limits() {
+    let server = MockServer::start_async().await;
+    let conflict = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/voids"))
+                .header(IDEM, "k-409");
+            then.status(409);
+        })
+        .await;
+    let duplicate = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/voids"))
+                .header(IDEM, "k-dup");
+            then.status(429)
+                .json_body(json!({"request_id": "r", "error_type": "request_invalid",
+                                               "error_codes": ["duplicate_request"]}));
+        })
+        .await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/voids"))
+                .header(IDEM, "k-429");
+            then.status(429).header("retry-after", "0");
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let void = |k: &str| VoidRequest::new().with_idempotency_key(IdempotencyKey::from_string(k).unwrap());
+    let e = p.void(PAY_ID, &void("k-409")).await.unwrap_err();
+    assert!(matches!(e, Error::Conflict { .. }) && e.is_retryable(), "{e}");
+    conflict.assert_calls_async(3).await;
+    let e = p.void(PAY_ID, &void("k-dup")).await.unwrap_err();
+    assert!(matches!(e, Error::Conflict { .. }), "{e}");
+    duplicate.assert_calls_async(3).await;
+    let e = p.void(PAY_ID, &void("k-429")).await.unwrap_err();
+    assert!(matches!(e, Error::RateLimited { .. }), "{e}");
+    limited.assert_calls_async(3).await;
+}
+
+#[tokio::test]
+async fn amounts_breaking_the_rules_are_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let token = PaymentSource::CardToken { token: "tok".into() };
+    for (minor, cur) in [
+        (1505, Currency::BHD),
+        (0, Currency::EUR),
+        (-1, Currency::EUR),
+        (1, Currency::CLF),
+        (10_000_000_000, Currency::EUR),
+    ] {
+        let e = p
+            .create_payment(
+                &CreatePayment::new(Money::from_minor(minor, cur), "o").with_source(token.clone()),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, Error::InvalidRequest { ref field, .. } if field == "amount"),
+            "{e}"
+        );
+    }
+    let e = p
+        .capture(
+            PAY_ID,
+            &CaptureRequest::partial(Money::from_minor(1505, Currency::KWD)),
+        )
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("last digit"), "{e}");
+    any.assert_calls_async(0).await;
+}
