@@ -1,0 +1,683 @@
+//! Paiwise wire types ↔ the unified model. All status and amount mapping lives here.
+//!
+//! # Statuses
+//!
+//! | Paiwise `status` | [`PaymentStatus`] | notes |
+//! |---|---|---|
+//! | `created` | `AwaitingCustomer` | the customer has not completed the hosted checkout (`redirectUrl`) |
+//! | `reserved` | `Authorized` | `capture: false`; capture with `/checkout/capture`, release with `/checkout/refund` |
+//! | `reserve released` | `Voided` | a refund of a reserved checkout released the reservation |
+//! | `paid` | `Captured` | captured in full (Paiwise has no partial capture) |
+//! | `partialRefund` | `PartiallyRefunded` | part of the captured amount refunded; `balance` is what is left |
+//! | `refunded` | `Refunded` | the whole captured amount refunded (`balance` 0) |
+//! | `revoked` | `Failed` | undocumented by Paiwise; read as "withdrawn by Paiwise or the card side". Mapped to a terminal, unsuccessful status so nothing is shipped or captured on it, but **not** `Cancelled`, which would claim no money moved; amounts are left unknown: reconcile in Neuro-Admin |
+//! | `failed` | `Failed` | the customer's payment failed |
+//! | `canceled` | `Cancelled` | cancelled before any money moved (also what a deleted checkout answers) |
+//! | anything else | `Unknown` | the raw text is kept in `raw_status` |
+//!
+//! # Amounts
+//!
+//! Amounts are integers in the currency's ISO 4217 minor unit ([`WireUnitRule::iso`]):
+//! `3000` SEK is 30.00 SEK. `balance` is what is left of the captured amount after refunds.
+//!
+//! | status | captured | refunded | capturable | refundable |
+//! |---|---|---|---|---|
+//! | `created`, `failed`, `canceled`, `reserve released` | 0 | 0 | 0 | 0 |
+//! | `reserved` | 0 | 0 | `amount` | 0 |
+//! | `paid`, `partialRefund`, `refunded` | `amount` | `amount − balance` | 0 | `balance` |
+//! | `revoked`, unknown | unknown | unknown | 0 / unknown | unknown |
+//!
+//! For the captured statuses `balance` is preferred (it is Paiwise's current figure). Where it
+//! is missing or outside `0..=amount`, the sum of the log's `amountRefund` is used when it is
+//! within `0..=amount`, and for `refunded` the whole amount; otherwise refunded and refundable
+//! are left unknown (`None`) rather than guessed.
+//!
+//! # Log
+//!
+//! The `log` object (UTC timestamp → `{action, details}`) becomes [`Payment::events`], sorted
+//! by time (entries without a readable time last, in document order): `created` → `Created`,
+//! `reserved` → `Authorized`, `paid` → `Captured`, `partialRefund`/`refunded` → `Refunded`
+//! with `amountRefund` as the amount, `reserve released` → `Voided`, `canceled` → `Cancelled`,
+//! `failed` → `Failed`, anything else → `Other`. `reason` and `refundDetails` become the
+//! event's detail (`"reason; details"`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use paymux_core::{
+    CardSummary, CreatePayment, CustomerSummary, DeclineReason, Error, EventKind, MetadataUpdate, Money,
+    Payment, PaymentEvent, PaymentSource, PaymentStatus, RefundReason, Result, WireUnitRule,
+};
+
+use crate::model::{CardWire, CheckoutWire, CreateBody, CustomerWire, LogEntryWire, UpdateBody};
+use crate::types::{PaiwiseCheckout, PaiwiseCreateOptions, PaiwiseCustomer, PaiwiseSavedCard};
+use crate::PROVIDER;
+
+/// Every status Paiwise documents, in the order of its docs.
+pub const DOCUMENTED_STATUSES: [&str; 9] = [
+    "created",
+    "reserved",
+    "reserve released",
+    "paid",
+    "refunded",
+    "partialRefund",
+    "revoked",
+    "failed",
+    "canceled",
+];
+
+/// The unified status of a Paiwise `status` (see the [module table](self)). Unknown text
+/// maps to [`PaymentStatus::Unknown`]; it never fails.
+///
+/// ```
+/// use paymux_core::PaymentStatus;
+/// use paymux_paiwise::mapping::map_status;
+/// assert_eq!(map_status("reserve released"), PaymentStatus::Voided);
+/// assert_eq!(map_status("Mystery State"), PaymentStatus::Unknown);
+/// ```
+pub fn map_status(raw: &str) -> PaymentStatus {
+    match raw {
+        "created" => PaymentStatus::AwaitingCustomer,
+        "reserved" => PaymentStatus::Authorized,
+        "reserve released" => PaymentStatus::Voided,
+        "paid" => PaymentStatus::Captured,
+        "partialRefund" => PaymentStatus::PartiallyRefunded,
+        "refunded" => PaymentStatus::Refunded,
+        "revoked" | "failed" => PaymentStatus::Failed,
+        "canceled" => PaymentStatus::Cancelled,
+        _ => PaymentStatus::Unknown,
+    }
+}
+
+/// The unified event kind of a log `action`.
+pub fn map_log_action(action: &str) -> EventKind {
+    match action {
+        "created" => EventKind::Created,
+        "reserved" => EventKind::Authorized,
+        "paid" => EventKind::Captured,
+        "partialRefund" | "refunded" => EventKind::Refunded,
+        "reserve released" => EventKind::Voided,
+        "canceled" => EventKind::Cancelled,
+        "failed" => EventKind::Failed,
+        _ => EventKind::Other,
+    }
+}
+
+/// Parses a Paiwise timestamp: UTC `YYYY-MM-DD HH:MM:SS` (also accepted: a `T` separator, and
+/// RFC 3339 with an offset). `None` when it is none of these.
+///
+/// ```
+/// use paymux_paiwise::mapping::parse_timestamp;
+/// let t = parse_timestamp("2023-04-14 09:06:38").unwrap();
+/// assert_eq!(t.to_rfc3339(), "2023-04-14T09:06:38+00:00");
+/// assert!(parse_timestamp("yesterday").is_none());
+/// ```
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let b = text.as_bytes();
+    if b.len() == 19 && b[4] == b'-' && b[7] == b'-' && (b[10] == b' ' || b[10] == b'T') {
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            let mut n: u32 = 0;
+            for &c in b.get(r)? {
+                if !c.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + u32::from(c - b'0');
+            }
+            Some(n)
+        };
+        if b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        let year = i32::try_from(num(0..4)?).ok()?;
+        let date = NaiveDate::from_ymd_opt(year, num(5..7)?, num(8..10)?)?;
+        let time = date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?;
+        return Some(time.and_utc());
+    }
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Decodes a checkout object (the answer of every checkout endpoint) into a unified
+/// [`Payment`], without HTTP. `Payment::raw` holds `body` verbatim.
+///
+/// ```
+/// let body = br#"{"checkout_id": "4fe7", "status": "paid", "amount": 1000, "currency": "SEK", "balance": 1000}"#;
+/// let payment = paymux_paiwise::decode_checkout(body)?;
+/// assert_eq!(payment.status, paymux_core::PaymentStatus::Captured);
+/// assert_eq!(payment.refundable.map(|m| m.minor()), Some(1000));
+/// # Ok::<(), paymux_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::Decode`] (with a scrubbed excerpt) when the body is not a JSON object of the
+/// checkout shape, lacks `checkout_id`, `amount` or `currency`, has an unknown or
+/// exponent-less currency, a negative or fractional amount. Unknown statuses do not fail.
+pub fn decode_checkout(body: &[u8]) -> Result<Payment> {
+    let (wire, raw) = parse_checkout(body)?;
+    Ok(checkout_to_payment(wire, raw, body)?.0)
+}
+
+/// As [`decode_checkout`], keeping the Paiwise fields the unified model has no room for
+/// (`authCode`, `mode`, `balance`, return URLs, the customer with saved cards).
+///
+/// # Errors
+/// As [`decode_checkout`].
+pub fn decode_checkout_details(body: &[u8]) -> Result<PaiwiseCheckout> {
+    let (wire, raw) = parse_checkout(body)?;
+    let (payment, extra) = checkout_to_payment(wire, raw, body)?;
+    Ok(PaiwiseCheckout {
+        payment,
+        auth_code: extra.auth_code,
+        mode: extra.mode,
+        capture: extra.capture,
+        balance: extra.balance,
+        message: extra.message,
+        return_url: extra.return_url,
+        return_url_cancel: extra.return_url_cancel,
+        customer: extra.customer,
+    })
+}
+
+/// Decodes a customer object (`create-customer`, `retrieve-customer`, `delete-customer`).
+///
+/// # Errors
+/// [`Error::Decode`] when the body is not a customer object with a `customer_id`.
+pub fn decode_customer(body: &[u8]) -> Result<PaiwiseCustomer> {
+    let wire: CustomerWire = serde_json::from_slice(body)
+        .map_err(|e| Error::decode(PROVIDER, format!("customer object: {e}"), body))?;
+    customer_from_wire(wire)
+        .ok_or_else(|| Error::decode(PROVIDER, "customer object without customer_id", body))
+}
+
+fn parse_checkout(body: &[u8]) -> Result<(CheckoutWire, &str)> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| Error::decode(PROVIDER, "checkout object is not UTF-8", body))?;
+    let wire: CheckoutWire = serde_json::from_str(text)
+        .map_err(|e| Error::decode(PROVIDER, format!("checkout object: {e}"), body))?;
+    Ok((wire, text))
+}
+
+/// What a checkout carries beyond the unified payment.
+struct Extra {
+    auth_code: Option<String>,
+    mode: Option<String>,
+    capture: Option<bool>,
+    balance: Option<Money>,
+    message: Option<String>,
+    return_url: Option<String>,
+    return_url_cancel: Option<String>,
+    customer: Option<PaiwiseCustomer>,
+}
+
+/// Amounts derived from status, amount, balance and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Amounts {
+    pub captured: Option<Money>,
+    pub refunded: Option<Money>,
+    pub capturable: Option<Money>,
+    pub refundable: Option<Money>,
+}
+
+/// See the module's amount table.
+pub(crate) fn amounts(raw_status: &str, amount: Money, balance: Option<i64>, log_refunded: i64) -> Amounts {
+    let cur = amount.currency();
+    let m = |minor: i64| Some(Money::from_minor(minor, cur));
+    let total = amount.minor();
+    let within = |v: i64| (0..=total).contains(&v);
+    match raw_status {
+        "created" | "failed" | "canceled" | "reserve released" => Amounts {
+            captured: m(0),
+            refunded: m(0),
+            capturable: m(0),
+            refundable: m(0),
+        },
+        "reserved" => Amounts {
+            captured: m(0),
+            refunded: m(0),
+            capturable: m(total),
+            refundable: m(0),
+        },
+        "paid" | "partialRefund" | "refunded" => {
+            let refunded = match balance {
+                Some(b) if within(b) => Some(total - b),
+                _ if raw_status == "refunded" => Some(total),
+                _ if within(log_refunded) => Some(log_refunded),
+                _ => None,
+            };
+            Amounts {
+                captured: m(total),
+                refunded: refunded.and_then(m),
+                capturable: m(0),
+                refundable: refunded.and_then(|r| m(total - r)),
+            }
+        }
+        "revoked" => Amounts {
+            captured: None,
+            refunded: None,
+            capturable: m(0),
+            refundable: None,
+        },
+        _ => Amounts {
+            captured: None,
+            refunded: None,
+            capturable: None,
+            refundable: None,
+        },
+    }
+}
+
+fn opt(t: Option<crate::model::Text>) -> Option<String> {
+    t.map(crate::model::Text::into_string)
+}
+
+fn checkout_to_payment(wire: CheckoutWire, raw: &str, body: &[u8]) -> Result<(Payment, Extra)> {
+    let id = opt(wire.checkout_id)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::decode(PROVIDER, "checkout object without checkout_id", body))?;
+    let code =
+        opt(wire.currency).ok_or_else(|| Error::decode(PROVIDER, "checkout without currency", body))?;
+    let currency = paymux_core::Currency::from_code(&code)
+        .map_err(|e| Error::decode(PROVIDER, format!("currency: {e}"), body))?;
+    let rule = WireUnitRule::iso(currency);
+    let minor = wire
+        .amount
+        .ok_or_else(|| Error::decode(PROVIDER, "checkout without amount", body))?
+        .0;
+    if minor < 0 {
+        return Err(Error::decode(PROVIDER, format!("negative amount {minor}"), body));
+    }
+    let amount = Money::from_wire_units(minor, currency, rule)
+        .map_err(|e| Error::decode(PROVIDER, format!("amount: {e}"), body))?;
+    let balance_minor = wire.balance.map(|b| b.0);
+    let balance = balance_minor
+        .map(|b| Money::from_wire_units(b, currency, rule))
+        .transpose()
+        .map_err(|e| Error::decode(PROVIDER, format!("balance: {e}"), body))?;
+
+    let raw_status = opt(wire.status).unwrap_or_default();
+    let status = map_status(&raw_status);
+
+    // The log, oldest first.
+    let mut log_refunded: i64 = 0;
+    let mut events = Vec::with_capacity(wire.log.0.len());
+    let mut decline = None;
+    for (at_text, entry) in wire.log.0 {
+        let at = at_text.as_deref().and_then(parse_timestamp);
+        let event = log_event(at, entry, currency, rule, &mut log_refunded, body)?;
+        if event.kind == EventKind::Failed && event.detail.is_some() {
+            let mut reason = DeclineReason::default();
+            reason.message = event.detail.clone();
+            decline = Some(reason);
+        }
+        events.push(event);
+    }
+    // Stable: equal times keep document order; entries without a time go last.
+    events.sort_by_key(|e| (e.at.is_none(), e.at));
+
+    let amounts = amounts(&raw_status, amount, balance_minor, log_refunded);
+    if let (Some(b), Some(r)) = (balance_minor, amounts.refunded) {
+        if log_refunded != 0 && amount.minor() - b != log_refunded {
+            tracing::debug!(
+                checkout_id = %id,
+                balance = b,
+                log_refunded,
+                refunded = r.minor(),
+                "Paiwise balance and log refunds disagree; using balance"
+            );
+        }
+    }
+
+    let mut payment = Payment::new(PROVIDER, id, amount, status, raw_status);
+    payment.reference = opt(wire.identifier);
+    payment.captured = amounts.captured;
+    payment.refunded = amounts.refunded;
+    payment.capturable = amounts.capturable;
+    payment.refundable = amounts.refundable;
+    payment.redirect_url = opt(wire.redirect_url).filter(|u| !u.is_empty());
+    payment.card = wire.used_card.0.map(|c| card_summary(c).0);
+    if status == PaymentStatus::Failed {
+        payment.decline = decline;
+    }
+    payment.metadata = wire.meta_data.0;
+    payment.created_at = events
+        .iter()
+        .find(|e| e.kind == EventKind::Created && e.at.is_some())
+        .or_else(|| events.iter().find(|e| e.at.is_some()))
+        .and_then(|e| e.at);
+    payment.updated_at = wire
+        .status_changed
+        .as_ref()
+        .and_then(|t| parse_timestamp(&t.0))
+        .or_else(|| events.iter().rev().find_map(|e| e.at));
+    payment.events = events;
+
+    let customer = wire.customer.0.and_then(customer_from_wire);
+    payment.customer = customer.as_ref().map(|c| {
+        let mut s = CustomerSummary::with_id(c.id.clone());
+        s.email = c.email.clone();
+        s.name = match (c.first_name.as_deref(), c.last_name.as_deref()) {
+            (Some(f), Some(l)) if !f.is_empty() && !l.is_empty() => Some(format!("{f} {l}")),
+            (Some(n), _) | (_, Some(n)) if !n.is_empty() => Some(n.to_owned()),
+            _ => None,
+        };
+        s
+    });
+    payment.raw = Some(raw.to_owned());
+
+    let extra = Extra {
+        auth_code: opt(wire.auth_code),
+        mode: opt(wire.mode),
+        capture: wire.capture.map(|f| f.0),
+        balance,
+        message: opt(wire.message),
+        return_url: opt(wire.return_url),
+        return_url_cancel: opt(wire.return_url_cancel),
+        customer,
+    };
+    Ok((payment, extra))
+}
+
+fn log_event(
+    at: Option<DateTime<Utc>>,
+    entry: LogEntryWire,
+    currency: paymux_core::Currency,
+    rule: WireUnitRule,
+    log_refunded: &mut i64,
+    body: &[u8],
+) -> Result<PaymentEvent> {
+    let action = opt(entry.action).unwrap_or_default();
+    let kind = map_log_action(&action);
+    let mut event = PaymentEvent::new(kind, action);
+    event.at = at;
+    if let Some(details) = entry.details.0 {
+        if let Some(a) = details.amount_refund {
+            let money = Money::from_wire_units(a.0, currency, rule)
+                .map_err(|e| Error::decode(PROVIDER, format!("log amountRefund: {e}"), body))?;
+            if kind == EventKind::Refunded {
+                *log_refunded = log_refunded.saturating_add(a.0);
+            }
+            event.amount = Some(money);
+        }
+        event.detail = match (opt(details.reason), opt(details.refund_details)) {
+            (Some(r), Some(d)) => Some(format!("{r}; {d}")),
+            (r, d) => r.or(d),
+        };
+    }
+    Ok(event)
+}
+
+/// `usedCard` / a saved card → the unified summary, plus the raw `expires`.
+fn card_summary(c: CardWire) -> (CardSummary, Option<String>, Option<String>, Option<String>) {
+    let mut card = CardSummary::default();
+    card.id = opt(c.card_id);
+    card.brand = opt(c.brand);
+    card.country = opt(c.country);
+    card.funding = opt(c.funding);
+    card.last4 = opt(c.last4);
+    let expires = opt(c.expires);
+    if let Some((m, y)) = expires.as_deref().and_then(parse_expiry) {
+        card.expiry_month = Some(m);
+        card.expiry_year = Some(y);
+    }
+    (card, expires, opt(c.integration), opt(c.card_holder))
+}
+
+/// `M/YYYY` (also `MM/YY`) → (month, four-digit year).
+fn parse_expiry(text: &str) -> Option<(u8, u16)> {
+    let (m, y) = text.trim().split_once('/')?;
+    let month: u8 = m.trim().parse().ok().filter(|m| (1..=12).contains(m))?;
+    let y = y.trim();
+    let year: u16 = y.parse().ok()?;
+    let year = match y.len() {
+        2 => 2000 + year,
+        4 => year,
+        _ => return None,
+    };
+    Some((month, year))
+}
+
+fn customer_from_wire(c: CustomerWire) -> Option<PaiwiseCustomer> {
+    let id = opt(c.customer_id).filter(|s| !s.is_empty())?;
+    Some(PaiwiseCustomer {
+        id,
+        first_name: opt(c.first_name),
+        last_name: opt(c.last_name),
+        email: opt(c.email),
+        client_page: opt(c.client_page),
+        metadata: c.meta_data.0,
+        saved_cards: c
+            .saved_cards
+            .0
+            .into_iter()
+            .map(|w| {
+                let (card, expires, integration, card_holder) = card_summary(w);
+                PaiwiseSavedCard {
+                    card,
+                    expires,
+                    integration,
+                    card_holder,
+                }
+            })
+            .collect(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+fn non_empty<'a>(field: &str, value: Option<&'a str>, why: &str) -> Result<&'a str> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(Error::invalid(field, why)),
+    }
+}
+
+/// Builds the `create` body, checking the caller's input first.
+///
+/// # Errors
+/// `InvalidRequest` for a non-positive amount, a missing `return_url`/`cancel_url`, a saved
+/// card without `customer_id` (or `card_id`), a customer id that contradicts the saved card's;
+/// `Unsupported` for card tokens.
+pub(crate) fn create_body<'a>(
+    request: &'a CreatePayment,
+    options: &'a PaiwiseCreateOptions,
+) -> Result<CreateBody<'a>> {
+    if !request.amount.is_positive() {
+        return Err(Error::invalid(
+            "amount",
+            format!("must be greater than zero, got {}", request.amount),
+        ));
+    }
+    let currency = request.amount.currency();
+    let amount = request
+        .amount
+        .to_wire_units(WireUnitRule::iso(currency))
+        .map_err(|e| Error::money("amount", e))?;
+    let return_url = non_empty(
+        "return_url",
+        request.return_url.as_deref(),
+        "Paiwise requires returnUrl: where the customer returns after paying",
+    )?;
+    let return_url_cancel = non_empty(
+        "cancel_url",
+        request.cancel_url.as_deref(),
+        "Paiwise requires returnUrlCancel: where the customer returns after cancelling",
+    )?;
+    let customer_id = request
+        .customer
+        .as_ref()
+        .and_then(|c| c.id.as_deref())
+        .filter(|s| !s.is_empty());
+    let (customer_id, card_id) = match &request.source {
+        PaymentSource::Hosted => (customer_id, None),
+        PaymentSource::SavedCard {
+            customer_id: card_owner,
+            card_id,
+        } => {
+            if card_id.trim().is_empty() {
+                return Err(Error::invalid(
+                    "card_id",
+                    "a saved-card payment needs the card's id",
+                ));
+            }
+            if card_owner.trim().is_empty() {
+                return Err(Error::invalid(
+                    "customer_id",
+                    "Paiwise requires customer_id with card_id (automatic payment with a saved card)",
+                ));
+            }
+            if customer_id.is_some_and(|c| c != card_owner) {
+                return Err(Error::invalid(
+                    "customer_id",
+                    "the request's customer id differs from the saved card's customer id",
+                ));
+            }
+            (Some(card_owner.as_str()), Some(card_id.as_str()))
+        }
+        PaymentSource::CardToken { .. } => {
+            return Err(Error::unsupported(PROVIDER, "card tokens"));
+        }
+        _ => return Err(Error::unsupported(PROVIDER, "this payment source")),
+    };
+    let message = request
+        .description
+        .as_deref()
+        .filter(|d| !d.is_empty())
+        .unwrap_or(&request.reference);
+    Ok(CreateBody {
+        identifier: Some(request.reference.as_str()).filter(|r| !r.is_empty()),
+        amount,
+        currency: currency.code(),
+        message,
+        capture: request.capture,
+        allow_save_card: options.allow_save_card,
+        return_url,
+        return_url_cancel,
+        customer_id,
+        card_id,
+        template: options.template.map(|t| t.as_str()),
+        meta_data: Some(&request.metadata).filter(|m| !m.is_empty()),
+        payment_methods: options.payment_methods.as_deref(),
+    })
+}
+
+/// The unified refund reason and note → Paiwise `reason` and `refundDetails`.
+/// [`RefundReason::Other`] is not an admitted reason: its text goes to `refundDetails`
+/// (before the note, separated by `"; "`).
+pub(crate) fn refund_reason(
+    reason: Option<&RefundReason>,
+    note: Option<&str>,
+) -> (Option<&'static str>, Option<String>) {
+    let note = note.filter(|n| !n.is_empty());
+    match reason {
+        Some(RefundReason::Duplicate) => (Some("duplicate"), note.map(str::to_owned)),
+        Some(RefundReason::RequestedByCustomer) => (Some("requested_by_customer"), note.map(str::to_owned)),
+        Some(RefundReason::Fraudulent) => (Some("fraudolent"), note.map(str::to_owned)),
+        Some(RefundReason::Other(text)) if !text.is_empty() => (
+            None,
+            Some(match note {
+                Some(n) => format!("{text}; {n}"),
+                None => text.clone(),
+            }),
+        ),
+        _ => (None, note.map(str::to_owned)),
+    }
+}
+
+/// The `update` body: `Some(v)` sets, `None` sends `""` (Paiwise deletes keys with an empty
+/// value).
+///
+/// # Errors
+/// `InvalidRequest` on `metadata` for an empty key or `Some("")` (ambiguous: Paiwise would
+/// delete the key; use [`MetadataUpdate::remove`]).
+pub(crate) fn update_body<'a>(checkout_id: &'a str, update: &'a MetadataUpdate) -> Result<UpdateBody<'a>> {
+    let mut meta = std::collections::BTreeMap::new();
+    for (k, v) in &update.changes {
+        if k.is_empty() {
+            return Err(Error::invalid("metadata", "metadata keys must not be empty"));
+        }
+        match v.as_deref() {
+            Some("") => {
+                return Err(Error::invalid(
+                    format!("metadata.{k}"),
+                    "an empty value deletes the key at Paiwise; use MetadataUpdate::remove to delete it",
+                ))
+            }
+            Some(v) => meta.insert(k.as_str(), v),
+            None => meta.insert(k.as_str(), ""),
+        };
+    }
+    Ok(UpdateBody {
+        checkout_id,
+        meta_data: meta,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use paymux_core::Currency;
+
+    #[test]
+    fn status_table() {
+        use PaymentStatus::*;
+        let expected = [
+            AwaitingCustomer,
+            Authorized,
+            Voided,
+            Captured,
+            Refunded,
+            PartiallyRefunded,
+            Failed,
+            Failed,
+            Cancelled,
+        ];
+        for (raw, want) in DOCUMENTED_STATUSES.iter().zip(expected) {
+            assert_eq!(map_status(raw), want, "{raw}");
+        }
+        assert_eq!(map_status("Reserved"), Unknown);
+        assert_eq!(map_status(""), Unknown);
+    }
+
+    #[test]
+    fn amounts_follow_balance_then_log() {
+        let amount = Money::from_minor(1000, Currency::SEK);
+        let a = amounts("partialRefund", amount, Some(300), 700);
+        assert_eq!(a.refunded.map(|m| m.minor()), Some(700));
+        assert_eq!(a.refundable.map(|m| m.minor()), Some(300));
+        let a = amounts("partialRefund", amount, None, 250);
+        assert_eq!(a.refunded.map(|m| m.minor()), Some(250));
+        let a = amounts("partialRefund", amount, Some(5000), 5000);
+        assert_eq!(a.refunded, None);
+        assert_eq!(a.captured.map(|m| m.minor()), Some(1000));
+        let a = amounts("refunded", amount, None, 0);
+        assert_eq!(a.refundable.map(|m| m.minor()), Some(0));
+        let a = amounts("reserved", amount, Some(0), 0);
+        assert_eq!(a.capturable.map(|m| m.minor()), Some(1000));
+        assert_eq!(amounts("who knows", amount, Some(0), 0).captured, None);
+    }
+
+    #[test]
+    fn timestamps_and_expiry() {
+        assert!(parse_timestamp("2023-02-30 10:00:00").is_none());
+        assert!(parse_timestamp("2023-04-14 25:00:00").is_none());
+        assert!(parse_timestamp("2023-04-14T09:06:38Z").is_some());
+        assert_eq!(parse_expiry("4/2024"), Some((4, 2024)));
+        assert_eq!(parse_expiry("12/30"), Some((12, 2030)));
+        assert_eq!(parse_expiry("13/2024"), None);
+        assert_eq!(parse_expiry("soon"), None);
+    }
+
+    #[test]
+    fn refund_reasons_use_paiwise_spelling() {
+        assert_eq!(
+            refund_reason(Some(&RefundReason::Fraudulent), None),
+            (Some("fraudolent"), None)
+        );
+        assert_eq!(
+            refund_reason(Some(&RefundReason::Other("broken".into())), Some("box")),
+            (None, Some("broken; box".into()))
+        );
+        assert_eq!(refund_reason(None, Some("n")), (None, Some("n".into())));
+    }
+}

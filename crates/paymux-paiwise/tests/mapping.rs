@@ -1,0 +1,146 @@
+//! Table tests: every documented Paiwise status (and an unknown one) decodes to the documented
+//! unified status and amounts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use paymux_core::{Currency, Money, PaymentStatus};
+use paymux_paiwise::decode_checkout;
+use paymux_paiwise::mapping::{map_status, DOCUMENTED_STATUSES};
+
+type Row = (&'static str, i64, PaymentStatus, [Option<i64>; 4]);
+
+/// (status, balance) → (unified, [captured, refunded, capturable, refundable]) for a 1000 SEK
+/// checkout.
+const TABLE: [Row; 11] = [
+    (
+        "created",
+        0,
+        PaymentStatus::AwaitingCustomer,
+        [Some(0), Some(0), Some(0), Some(0)],
+    ),
+    (
+        "reserved",
+        0,
+        PaymentStatus::Authorized,
+        [Some(0), Some(0), Some(1000), Some(0)],
+    ),
+    (
+        "reserve released",
+        0,
+        PaymentStatus::Voided,
+        [Some(0), Some(0), Some(0), Some(0)],
+    ),
+    (
+        "paid",
+        1000,
+        PaymentStatus::Captured,
+        [Some(1000), Some(0), Some(0), Some(1000)],
+    ),
+    (
+        "refunded",
+        0,
+        PaymentStatus::Refunded,
+        [Some(1000), Some(1000), Some(0), Some(0)],
+    ),
+    (
+        "partialRefund",
+        400,
+        PaymentStatus::PartiallyRefunded,
+        [Some(1000), Some(600), Some(0), Some(400)],
+    ),
+    ("revoked", 0, PaymentStatus::Failed, [None, None, Some(0), None]),
+    (
+        "failed",
+        0,
+        PaymentStatus::Failed,
+        [Some(0), Some(0), Some(0), Some(0)],
+    ),
+    (
+        "canceled",
+        0,
+        PaymentStatus::Cancelled,
+        [Some(0), Some(0), Some(0), Some(0)],
+    ),
+    (
+        "Mystery State",
+        0,
+        PaymentStatus::Unknown,
+        [None, None, None, None],
+    ),
+    ("PAID", 1000, PaymentStatus::Unknown, [None, None, None, None]),
+];
+
+#[test]
+fn every_documented_status_and_an_unknown_one() {
+    // The table covers every status the docs list.
+    for documented in DOCUMENTED_STATUSES {
+        assert!(
+            TABLE.iter().any(|(s, ..)| *s == documented),
+            "{documented} missing"
+        );
+    }
+    for (raw, balance, unified, [captured, refunded, capturable, refundable]) in TABLE {
+        let body = serde_json::json!({
+            "checkout_id": "c1", "status": raw, "amount": 1000, "currency": "SEK", "balance": balance
+        })
+        .to_string();
+        let p = decode_checkout(body.as_bytes()).unwrap();
+        let sek = |v: Option<i64>| v.map(|m| Money::from_minor(m, Currency::SEK));
+        assert_eq!(p.status, unified, "{raw}");
+        assert_eq!(map_status(raw), unified, "{raw}");
+        assert_eq!(p.raw_status, raw);
+        assert_eq!(p.captured, sek(captured), "captured of {raw}");
+        assert_eq!(p.refunded, sek(refunded), "refunded of {raw}");
+        assert_eq!(p.capturable, sek(capturable), "capturable of {raw}");
+        assert_eq!(p.refundable, sek(refundable), "refundable of {raw}");
+    }
+}
+
+#[test]
+fn amounts_use_the_currency_minor_unit() {
+    for (code, minor, text) in [
+        ("SEK", 3000, "30.00"),
+        ("JPY", 3000, "3000"),
+        ("BHD", 3000, "3.000"),
+    ] {
+        let body = format!(
+            r#"{{"checkout_id": "c1", "status": "paid", "amount": {minor}, "currency": "{code}", "balance": {minor}}}"#
+        );
+        let p = decode_checkout(body.as_bytes()).unwrap();
+        assert_eq!(p.amount.to_decimal_string(), text, "{code}");
+        assert_eq!(p.amount.currency().code(), code);
+    }
+}
+
+#[test]
+fn log_refunds_are_used_when_balance_is_missing() {
+    let body = r#"{"checkout_id": "c1", "status": "partialRefund", "amount": 1000, "currency": "SEK",
+        "log": {"2024-01-01 00:00:00": {"action": "paid"},
+                "2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 150}},
+                "2024-01-01 00:02:00": {"action": "partialRefund", "details": {"amountRefund": "50"}}}}"#;
+    let p = decode_checkout(body.as_bytes()).unwrap();
+    assert_eq!(p.refunded.map(|m| m.minor()), Some(200));
+    assert_eq!(p.refundable.map(|m| m.minor()), Some(800));
+}
+
+#[test]
+fn inconsistent_balance_leaves_amounts_unknown() {
+    let body = r#"{"checkout_id": "c1", "status": "partialRefund", "amount": 1000, "currency": "SEK", "balance": 1200,
+        "log": {"2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 5000}}}}"#;
+    let p = decode_checkout(body.as_bytes()).unwrap();
+    assert_eq!(p.captured.map(|m| m.minor()), Some(1000));
+    assert_eq!(p.refunded, None);
+    assert_eq!(p.refundable, None);
+}
+
+#[test]
+fn failed_checkout_keeps_the_reason() {
+    let body = r#"{"checkout_id": "c1", "status": "failed", "amount": 1005, "currency": "SEK",
+        "log": {"2024-01-01 00:00:00": {"action": "created"},
+                "2024-01-01 00:00:09": {"action": "failed", "details": {"reason": "card_declined"}}}}"#;
+    let p = decode_checkout(body.as_bytes()).unwrap();
+    assert_eq!(p.status, PaymentStatus::Failed);
+    assert_eq!(
+        p.decline.and_then(|d| d.message).as_deref(),
+        Some("card_declined")
+    );
+}
