@@ -6,7 +6,7 @@
 //!
 //! | policy | connection not opened | timeout / connection lost after sending | 408, 429, 500, 502, 503, 504 | 409 |
 //! |---|---|---|---|---|
-//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | returned |
+//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | retried |
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
 //! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
 
@@ -543,7 +543,8 @@ impl HttpTransport {
             RetryPolicy::Never => false,
             RetryPolicy::Safe | RetryPolicy::Idempotent => match status.as_u16() {
                 408 | 429 | 500 | 502 | 503 | 504 => true,
-                409 => policy == RetryPolicy::Idempotent,
+                // A read or a keyed mutation can wait out a request still in flight.
+                409 => true,
                 _ => false,
             },
         }
