@@ -18,8 +18,8 @@ use paymux::checkout::CheckoutBuilder;
 use paymux::paiwise::PaiwiseBuilder;
 use paymux::twisto::TwistoBuilder;
 use paymux::{
-    CaptureRequest, Checked, CreatePayment, Currency, Customer, Error, LineItem, LineItemKind, Money, Payment,
-    PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, Registry,
+    CaptureRequest, Checked, CreatePayment, Currency, Customer, Error, LineItem, LineItemKind, Money,
+    Payment, PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, Registry,
 };
 use paymux_sim::{SimProvider, Simulator};
 
@@ -88,7 +88,11 @@ fn request_for(kind: &str, reference: &str) -> Result<(CreatePayment, Money, Mon
                 .with_return_urls(urls.0, urls.1)
                 .with_customer(Customer::with_email("ada@example.com").name("Ada", "Lovelace"))
                 .with_manual_capture();
-            (request, money("80.00", Currency::EUR)?, money("30.00", Currency::EUR)?)
+            (
+                request,
+                money("80.00", Currency::EUR)?,
+                money("30.00", Currency::EUR)?,
+            )
         }
         "twisto" => {
             let czk = |t: &str| money(t, Currency::CZK);
@@ -96,8 +100,15 @@ fn request_for(kind: &str, reference: &str) -> Result<(CreatePayment, Money, Mon
                 .with_description("Quickstart: headphones")
                 .with_return_urls(urls.0, urls.1)
                 .with_customer(Customer::with_email("jan.novak@example.cz").name("Jan", "Novák"))
-                .with_line_item(LineItem::new("Headphones", czk("795.00")?, 1, LineItemKind::Sku).reference("HP-1"))
-                .with_line_item(LineItem::new("Shipping", czk("99.00")?, 1, LineItemKind::Shipping))
+                .with_line_item(
+                    LineItem::new("Headphones", czk("795.00")?, 1, LineItemKind::Sku).reference("HP-1"),
+                )
+                .with_line_item(LineItem::new(
+                    "Shipping",
+                    czk("99.00")?,
+                    1,
+                    LineItemKind::Shipping,
+                ))
                 .with_manual_capture();
             // Twisto charges the full amount only.
             (request, czk("894.00")?, czk("94.00")?)
@@ -120,19 +131,25 @@ async fn simulated_scenarios(sim: &Arc<Simulator>) -> Result<Vec<Scenario>, Erro
     let providers: Vec<(Arc<dyn PaymentProvider>, SimProvider)> = vec![
         (
             Arc::new(Checked::new(
-                PaiwiseBuilder::new(keys.paiwise.clone()).with_base_url(sim.paiwise_base_url()).build()?,
+                PaiwiseBuilder::new(keys.paiwise.clone())
+                    .with_base_url(sim.paiwise_base_url())
+                    .build()?,
             )),
             SimProvider::Paiwise,
         ),
         (
             Arc::new(Checked::new(
-                CheckoutBuilder::new(keys.checkout.clone()).with_base_url(sim.checkout_base_url()).build()?,
+                CheckoutBuilder::new(keys.checkout.clone())
+                    .with_base_url(sim.checkout_base_url())
+                    .build()?,
             )),
             SimProvider::Checkout,
         ),
         (
             Arc::new(Checked::new(
-                TwistoBuilder::new(keys.twisto.clone()).with_base_url(sim.twisto_base_url()).build()?,
+                TwistoBuilder::new(keys.twisto.clone())
+                    .with_base_url(sim.twisto_base_url())
+                    .build()?,
             )),
             SimProvider::Twisto,
         ),
@@ -170,7 +187,8 @@ fn real_scenarios(registry: &Registry) -> Result<Vec<Scenario>, Error> {
 
 /// Waits for the customer's step, then returns the payment in its new state.
 async fn complete_customer_step(scenario: &Scenario, payment: &Payment) -> Result<Payment, Error> {
-    let waiting = |s: PaymentStatus| matches!(s, PaymentStatus::AwaitingCustomer | PaymentStatus::RequiresAction);
+    let waiting =
+        |s: PaymentStatus| matches!(s, PaymentStatus::AwaitingCustomer | PaymentStatus::RequiresAction);
     if !waiting(payment.status) {
         return Ok(payment.clone());
     }
@@ -225,7 +243,15 @@ async fn lifecycle(scenario: &Scenario, rows: &mut Vec<Row>) -> Result<(), Error
 }
 
 fn print_table(rows: &[Row]) {
-    let headers = ["provider", "step", "status", "amount", "captured", "refunded", "raw provider status"];
+    let headers = [
+        "provider",
+        "step",
+        "status",
+        "amount",
+        "captured",
+        "refunded",
+        "raw provider status",
+    ];
     let cells: Vec<[&str; 7]> = rows
         .iter()
         .map(|r| {
@@ -275,12 +301,18 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        println!("paymux quickstart against the embedded simulator at {}\n", sim.base_url());
+        println!(
+            "paymux quickstart against the embedded simulator at {}\n",
+            sim.base_url()
+        );
         let scenarios = simulated_scenarios(&sim).await;
         simulator = Some(sim);
         scenarios
     } else {
-        println!("paymux quickstart against the configured providers: {:?}\n", registry.names().collect::<Vec<_>>());
+        println!(
+            "paymux quickstart against the configured providers: {:?}\n",
+            registry.names().collect::<Vec<_>>()
+        );
         real_scenarios(&registry)
     };
     let scenarios = match scenarios {

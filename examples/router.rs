@@ -39,7 +39,9 @@ impl Routing {
         self.rules
             .iter()
             .find(|r| {
-                r.country.as_deref().is_none_or(|c| c.eq_ignore_ascii_case(country))
+                r.country
+                    .as_deref()
+                    .is_none_or(|c| c.eq_ignore_ascii_case(country))
                     && r.currency.is_none_or(|c| c == currency)
             })
             .map_or(self.default.as_str(), |r| r.provider.as_str())
@@ -75,7 +77,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     };
     let registry = Registry::from_config(&RegistryConfig::from_toml_str(&text)?)?;
     let routing = toml::from_str::<RouterFile>(&text)?.routing;
-    for name in std::iter::once(routing.default.as_str()).chain(routing.rules.iter().map(|r| r.provider.as_str())) {
+    for name in
+        std::iter::once(routing.default.as_str()).chain(routing.rules.iter().map(|r| r.provider.as_str()))
+    {
         if registry.get(name).is_none() {
             return Err(format!("routing names provider {name:?}, which is not configured").into());
         }
@@ -100,7 +104,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             .with_customer(Customer::with_email("shopper@example.com"))
             .with_manual_capture();
         if provider.id() == "checkout" {
-            request = request.with_source(PaymentSource::CardToken { token: "tok_visa".into() });
+            request = request.with_source(PaymentSource::CardToken {
+                token: "tok_visa".into(),
+            });
         }
         match provider.create_payment(&request).await {
             Ok(p) => println!(
@@ -109,7 +115,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
                 p.status,
                 p.redirect_url.as_deref().unwrap_or("-")
             ),
-            Err(e) => println!("| {reference} | {country} | {amount} | {name} | {} | error: {e} | - |", provider.id()),
+            Err(e) => println!(
+                "| {reference} | {country} | {amount} | {name} | {} | error: {e} | - |",
+                provider.id()
+            ),
         }
     }
     if let Some(sim) = sim {

@@ -46,7 +46,11 @@ async fn checkout_webhook(State(rx): State<Arc<Receiver>>, headers: HeaderMap, b
     match rx.checkout.verify_and_parse(&body, signature) {
         Ok(event) => {
             let id = event.event_id.clone().unwrap_or_default();
-            let fresh = rx.seen_event_ids.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone());
+            let fresh = rx
+                .seen_event_ids
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.clone());
             if fresh {
                 rx.record(format!(
                     "checkout {} {} for {} → {}",
@@ -100,8 +104,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     let keys = sim.keys().clone();
-    let checkout = CheckoutBuilder::new(keys.checkout.clone()).with_base_url(sim.checkout_base_url()).build()?;
-    let twisto = Arc::new(TwistoBuilder::new(keys.twisto.clone()).with_base_url(sim.twisto_base_url()).build()?);
+    let checkout = CheckoutBuilder::new(keys.checkout.clone())
+        .with_base_url(sim.checkout_base_url())
+        .build()?;
+    let twisto = Arc::new(
+        TwistoBuilder::new(keys.twisto.clone())
+            .with_base_url(sim.twisto_base_url())
+            .build()?,
+    );
 
     let receiver = Arc::new(Receiver {
         checkout: WebhookVerifier::new(signing_key),
@@ -120,11 +130,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let eur = |minor| Money::from_minor(minor, Currency::EUR);
     let payment = checkout
         .create_payment(
-            &CreatePayment::new(eur(4_500), "webhooks-1")
-                .with_source(PaymentSource::CardToken { token: "tok_visa".into() }),
+            &CreatePayment::new(eur(4_500), "webhooks-1").with_source(PaymentSource::CardToken {
+                token: "tok_visa".into(),
+            }),
         )
         .await?;
-    checkout.refund(&payment.id, &RefundRequest::partial(eur(1_500))).await?;
+    checkout
+        .refund(&payment.id, &RefundRequest::partial(eur(1_500)))
+        .await?;
 
     println!("Twisto: checkout approved by the shopper, charged, refunded in part");
     let czk = |minor| Money::from_minor(minor, Currency::CZK);
@@ -139,7 +152,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .id;
     sim.approve(SimProvider::Twisto, &checkout_id)?;
     twisto.capture(&checkout_id, &CaptureRequest::full()).await?;
-    twisto.refund(&checkout_id, &RefundRequest::partial(czk(9_900))).await?;
+    twisto
+        .refund(&checkout_id, &RefundRequest::partial(czk(9_900)))
+        .await?;
 
     println!("A forged Checkout.com webhook (valid shape, wrong signature)");
     let forged = reqwest::Client::new()

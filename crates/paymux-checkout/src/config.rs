@@ -1,7 +1,6 @@
 //! [`CheckoutConfig`] and [`CheckoutBuilder`]: keys, hosts and transport settings.
 
 use std::fmt;
-use std::time::Duration;
 
 use paymux_core::{ApiKey, Error, Result, TransportConfig};
 use serde::Deserialize;
@@ -213,17 +212,11 @@ impl CheckoutConfig {
     /// The transport settings: [`Self::transport`] or the default, with the `*_ms` and
     /// `max_retries` fields applied.
     pub fn transport_config(&self) -> TransportConfig {
-        let mut config = self.transport.clone().unwrap_or_default();
-        if let Some(ms) = self.timeout_ms {
-            config = config.with_request_timeout(Duration::from_millis(ms));
-        }
-        if let Some(ms) = self.connect_timeout_ms {
-            config = config.with_connect_timeout(Duration::from_millis(ms));
-        }
-        if let Some(retries) = self.max_retries {
-            config = config.with_max_retries(retries);
-        }
-        config
+        self.transport.clone().unwrap_or_default().with_settings(
+            self.timeout_ms,
+            self.connect_timeout_ms,
+            self.max_retries,
+        )
     }
 
     /// Checks the configuration without building anything.
@@ -396,6 +389,7 @@ impl CheckoutBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn hosts_follow_environment_and_prefix() {

@@ -6,7 +6,7 @@
 //!
 //! | policy | connection not opened | timeout / connection lost after sending | 408, 429, 500, 502, 503, 504 | 409 |
 //! |---|---|---|---|---|
-//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | returned |
+//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | retried |
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
 //! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
 
@@ -190,6 +190,26 @@ impl TransportConfig {
     pub fn with_backoff(mut self, initial: Duration, max: Duration) -> Self {
         self.initial_backoff = initial;
         self.max_backoff = max;
+        self
+    }
+
+    /// Applies the optional `timeout_ms`, `connect_timeout_ms` and `max_retries` settings every
+    /// backend configuration offers; `None` keeps the current value.
+    pub fn with_settings(
+        mut self,
+        timeout_ms: Option<u64>,
+        connect_timeout_ms: Option<u64>,
+        max_retries: Option<u32>,
+    ) -> Self {
+        if let Some(ms) = timeout_ms {
+            self.request_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = connect_timeout_ms {
+            self.connect_timeout = Duration::from_millis(ms);
+        }
+        if let Some(n) = max_retries {
+            self.max_retries = n;
+        }
         self
     }
 
@@ -523,7 +543,8 @@ impl HttpTransport {
             RetryPolicy::Never => false,
             RetryPolicy::Safe | RetryPolicy::Idempotent => match status.as_u16() {
                 408 | 429 | 500 | 502 | 503 | 504 => true,
-                409 => policy == RetryPolicy::Idempotent,
+                // A read or a keyed mutation can wait out a request still in flight.
+                409 => true,
                 _ => false,
             },
         }

@@ -500,7 +500,13 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
             (None, message)
         }
     };
-    if response.status.as_u16() == 409 && request.operation != Operation::Create {
+    // A 409 for a request still in flight is a retryable conflict, and a read is never in an
+    // invalid state: only other 409s on mutations mean "not allowed in this status".
+    if response.status.as_u16() == 409
+        && request.operation.is_mutation()
+        && request.operation != Operation::Create
+        && code.as_deref() != Some("request_in_progress")
+    {
         return Error::InvalidState {
             operation: request.operation,
             status: None,

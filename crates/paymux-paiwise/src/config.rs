@@ -83,17 +83,7 @@ impl PaiwiseConfig {
 
     /// The transport settings this configuration asks for.
     pub fn transport_config(&self) -> TransportConfig {
-        let mut transport = TransportConfig::default();
-        if let Some(ms) = self.timeout_ms {
-            transport = transport.with_request_timeout(Duration::from_millis(ms));
-        }
-        if let Some(ms) = self.connect_timeout_ms {
-            transport = transport.with_connect_timeout(Duration::from_millis(ms));
-        }
-        if let Some(n) = self.max_retries {
-            transport = transport.with_max_retries(n);
-        }
-        transport
+        TransportConfig::default().with_settings(self.timeout_ms, self.connect_timeout_ms, self.max_retries)
     }
 
     /// Checks the key and base URL.

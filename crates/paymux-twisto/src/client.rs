@@ -143,11 +143,15 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
                 message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body))
             ),
         },
-        409 => Error::InvalidState {
-            operation: request.operation,
-            status: None,
-            message: message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body)),
-        },
+        // A 409 for a request still in flight is a retryable conflict (common_error: Conflict),
+        // and a read is never in an invalid state.
+        409 if request.operation.is_mutation() && first_code.as_deref() != Some("request_in_progress") => {
+            Error::InvalidState {
+                operation: request.operation,
+                status: None,
+                message: message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body)),
+            }
+        }
         _ => common_error(PROVIDER, request, response, first_code, message),
     }
 }

@@ -131,17 +131,10 @@ impl TwistoConfig {
     /// The transport settings: `transport` (or core's defaults with a 20 s timeout), with
     /// `timeout_ms` and `max_retries` applied.
     pub fn transport_config(&self) -> TransportConfig {
-        let mut t = self
-            .transport
+        self.transport
             .clone()
-            .unwrap_or_else(|| TransportConfig::default().with_request_timeout(DEFAULT_TIMEOUT));
-        if let Some(ms) = self.timeout_ms {
-            t = t.with_request_timeout(Duration::from_millis(ms));
-        }
-        if let Some(r) = self.max_retries {
-            t = t.with_max_retries(r);
-        }
-        t
+            .unwrap_or_else(|| TransportConfig::default().with_request_timeout(DEFAULT_TIMEOUT))
+            .with_settings(self.timeout_ms, None, self.max_retries)
     }
 
     /// Checks the token and URLs.

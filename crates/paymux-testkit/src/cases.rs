@@ -1,0 +1,1177 @@
+//! The unified contract, one `pub async fn` per rule, each over a [`Fixture`].
+//!
+//! Every case returns [`CaseOutcome::Passed`], [`CaseOutcome::Skipped`] (with the reason)
+//! when the provider's capabilities say the rule does not apply, or a [`CaseFailure`]
+//! describing the broken rule. Cases use the provider as its backend builds it (not wrapped
+//! in [`Checked`]), so what they prove holds for direct use too.
+//!
+//! Amounts: the base payment is 10 000 minor units of the fixture's currency (100.00 SEK),
+//! split 3 000 + 3 000 + 4 000 for captures and 2 000 + 3 000 + 5 000 for refunds; none ends
+//! in `05` (the simulator's decline trigger) and all are multiples of 10 (Checkout.com's rule
+//! for 3-decimal currencies).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use paymux_core::{
+    CaptureRequest, Checked, CreatePayment, Currency, CurrencySupport, Error, MetadataUpdate, Money, Payment,
+    PaymentProvider, PaymentSource, PaymentStatus, RefundRequest, VoidRequest,
+};
+
+use crate::counting::CountingProvider;
+use crate::report::{CaseFailure, CaseOutcome, CaseResult};
+use crate::Fixture;
+
+/// A contract case as a function pointer.
+pub type CaseFn = for<'a> fn(&'a Fixture) -> BoxFuture<'a, CaseResult>;
+
+/// The base amount in minor units.
+pub const BASE: i64 = 10_000;
+/// The amount used for currency round trips (123.450 BHD, 1234.50 SEK, 123 450 JPY).
+pub const ROUND_TRIP: i64 = 123_450;
+
+macro_rules! cases {
+    ($($name:ident),* $(,)?) => {
+        /// Every case, in the order [`run_contract`](crate::run_contract) runs them.
+        pub fn all() -> Vec<(&'static str, CaseFn)> {
+            vec![$({
+                fn boxed(f: &Fixture) -> BoxFuture<'_, CaseResult> {
+                    Box::pin($name(f))
+                }
+                (stringify!($name), boxed as CaseFn)
+            }),*]
+        }
+    };
+}
+
+cases!(
+    create_with_immediate_capture,
+    create_with_manual_capture,
+    get_payment_round_trip,
+    full_capture,
+    partial_capture,
+    multiple_captures,
+    full_refund,
+    partial_refund,
+    repeated_refunds_up_to_captured,
+    refund_beyond_captured_refused,
+    void_authorization,
+    void_after_capture_refused,
+    operations_on_refunded_refused,
+    operations_on_voided_refused,
+    operations_on_declined_refused,
+    unsupported_never_reaches_provider,
+    metadata_update,
+    unknown_payment_not_found,
+    wrong_key_is_authentication,
+    amounts_round_trip_exactly,
+);
+
+macro_rules! check {
+    ($cond:expr, $($arg:tt)+) => {
+        if !($cond) {
+            return Err(CaseFailure::new(format!($($arg)+)));
+        }
+    };
+}
+
+fn skip(reason: impl Into<String>) -> CaseResult {
+    Ok(CaseOutcome::Skipped(reason.into()))
+}
+
+/// The variant name of an error, for messages.
+pub fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::InvalidRequest { .. } => "InvalidRequest",
+        Error::Unsupported { .. } => "Unsupported",
+        Error::Authentication { .. } => "Authentication",
+        Error::NotFound { .. } => "NotFound",
+        Error::InvalidState { .. } => "InvalidState",
+        Error::Declined { .. } => "Declined",
+        Error::RateLimited { .. } => "RateLimited",
+        Error::Conflict { .. } => "Conflict",
+        Error::Provider { .. } => "Provider",
+        Error::Transport { .. } => "Transport",
+        Error::Timeout { .. } => "Timeout",
+        Error::OutcomeUnknown { .. } => "OutcomeUnknown",
+        Error::Decode { .. } => "Decode",
+        _ => "other",
+    }
+}
+
+fn step<T>(what: &str, result: Result<T, Error>) -> Result<T, CaseFailure> {
+    result.map_err(|e| CaseFailure::new(format!("{what} failed: {} ({e})", error_kind(&e))))
+}
+
+/// Expects an error accepted by `accept`, naming the expected kinds in the failure.
+fn expect_err(
+    what: &str,
+    result: Result<Payment, Error>,
+    expected: &str,
+    accept: fn(&Error) -> bool,
+) -> Result<Error, CaseFailure> {
+    match result {
+        Ok(p) => Err(CaseFailure::new(format!(
+            "{what}: expected {expected}, got Ok (status {}, raw {:?})",
+            p.status, p.raw_status
+        ))),
+        Err(e) if accept(&e) => Ok(e),
+        Err(e) => Err(CaseFailure::new(format!(
+            "{what}: expected {expected}, got {} ({e})",
+            error_kind(&e)
+        ))),
+    }
+}
+
+fn is_invalid_state(e: &Error) -> bool {
+    matches!(e, Error::InvalidState { .. })
+}
+
+fn is_refused_amount(e: &Error) -> bool {
+    matches!(e, Error::InvalidState { .. } | Error::InvalidRequest { .. })
+}
+
+fn is_unsupported(e: &Error) -> bool {
+    matches!(e, Error::Unsupported { .. })
+}
+
+fn is_not_found(e: &Error) -> bool {
+    matches!(e, Error::NotFound { .. })
+}
+
+fn is_authentication(e: &Error) -> bool {
+    matches!(e, Error::Authentication { .. })
+}
+
+fn same_money(what: &str, got: Money, want: Money) -> Result<(), CaseFailure> {
+    check!(
+        got == want,
+        "{what}: expected {want} ({} minor units), got {got} ({} minor units)",
+        want.minor(),
+        got.minor()
+    );
+    Ok(())
+}
+
+/// Where the provider reports an amount, it must be exactly `want`.
+fn same_reported(what: &str, got: Option<Money>, want: Money) -> Result<(), CaseFailure> {
+    match got {
+        Some(got) => same_money(what, got, want),
+        None => Ok(()),
+    }
+}
+
+fn money(f: &Fixture, minor: i64) -> Money {
+    Money::from_minor(minor, f.currency)
+}
+
+static SEQUENCE: AtomicU64 = AtomicU64::new(0);
+
+/// A merchant reference unique per call and per run: `tk-<case>-<n>-<time>`.
+pub fn reference(case: &str) -> String {
+    let n = SEQUENCE.fetch_add(1, Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() % 100_000_000)
+        .unwrap_or(0);
+    let short: String = case
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(12)
+        .collect();
+    format!("tk-{short}-{n}-{t}")
+}
+
+fn waiting(status: PaymentStatus) -> bool {
+    matches!(
+        status,
+        PaymentStatus::AwaitingCustomer | PaymentStatus::Pending | PaymentStatus::RequiresAction
+    )
+}
+
+/// Creates a payment through the fixture's request builder and checks the answer's id,
+/// provider and exact amount.
+///
+/// # Errors
+/// A failure naming what differed or the error returned.
+pub async fn create(f: &Fixture, amount: Money, capture: bool, case: &str) -> Result<Payment, CaseFailure> {
+    let request = (f.request)(amount, &reference(case), capture);
+    create_with(f, &request).await
+}
+
+async fn create_with(f: &Fixture, request: &CreatePayment) -> Result<Payment, CaseFailure> {
+    let p = step("create_payment", f.provider.create_payment(request).await)?;
+    check!(!p.id.is_empty(), "create_payment returned an empty id");
+    check!(
+        p.provider == f.provider.id(),
+        "payment.provider is {:?}, provider id is {:?}",
+        p.provider,
+        f.provider.id()
+    );
+    same_money("create_payment amount", p.amount, request.amount)?;
+    if matches!(
+        p.status,
+        PaymentStatus::AwaitingCustomer | PaymentStatus::RequiresAction
+    ) {
+        check!(
+            p.redirect_url.is_some(),
+            "status {} without a redirect_url for the customer",
+            p.status
+        );
+    }
+    Ok(p)
+}
+
+/// Polls `get_payment` until the status is one of `wanted` (about 2 s at most), for
+/// providers that apply changes asynchronously.
+///
+/// # Errors
+/// The last status seen when it never matched, or the error returned.
+pub async fn await_status(f: &Fixture, id: &str, wanted: &[PaymentStatus]) -> Result<Payment, CaseFailure> {
+    let mut last = None;
+    for attempt in 0..40u32 {
+        let p = step("get_payment", f.provider.get_payment(id).await)?;
+        if wanted.contains(&p.status) {
+            return Ok(p);
+        }
+        last = Some(p);
+        if attempt < 39 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let (status, raw) = last.map_or((PaymentStatus::Unknown, String::new()), |p| {
+        (p.status, p.raw_status)
+    });
+    Err(CaseFailure::new(format!(
+        "payment {id}: expected status in {wanted:?}, still {status} (raw {raw:?})"
+    )))
+}
+
+/// `payment` itself if its status is one of `wanted`, else [`await_status`].
+async fn expect_status(
+    f: &Fixture,
+    what: &str,
+    payment: Payment,
+    wanted: &[PaymentStatus],
+) -> Result<Payment, CaseFailure> {
+    if wanted.contains(&payment.status) {
+        return Ok(payment);
+    }
+    await_status(f, &payment.id, wanted)
+        .await
+        .map_err(|e| CaseFailure::new(format!("after {what}: answered {}; {e}", payment.status)))
+}
+
+/// Creates a payment and has the customer approve it; answers the payment once settled.
+///
+/// # Errors
+/// As [`create`], or the driver's error.
+pub async fn approved(f: &Fixture, amount: Money, capture: bool, case: &str) -> Result<Payment, CaseFailure> {
+    let p = create(f, amount, capture, case).await?;
+    if !waiting(p.status) {
+        return Ok(p);
+    }
+    f.driver
+        .approve(&p)
+        .await
+        .map_err(|e| CaseFailure::new(format!("customer driver could not approve {}: {e}", p.id)))?;
+    let settled = [
+        PaymentStatus::Authorized,
+        PaymentStatus::Captured,
+        PaymentStatus::Declined,
+        PaymentStatus::Failed,
+        PaymentStatus::Cancelled,
+    ];
+    let p = await_status(f, &p.id, &settled).await?;
+    same_money("amount after approval", p.amount, amount)?;
+    Ok(p)
+}
+
+/// An authorized payment of `minor` units (needs manual capture).
+///
+/// # Errors
+/// When the payment does not end authorized with nothing captured.
+pub async fn authorized(f: &Fixture, minor: i64, case: &str) -> Result<Payment, CaseFailure> {
+    let amount = money(f, minor);
+    let p = approved(f, amount, false, case).await?;
+    let p = expect_status(f, "approval (manual capture)", p, &[PaymentStatus::Authorized]).await?;
+    if let Some(c) = p.captured {
+        check!(c.is_zero(), "authorized payment reports {c} captured");
+    }
+    same_reported("capturable after authorization", p.capturable, amount)?;
+    Ok(p)
+}
+
+/// A fully captured payment of `minor` units: immediate capture where supported, else
+/// authorize and capture.
+///
+/// # Errors
+/// When the payment does not end captured for the whole amount.
+pub async fn captured(f: &Fixture, minor: i64, case: &str) -> Result<Payment, CaseFailure> {
+    let caps = f.provider.capabilities();
+    let amount = money(f, minor);
+    let p = if caps.immediate_capture {
+        let p = approved(f, amount, true, case).await?;
+        expect_status(f, "approval (immediate capture)", p, &[PaymentStatus::Captured]).await?
+    } else if caps.manual_capture {
+        let p = authorized(f, minor, case).await?;
+        let p = step(
+            "capture",
+            f.provider.capture(&p.id, &CaptureRequest::full()).await,
+        )?;
+        expect_status(f, "full capture", p, &[PaymentStatus::Captured]).await?
+    } else {
+        return Err(CaseFailure::new(
+            "provider supports neither immediate nor manual capture",
+        ));
+    };
+    same_reported("captured", p.captured, amount)?;
+    same_reported("refundable after capture", p.refundable, amount)?;
+    Ok(p)
+}
+
+/// Create with capture on approval; the customer approves; the payment ends captured.
+///
+/// # Errors
+/// The broken rule.
+pub async fn create_with_immediate_capture(f: &Fixture) -> CaseResult {
+    if !f.provider.capabilities().immediate_capture {
+        return skip("capabilities: immediate_capture = false");
+    }
+    let amount = money(f, BASE);
+    let p = create(f, amount, true, "immediate").await?;
+    check!(
+        waiting(p.status) || p.status == PaymentStatus::Captured,
+        "new payment with capture: status {} (raw {:?})",
+        p.status,
+        p.raw_status
+    );
+    let p = approved_existing(f, p).await?;
+    let p = expect_status(f, "approval", p, &[PaymentStatus::Captured]).await?;
+    same_money("amount", p.amount, amount)?;
+    same_reported("captured", p.captured, amount)?;
+    Ok(CaseOutcome::Passed)
+}
+
+async fn approved_existing(f: &Fixture, p: Payment) -> Result<Payment, CaseFailure> {
+    if !waiting(p.status) {
+        return Ok(p);
+    }
+    f.driver
+        .approve(&p)
+        .await
+        .map_err(|e| CaseFailure::new(format!("customer driver could not approve {}: {e}", p.id)))?;
+    step("get_payment", f.provider.get_payment(&p.id).await)
+}
+
+/// Create authorize-only; the customer approves; the payment ends authorized with the
+/// whole amount capturable.
+///
+/// # Errors
+/// The broken rule.
+pub async fn create_with_manual_capture(f: &Fixture) -> CaseResult {
+    if !f.provider.capabilities().manual_capture {
+        return skip("capabilities: manual_capture = false");
+    }
+    let amount = money(f, BASE);
+    let p = create(f, amount, false, "manual").await?;
+    check!(
+        waiting(p.status) || p.status == PaymentStatus::Authorized,
+        "new authorize-only payment: status {} (raw {:?})",
+        p.status,
+        p.raw_status
+    );
+    authorized(f, BASE, "manual").await?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// `get_payment` answers the payment just created: same id, amount, reference, status.
+///
+/// # Errors
+/// The broken rule.
+pub async fn get_payment_round_trip(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    let amount = money(f, BASE);
+    let request = (f.request)(amount, &reference("get"), caps.immediate_capture);
+    let created = create_with(f, &request).await?;
+    let got = step("get_payment", f.provider.get_payment(&created.id).await)?;
+    check!(
+        got.id == created.id,
+        "get answered id {:?} for {:?}",
+        got.id,
+        created.id
+    );
+    check!(
+        got.provider == created.provider,
+        "provider changed to {:?}",
+        got.provider
+    );
+    same_money("amount read back", got.amount, amount)?;
+    check!(
+        got.status == created.status,
+        "status read back {} differs from {} at creation, before the customer acted",
+        got.status,
+        created.status
+    );
+    if let Some(r) = &got.reference {
+        check!(
+            *r == request.reference,
+            "reference read back {r:?}, sent {:?}",
+            request.reference
+        );
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// Capture the whole authorization: captured; a second capture is refused.
+///
+/// # Errors
+/// The broken rule.
+pub async fn full_capture(f: &Fixture) -> CaseResult {
+    if !f.provider.capabilities().manual_capture {
+        return skip("capabilities: manual_capture = false");
+    }
+    let amount = money(f, BASE);
+    let p = authorized(f, BASE, "fullcapture").await?;
+    let c = step(
+        "capture",
+        f.provider.capture(&p.id, &CaptureRequest::full()).await,
+    )?;
+    same_money("amount after capture", c.amount, amount)?;
+    let c = expect_status(f, "full capture", c, &[PaymentStatus::Captured]).await?;
+    same_reported("captured", c.captured, amount)?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == PaymentStatus::Captured,
+        "read back as {}",
+        got.status
+    );
+    same_reported("captured read back", got.captured, amount)?;
+    expect_err(
+        "second capture of a captured payment",
+        f.provider.capture(&p.id, &CaptureRequest::full()).await,
+        "InvalidState",
+        is_invalid_state,
+    )?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Capture part of the authorization: the captured amount is exactly that part.
+///
+/// # Errors
+/// The broken rule.
+pub async fn partial_capture(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    if !caps.manual_capture || !caps.partial_capture {
+        return skip("capabilities: manual_capture and partial_capture not both true");
+    }
+    let part = money(f, 3_000);
+    let p = authorized(f, BASE, "partialcap").await?;
+    let c = step(
+        "partial capture",
+        f.provider.capture(&p.id, &CaptureRequest::partial(part)).await,
+    )?;
+    let wanted: &[PaymentStatus] = if caps.multiple_captures {
+        &[PaymentStatus::PartiallyCaptured]
+    } else {
+        &[PaymentStatus::PartiallyCaptured, PaymentStatus::Captured]
+    };
+    let c = expect_status(f, "partial capture", c, wanted).await?;
+    same_reported("captured", c.captured, part)?;
+    if caps.multiple_captures {
+        same_reported("capturable", c.capturable, money(f, BASE - 3_000))?;
+    }
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    same_reported("captured read back", got.captured, part)?;
+    same_money("amount read back", got.amount, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Several captures on one authorization add up; the last, final one ends it captured.
+///
+/// # Errors
+/// The broken rule.
+pub async fn multiple_captures(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    if !(caps.manual_capture && caps.partial_capture && caps.multiple_captures) {
+        return skip("capabilities: manual_capture, partial_capture and multiple_captures not all true");
+    }
+    let p = authorized(f, BASE, "multicap").await?;
+    let c1 = step(
+        "capture 1",
+        f.provider
+            .capture(&p.id, &CaptureRequest::partial(money(f, 3_000)))
+            .await,
+    )?;
+    let c1 = expect_status(f, "capture 1", c1, &[PaymentStatus::PartiallyCaptured]).await?;
+    same_reported("captured after 1", c1.captured, money(f, 3_000))?;
+    let c2 = step(
+        "capture 2",
+        f.provider
+            .capture(&p.id, &CaptureRequest::partial(money(f, 3_000)))
+            .await,
+    )?;
+    let c2 = expect_status(f, "capture 2", c2, &[PaymentStatus::PartiallyCaptured]).await?;
+    same_reported("captured after 2", c2.captured, money(f, 6_000))?;
+    let c3 = step(
+        "capture 3 (final)",
+        f.provider
+            .capture(&p.id, &CaptureRequest::partial(money(f, 4_000)).final_capture())
+            .await,
+    )?;
+    let c3 = expect_status(f, "final capture", c3, &[PaymentStatus::Captured]).await?;
+    same_reported("captured after 3", c3.captured, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Refund everything captured: refunded.
+///
+/// # Errors
+/// The broken rule.
+pub async fn full_refund(f: &Fixture) -> CaseResult {
+    let amount = money(f, BASE);
+    let p = captured(f, BASE, "fullrefund").await?;
+    let r = step(
+        "full refund",
+        f.provider.refund(&p.id, &RefundRequest::full()).await,
+    )?;
+    let r = expect_status(f, "full refund", r, &[PaymentStatus::Refunded]).await?;
+    same_reported("refunded", r.refunded, amount)?;
+    if let Some(left) = r.refundable {
+        check!(left.is_zero(), "refundable after a full refund is {left}");
+    }
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == PaymentStatus::Refunded,
+        "read back as {}",
+        got.status
+    );
+    same_reported("refunded read back", got.refunded, amount)?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Refund part of the captured amount: partially refunded, the rest still refundable.
+///
+/// # Errors
+/// The broken rule.
+pub async fn partial_refund(f: &Fixture) -> CaseResult {
+    if !f.provider.capabilities().partial_refund {
+        return skip("capabilities: partial_refund = false");
+    }
+    let p = captured(f, BASE, "partialref").await?;
+    let r = step(
+        "partial refund",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 4_000)))
+            .await,
+    )?;
+    let r = expect_status(f, "partial refund", r, &[PaymentStatus::PartiallyRefunded]).await?;
+    same_reported("refunded", r.refunded, money(f, 4_000))?;
+    same_reported("refundable", r.refundable, money(f, 6_000))?;
+    same_money("amount", r.amount, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Refunds add up to the captured amount; one more minor unit beyond it is a typed error
+/// (`InvalidRequest` or `InvalidState`) that changes nothing.
+///
+/// # Errors
+/// The broken rule.
+pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    if !(caps.partial_refund && caps.multiple_refunds) {
+        return skip("capabilities: partial_refund and multiple_refunds not both true");
+    }
+    let p = captured(f, BASE, "repeatref").await?;
+    let r1 = step(
+        "refund 1",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 2_000)))
+            .await,
+    )?;
+    let r1 = expect_status(f, "refund 1", r1, &[PaymentStatus::PartiallyRefunded]).await?;
+    same_reported("refunded after 1", r1.refunded, money(f, 2_000))?;
+    let r2 = step(
+        "refund 2",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 3_000)))
+            .await,
+    )?;
+    let r2 = expect_status(f, "refund 2", r2, &[PaymentStatus::PartiallyRefunded]).await?;
+    same_reported("refunded after 2", r2.refunded, money(f, 5_000))?;
+    expect_err(
+        "refund of 5010 with 5000 left",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 5_010)))
+            .await,
+        "InvalidRequest or InvalidState",
+        is_refused_amount,
+    )?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == PaymentStatus::PartiallyRefunded,
+        "a refused refund changed the status to {}",
+        got.status
+    );
+    same_reported("refunded after the refused refund", got.refunded, money(f, 5_000))?;
+    let r3 = step(
+        "refund 3",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 5_000)))
+            .await,
+    )?;
+    let r3 = expect_status(f, "refund 3", r3, &[PaymentStatus::Refunded]).await?;
+    same_reported("refunded after 3", r3.refunded, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// A refund larger than the captured amount is a typed error and changes nothing.
+///
+/// # Errors
+/// The broken rule.
+pub async fn refund_beyond_captured_refused(f: &Fixture) -> CaseResult {
+    if !f.provider.capabilities().partial_refund {
+        return skip("capabilities: partial_refund = false (a refund amount cannot be given)");
+    }
+    let p = captured(f, BASE, "refundbeyond").await?;
+    expect_err(
+        "refund of more than captured",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, BASE + 100)))
+            .await,
+        "InvalidRequest or InvalidState",
+        is_refused_amount,
+    )?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == PaymentStatus::Captured,
+        "status after refused refund: {}",
+        got.status
+    );
+    if let Some(r) = got.refunded {
+        check!(r.is_zero(), "refunded after a refused refund: {r}");
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// Void an authorization: voided (or cancelled), nothing capturable.
+///
+/// # Errors
+/// The broken rule.
+pub async fn void_authorization(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    if !(caps.void && caps.manual_capture) {
+        return skip("capabilities: void and manual_capture not both true");
+    }
+    let p = authorized(f, BASE, "void").await?;
+    let v = step("void", f.provider.void(&p.id, &VoidRequest::new()).await)?;
+    let v = expect_status(f, "void", v, &[PaymentStatus::Voided, PaymentStatus::Cancelled]).await?;
+    if let Some(c) = v.captured {
+        check!(c.is_zero(), "voided payment reports {c} captured");
+    }
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        matches!(got.status, PaymentStatus::Voided | PaymentStatus::Cancelled),
+        "read back as {}",
+        got.status
+    );
+    same_money("amount read back", got.amount, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Void after capture is refused with `InvalidState` and changes nothing.
+///
+/// # Errors
+/// The broken rule.
+pub async fn void_after_capture_refused(f: &Fixture) -> CaseResult {
+    if !f.provider.capabilities().void {
+        return skip("capabilities: void = false");
+    }
+    let p = captured(f, BASE, "voidcaptured").await?;
+    expect_err(
+        "void of a captured payment",
+        f.provider.void(&p.id, &VoidRequest::new()).await,
+        "InvalidState",
+        is_invalid_state,
+    )?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == PaymentStatus::Captured,
+        "status after refused void: {}",
+        got.status
+    );
+    Ok(CaseOutcome::Passed)
+}
+
+async fn refuse_all(f: &Fixture, p: &Payment, state: &str) -> Result<(), CaseFailure> {
+    let caps = f.provider.capabilities();
+    expect_err(
+        &format!("capture of a {state} payment"),
+        f.provider.capture(&p.id, &CaptureRequest::full()).await,
+        "InvalidState",
+        is_invalid_state,
+    )?;
+    expect_err(
+        &format!("refund of a {state} payment"),
+        f.provider.refund(&p.id, &RefundRequest::full()).await,
+        "InvalidState",
+        is_invalid_state,
+    )?;
+    if caps.void {
+        expect_err(
+            &format!("void of a {state} payment"),
+            f.provider.void(&p.id, &VoidRequest::new()).await,
+            "InvalidState",
+            is_invalid_state,
+        )?;
+    }
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == p.status,
+        "refused operations changed the status from {} to {}",
+        p.status,
+        got.status
+    );
+    Ok(())
+}
+
+/// On a refunded payment, capture, refund and void are refused with `InvalidState`.
+///
+/// # Errors
+/// The broken rule.
+pub async fn operations_on_refunded_refused(f: &Fixture) -> CaseResult {
+    let p = captured(f, BASE, "terminalref").await?;
+    let r = step(
+        "full refund",
+        f.provider.refund(&p.id, &RefundRequest::full()).await,
+    )?;
+    let r = expect_status(f, "full refund", r, &[PaymentStatus::Refunded]).await?;
+    refuse_all(f, &r, "refunded").await?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// On a voided payment, capture, refund and void are refused with `InvalidState`.
+///
+/// # Errors
+/// The broken rule.
+pub async fn operations_on_voided_refused(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    if !(caps.void && caps.manual_capture) {
+        return skip("capabilities: void and manual_capture not both true");
+    }
+    let p = authorized(f, BASE, "terminalvoid").await?;
+    let v = step("void", f.provider.void(&p.id, &VoidRequest::new()).await)?;
+    let v = expect_status(f, "void", v, &[PaymentStatus::Voided, PaymentStatus::Cancelled]).await?;
+    refuse_all(f, &v, "voided").await?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// A payment the customer declined ends declined or cancelled, and capture, refund and
+/// void are refused with `InvalidState`.
+///
+/// # Errors
+/// The broken rule.
+pub async fn operations_on_declined_refused(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    let capture = !caps.manual_capture;
+    let p = create(f, money(f, BASE), capture, "declined").await?;
+    if !waiting(p.status) {
+        return skip(format!(
+            "the payment needs no customer step here (status {}), so the customer cannot decline",
+            p.status
+        ));
+    }
+    f.driver
+        .decline(&p)
+        .await
+        .map_err(|e| CaseFailure::new(format!("customer driver could not decline {}: {e}", p.id)))?;
+    let d = await_status(
+        f,
+        &p.id,
+        &[
+            PaymentStatus::Declined,
+            PaymentStatus::Cancelled,
+            PaymentStatus::Failed,
+        ],
+    )
+    .await?;
+    refuse_all(f, &d, "declined").await?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// What the capabilities say no to answers `Unsupported` through [`Checked`] without the
+/// backend being reached. Called on the backend directly, requests that can be judged
+/// without the payment (create options, currency, void, metadata) are refused with
+/// `Unsupported` or `InvalidRequest` before sending (no connection, where an
+/// [`OfflineProbe`](crate::OfflineProbe) is given); a partial capture or refund on a real
+/// payment is `Unsupported` and changes nothing (the backend may read the payment first to
+/// tell a partial amount from the whole).
+///
+/// # Errors
+/// The broken rule.
+pub async fn unsupported_never_reaches_provider(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    let amount = money(f, BASE);
+    let id = f.unknown_id.clone();
+    let mut calls: Vec<(String, Call)> = Vec::new();
+    if !caps.void {
+        calls.push(("void".into(), Call::Void));
+    }
+    if !caps.metadata_update {
+        calls.push(("update_metadata".into(), Call::Metadata));
+    }
+    if !caps.partial_capture {
+        calls.push(("partial capture".into(), Call::Capture(money(f, 3_000))));
+    }
+    if !caps.partial_refund {
+        calls.push(("partial refund".into(), Call::Refund(money(f, 3_000))));
+    }
+    if !caps.manual_capture {
+        calls.push((
+            "manual capture".into(),
+            Call::Create(Box::new((f.request)(amount, "tk-unsup", false))),
+        ));
+    }
+    if !caps.immediate_capture {
+        calls.push((
+            "immediate capture".into(),
+            Call::Create(Box::new((f.request)(amount, "tk-unsup", true))),
+        ));
+    }
+    let base = (f.request)(amount, "tk-unsup", caps.immediate_capture);
+    if !caps.card_tokens {
+        let r = base.clone().with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        });
+        calls.push(("card token".into(), Call::Create(Box::new(r))));
+    }
+    if !caps.hosted_checkout {
+        calls.push((
+            "hosted checkout".into(),
+            Call::Create(Box::new(base.clone().with_source(PaymentSource::Hosted))),
+        ));
+    }
+    if let Some(c) = unsupported_currency(&caps.currencies) {
+        let r = (f.request)(Money::from_minor(BASE, c), "tk-unsup", caps.immediate_capture);
+        calls.push((format!("currency {c}"), Call::Create(Box::new(r))));
+    }
+    if !caps.customers {
+        check!(
+            f.provider.customers().is_none(),
+            "capabilities say customers = false but customers() gives a vault"
+        );
+    }
+    if calls.is_empty() {
+        return skip("capabilities say yes to every gated operation");
+    }
+    let counting = Arc::new(CountingProvider::new(f.provider.clone()));
+    let checked = Checked::from_arc(counting.clone());
+    for (what, call) in &calls {
+        // Through Checked (as the facade registry builds every provider): Unsupported, and
+        // the backend is never reached.
+        expect_err(
+            &format!("{what} through Checked"),
+            call.run(&checked, &id).await,
+            "Unsupported",
+            is_unsupported,
+        )?;
+        check!(
+            counting.calls() == 0,
+            "{what}: Checked let the call reach the backend"
+        );
+        match call {
+            Call::Capture(m) => backend_refuses_partial(f, what, *m, true).await?,
+            Call::Refund(m) => backend_refuses_partial(f, what, *m, false).await?,
+            _ => {
+                // Decidable without the payment: the backend itself refuses before sending.
+                expect_err(
+                    &format!("{what} on the backend directly"),
+                    call.run(f.provider.as_ref(), &id).await,
+                    "Unsupported or InvalidRequest",
+                    is_refused_before_sending,
+                )?;
+                if let Some(probe) = &f.offline {
+                    let before = (probe.connections)();
+                    expect_err(
+                        &format!("{what} on the offline probe"),
+                        call.run(probe.provider.as_ref(), &id).await,
+                        "Unsupported or InvalidRequest",
+                        is_refused_before_sending,
+                    )?;
+                    let after = (probe.connections)();
+                    check!(
+                        after == before,
+                        "{what}: the backend opened {} connection(s)",
+                        after - before
+                    );
+                }
+            }
+        }
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+fn is_refused_before_sending(e: &Error) -> bool {
+    matches!(e, Error::Unsupported { .. } | Error::InvalidRequest { .. })
+}
+
+/// A partial capture or refund the provider cannot do, sent to the backend directly on a
+/// real payment (a backend may read the payment to tell a partial amount from the whole):
+/// `Unsupported`, and nothing changes.
+async fn backend_refuses_partial(
+    f: &Fixture,
+    what: &str,
+    part: Money,
+    capture: bool,
+) -> Result<(), CaseFailure> {
+    let caps = f.provider.capabilities();
+    if capture && !caps.manual_capture {
+        return Ok(());
+    }
+    let p = if capture {
+        authorized(f, BASE, "unsupcap").await?
+    } else {
+        captured(f, BASE, "unsupref").await?
+    };
+    let result = if capture {
+        f.provider.capture(&p.id, &CaptureRequest::partial(part)).await
+    } else {
+        f.provider.refund(&p.id, &RefundRequest::partial(part)).await
+    };
+    expect_err(
+        &format!("{what} of {part} (of {}) on the backend directly", p.amount),
+        result,
+        "Unsupported",
+        is_unsupported,
+    )?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
+    check!(
+        got.status == p.status && got.captured == p.captured && got.refunded == p.refunded,
+        "{what}: a refused call changed the payment from {} to {}",
+        p.status,
+        got.status
+    );
+    Ok(())
+}
+
+fn unsupported_currency(support: &CurrencySupport) -> Option<Currency> {
+    match support {
+        CurrencySupport::Any => None,
+        CurrencySupport::AllExcept(list) => list.first().copied(),
+        CurrencySupport::Only(_) => Currency::all().find(|c| !support.supports(*c)),
+        _ => None,
+    }
+}
+
+enum Call {
+    Void,
+    Metadata,
+    Capture(Money),
+    Refund(Money),
+    Create(Box<CreatePayment>),
+}
+
+impl Call {
+    async fn run(&self, provider: &dyn PaymentProvider, id: &str) -> Result<Payment, Error> {
+        match self {
+            Call::Void => provider.void(id, &VoidRequest::new()).await,
+            Call::Metadata => {
+                provider
+                    .update_metadata(id, &MetadataUpdate::new().set("k", "v"))
+                    .await
+            }
+            Call::Capture(m) => provider.capture(id, &CaptureRequest::partial(*m)).await,
+            Call::Refund(m) => provider.refund(id, &RefundRequest::partial(*m)).await,
+            Call::Create(r) => provider.create_payment(r.as_ref()).await,
+        }
+    }
+}
+
+/// Metadata set at creation is kept; an update sets and removes keys; a read shows it.
+///
+/// # Errors
+/// The broken rule.
+pub async fn metadata_update(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    if !caps.metadata_update {
+        return skip("capabilities: metadata_update = false");
+    }
+    let request = (f.request)(money(f, BASE), &reference("metadata"), caps.immediate_capture)
+        .with_metadata("tk_keep", "1")
+        .with_metadata("tk_drop", "x");
+    let p = create_with(f, &request).await?;
+    let u = step(
+        "update_metadata",
+        f.provider
+            .update_metadata(
+                &p.id,
+                &MetadataUpdate::new().set("tk_added", "yes").remove("tk_drop"),
+            )
+            .await,
+    )?;
+    for (what, m) in [
+        ("update answer", &u.metadata),
+        ("read back", &{
+            step("get_payment", f.provider.get_payment(&p.id).await)?.metadata
+        }),
+    ] {
+        check!(
+            m.get("tk_keep").map(String::as_str) == Some("1"),
+            "{what}: tk_keep lost: {m:?}"
+        );
+        check!(
+            m.get("tk_added").map(String::as_str) == Some("yes"),
+            "{what}: tk_added missing: {m:?}"
+        );
+        check!(!m.contains_key("tk_drop"), "{what}: tk_drop not removed: {m:?}");
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// An unknown payment id is `NotFound` for get, capture, refund and void.
+///
+/// # Errors
+/// The broken rule.
+pub async fn unknown_payment_not_found(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    let id = &f.unknown_id;
+    let e = expect_err(
+        "get of an unknown id",
+        f.provider.get_payment(id).await,
+        "NotFound",
+        is_not_found,
+    )?;
+    if let Error::NotFound { id: reported, .. } = &e {
+        check!(
+            reported == id,
+            "NotFound names {reported:?}, not the id asked for {id:?}"
+        );
+    }
+    if caps.manual_capture {
+        expect_err(
+            "capture of an unknown id",
+            f.provider.capture(id, &CaptureRequest::full()).await,
+            "NotFound",
+            is_not_found,
+        )?;
+    }
+    expect_err(
+        "refund of an unknown id",
+        f.provider.refund(id, &RefundRequest::full()).await,
+        "NotFound",
+        is_not_found,
+    )?;
+    if caps.void {
+        expect_err(
+            "void of an unknown id",
+            f.provider.void(id, &VoidRequest::new()).await,
+            "NotFound",
+            is_not_found,
+        )?;
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// A provider built with a wrong key answers `Authentication` to create and get.
+///
+/// # Errors
+/// The broken rule.
+pub async fn wrong_key_is_authentication(f: &Fixture) -> CaseResult {
+    let Some(wrong) = &f.wrong_key else {
+        return skip("no wrong-key provider in the fixture (no credentials to get wrong)");
+    };
+    let caps = f.provider.capabilities();
+    let request = (f.request)(money(f, BASE), &reference("wrongkey"), caps.immediate_capture);
+    expect_err(
+        "create with a wrong key",
+        wrong.create_payment(&request).await,
+        "Authentication",
+        is_authentication,
+    )?;
+    expect_err(
+        "get with a wrong key",
+        wrong.get_payment(&f.unknown_id).await,
+        "Authentication",
+        is_authentication,
+    )?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// In every round-trip currency the provider supports (JPY, SEK, EUR, CZK, BHD…), the
+/// amount, captured and refunded amounts come back exactly: same currency, same minor units.
+///
+/// # Errors
+/// The broken rule.
+pub async fn amounts_round_trip_exactly(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    let mut tested = Vec::new();
+    let mut skipped = Vec::new();
+    for &currency in &f.currencies {
+        if !caps.currencies.supports(currency) {
+            skipped.push(currency.code());
+            continue;
+        }
+        round_trip(f, currency).await?;
+        tested.push(currency.code());
+    }
+    if tested.is_empty() {
+        return skip(format!("no round-trip currency supported (asked {skipped:?})"));
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+async fn round_trip(f: &Fixture, currency: Currency) -> Result<(), CaseFailure> {
+    let caps = f.provider.capabilities();
+    let amount = Money::from_minor(ROUND_TRIP, currency);
+    let ctx = |e: CaseFailure| CaseFailure::new(format!("{currency}: {}", e.message));
+    let capture_now = !caps.manual_capture;
+    let p = approved(f, amount, capture_now, "roundtrip").await.map_err(ctx)?;
+    let p = if capture_now {
+        expect_status(f, "approval", p, &[PaymentStatus::Captured])
+            .await
+            .map_err(ctx)?
+    } else {
+        let p = expect_status(f, "approval", p, &[PaymentStatus::Authorized])
+            .await
+            .map_err(ctx)?;
+        let c = step(
+            "capture",
+            f.provider.capture(&p.id, &CaptureRequest::full()).await,
+        )
+        .map_err(ctx)?;
+        expect_status(f, "capture", c, &[PaymentStatus::Captured])
+            .await
+            .map_err(ctx)?
+    };
+    same_money("amount", p.amount, amount).map_err(ctx)?;
+    same_reported("captured", p.captured, amount).map_err(ctx)?;
+    let refund_amount = if caps.partial_refund {
+        Money::from_minor(12_340, currency)
+    } else {
+        amount
+    };
+    let request = if caps.partial_refund {
+        RefundRequest::partial(refund_amount)
+    } else {
+        RefundRequest::full()
+    };
+    let r = step("refund", f.provider.refund(&p.id, &request).await).map_err(ctx)?;
+    same_reported("refunded", r.refunded, refund_amount).map_err(ctx)?;
+    let got = step("get_payment", f.provider.get_payment(&p.id).await).map_err(ctx)?;
+    same_money("amount read back", got.amount, amount).map_err(ctx)?;
+    same_reported("captured read back", got.captured, amount).map_err(ctx)?;
+    same_reported("refunded read back", got.refunded, refund_amount).map_err(ctx)?;
+    for event in &got.events {
+        if let Some(m) = event.amount {
+            check!(
+                m.currency() == currency,
+                "{currency}: event {:?} carries an amount in {}",
+                event.raw_kind,
+                m.currency()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! The facade's registry builds named providers from configuration, several of one kind,
+//! each checked before any HTTP call, and never prints a key.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use paymux::{ConfigError, CreatePayment, Currency, Error, MetadataUpdate, Money, PaymentStatus, Registry};
+use paymux_sim::{SimProvider, Simulator};
+
+fn config(sim: &Simulator) -> String {
+    let k = sim.keys();
+    format!(
+        r#"
+        [providers.nordics]
+        kind = "paiwise"
+        api_key = "{pw}"
+        base_url = "{url}"
+
+        [providers.cards-eu]
+        kind = "checkout"
+        secret_key = "{ck}"
+        base_url = "{url}"
+
+        [providers.cards-uk]
+        kind = "checkout"
+        secret_key = "{ck}"
+        base_url = "{url}"
+        timeout_ms = 5000
+
+        [providers.bnpl-cz]
+        kind = "twisto"
+        api_key = "{tw}"
+        base_url = "{twurl}"
+        "#,
+        pw = k.paiwise,
+        ck = k.checkout,
+        tw = k.twisto,
+        url = sim.base_url(),
+        twurl = sim.twisto_base_url(),
+    )
+}
+
+#[tokio::test]
+async fn builds_named_instances_from_toml_and_they_work() {
+    let sim = Simulator::start().await.unwrap();
+    let registry = Registry::from_toml_str(&config(&sim)).unwrap();
+    assert_eq!(
+        registry.names().collect::<Vec<_>>(),
+        ["bnpl-cz", "cards-eu", "cards-uk", "nordics"]
+    );
+    let kinds: Vec<&str> = registry.iter().map(|(_, p)| p.id()).collect();
+    assert_eq!(kinds, ["twisto", "checkout", "checkout", "paiwise"]);
+
+    let nordics = registry.get("nordics").unwrap();
+    let sek = Money::from_minor(12_500, Currency::SEK);
+    let created = nordics
+        .create_payment(
+            &CreatePayment::new(sek, "reg-1")
+                .with_return_urls("https://a.example/ok", "https://a.example/no"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.status, PaymentStatus::AwaitingCustomer);
+    assert_eq!(sim.commits(SimProvider::Paiwise, &created.id).creates, 1);
+}
+
+#[tokio::test]
+async fn registry_providers_are_checked_before_any_http_call() {
+    let sim = Simulator::start().await.unwrap();
+    let registry = Registry::from_toml_str(&config(&sim)).unwrap();
+    let cards = registry.get("cards-eu").unwrap();
+    // Checkout.com has no metadata update: refused without reaching the simulator.
+    let err = cards
+        .update_metadata("pay_anything", &MetadataUpdate::new().set("a", "b"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    let err = cards
+        .create_payment(&CreatePayment::new(Money::from_minor(0, Currency::EUR), "zero"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+    assert_eq!(sim.total_commits(), Default::default());
+}
+
+#[tokio::test]
+async fn json_configuration_works_too_and_keys_never_print() {
+    let sim = Simulator::start().await.unwrap();
+    let k = sim.keys();
+    let json = format!(
+        r#"{{"providers": {{"cards": {{"kind": "checkout", "secret_key": "{}", "base_url": "{}"}}}}}}"#,
+        k.checkout,
+        sim.base_url()
+    );
+    let registry = Registry::from_json_str(&json).unwrap();
+    assert_eq!(registry.len(), 1);
+    let debug = format!("{registry:?}");
+    assert!(!debug.contains(&k.checkout), "{debug}");
+
+    let config = paymux::RegistryConfig::from_toml_str(&config(&sim)).unwrap();
+    let debug = format!("{config:?}");
+    for key in [&k.paiwise, &k.checkout, &k.twisto] {
+        assert!(!debug.contains(key.as_str()), "{debug}");
+    }
+}
+
+#[test]
+fn bad_settings_are_typed_errors_without_values() {
+    let err =
+        Registry::from_toml_str("[providers.x]\nkind = \"checkout\"\nsecret_key = 12345678\n").unwrap_err();
+    assert!(matches!(err, ConfigError::Settings { .. }), "{err:?}");
+    assert!(!err.to_string().contains("12345678"), "{err}");
+    let err = Registry::from_toml_str("[providers.x]\nkind = \"paiwise\"\n").unwrap_err();
+    assert!(matches!(err, ConfigError::Settings { .. }), "{err:?}");
+    let err = Registry::from_toml_str("[providers.x]\nkind = \"venmo\"\n").unwrap_err();
+    assert!(matches!(err, ConfigError::Parse(_)), "{err:?}");
+}
