@@ -586,49 +586,30 @@ impl HttpTransport {
                 .body(body.clone());
         }
         let cap = self.config.max_response_bytes;
-        let exchange = async {
-            let mut response = builder.send().await.map_err(classify)?;
-            let status = response.status();
-            let headers = std::mem::take(response.headers_mut());
-            if response.content_length().is_some_and(|len| len > cap as u64) {
-                return Err(AttemptFailure::TooLarge(Bytes::new()));
+        // reqwest's own timeout covers the whole exchange, body included.
+        let builder = builder.timeout(self.config.request_timeout);
+        let mut response = builder.send().await.map_err(classify)?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        match response.content_length() {
+            Some(len) if len > cap as u64 => return Err(AttemptFailure::TooLarge(Bytes::new())),
+            // The length is known and allowed: read it in one go.
+            Some(_) => {
+                let body = response.bytes().await.map_err(classify)?;
+                return Ok((status, headers, body));
             }
-            let hint = response
-                .content_length()
-                .and_then(|len| usize::try_from(len).ok())
-                .unwrap_or(0);
-            // Most answers arrive in one chunk: keep it as it is (no copy); gather only when
-            // there are more.
-            let mut first: Option<Bytes> = None;
-            let mut body = BytesMut::new();
-            while let Some(chunk) = response.chunk().await.map_err(classify)? {
-                let held = first.as_ref().map_or(body.len(), Bytes::len);
-                if held + chunk.len() > cap {
-                    if let Some(f) = first.take() {
-                        body.extend_from_slice(&f);
-                    }
-                    body.extend_from_slice(&chunk[..cap.saturating_sub(body.len())]);
-                    return Err(AttemptFailure::TooLarge(body.freeze()));
-                }
-                match first.take() {
-                    None if body.is_empty() => first = Some(chunk),
-                    Some(f) => {
-                        body.reserve(hint.max(f.len() + chunk.len()));
-                        body.extend_from_slice(&f);
-                        body.extend_from_slice(&chunk);
-                    }
-                    None => body.extend_from_slice(&chunk),
-                }
-            }
-            Ok((status, headers, first.unwrap_or_else(|| body.freeze())))
-        };
-        match tokio::time::timeout(self.config.request_timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(AttemptFailure::Lost(
-                format!("no answer within {} ms", self.config.request_timeout.as_millis()),
-                true,
-            )),
+            None => {}
         }
+        // Unknown length (chunked): gather up to the cap.
+        let mut body = BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(classify)? {
+            if body.len() + chunk.len() > cap {
+                body.extend_from_slice(&chunk[..cap.saturating_sub(body.len())]);
+                return Err(AttemptFailure::TooLarge(body.freeze()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, body.freeze()))
     }
 }
 
