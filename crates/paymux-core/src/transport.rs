@@ -359,6 +359,9 @@ enum AttemptFailure {
     Lost(String, bool),
     /// The answer was larger than allowed.
     TooLarge(Bytes),
+    /// The request could not be built (a malformed URL or header): nothing was sent, and
+    /// sending it again would fail the same way.
+    Unsendable(String),
 }
 
 impl HttpTransport {
@@ -505,6 +508,9 @@ impl HttpTransport {
                     tracing::warn!(%message, "no answer");
                     return Err(self.lost_error(request, message, timed_out));
                 }
+                Err(AttemptFailure::Unsendable(message)) => {
+                    return Err(Error::invalid("url", message));
+                }
                 Err(AttemptFailure::TooLarge(prefix)) => {
                     return Err(Error::decode(
                         self.provider,
@@ -616,10 +622,13 @@ impl HttpTransport {
 fn classify(err: reqwest::Error) -> AttemptFailure {
     // reqwest's Display does not include headers, so no key can leak through it; the URL is
     // dropped anyway to keep query strings out of logs.
-    let not_sent = err.is_connect() || err.is_builder();
+    let unsendable = err.is_builder();
+    let not_sent = err.is_connect();
     let timed_out = err.is_timeout();
     let message = error_chain(&err.without_url());
-    if not_sent {
+    if unsendable {
+        AttemptFailure::Unsendable(message)
+    } else if not_sent {
         AttemptFailure::NotSent(message)
     } else {
         AttemptFailure::Lost(message, timed_out)

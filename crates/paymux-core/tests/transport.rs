@@ -355,3 +355,10 @@ async fn the_key_is_sent_but_never_printed() {
         assert!(!text.contains(secret), "key leaked in {text}");
     }
 }
+
+#[tokio::test]
+async fn a_malformed_url_is_an_invalid_request_and_not_retried() {
+    let req = ApiRequest::new(Method::GET, "not a url", Operation::Get, RetryPolicy::Safe);
+    let err = transport("k").send(&req).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+}
