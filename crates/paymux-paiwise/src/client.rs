@@ -501,7 +501,9 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
         }
     };
     // A 409 for a request still in flight is a retryable conflict, and a read is never in an
-    // invalid state: only other 409s on mutations mean "not allowed in this status".
+    // invalid state: only other 409s on mutations mean "not allowed in this status". Paiwise
+    // documents no error bodies; `request_in_progress` is the code paymux-sim uses, so against
+    // the real API every 409 on a mutation is read as InvalidState (the safe reading).
     if response.status.as_u16() == 409
         && request.operation.is_mutation()
         && request.operation != Operation::Create

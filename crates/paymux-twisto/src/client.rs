@@ -144,7 +144,9 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
             ),
         },
         // A 409 for a request still in flight is a retryable conflict (common_error: Conflict),
-        // and a read is never in an invalid state.
+        // and a read is never in an invalid state. Twisto documents no error bodies;
+        // `request_in_progress` is the code paymux-sim uses, so against the real API every 409
+        // on a mutation is read as InvalidState (the safe reading).
         409 if request.operation.is_mutation() && first_code.as_deref() != Some("request_in_progress") => {
             Error::InvalidState {
                 operation: request.operation,
