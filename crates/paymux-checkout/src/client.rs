@@ -389,7 +389,7 @@ impl CheckoutProvider {
         let req = ApiRequest::new(Method::GET, url.to_string(), Operation::Get, RetryPolicy::Safe);
         let response = self.send_ok(&req).await?;
         let body = &response.body;
-        let wire: PagedWire<PaymentWire> = serde_json::from_slice(body)
+        let wire: PagedWire<PaymentWire> = paymux_core::transport::parse_json(body)
             .map_err(|e| Error::decode(PROVIDER, format!("payment list: {e}"), body))?;
         let payments = wire
             .data
@@ -438,7 +438,7 @@ impl CheckoutProvider {
         .json(&wire)?;
         let response = self.send_ok(&req).await?;
         let body = &response.body;
-        let wire: PagedWire<PaymentWire> = serde_json::from_slice(body)
+        let wire: PagedWire<PaymentWire> = paymux_core::transport::parse_json(body)
             .map_err(|e| Error::decode(PROVIDER, format!("search results: {e}"), body))?;
         let payments = wire
             .data
@@ -468,7 +468,7 @@ impl CheckoutProvider {
         let wire: ActionAcceptedWire = if response.body.iter().all(u8::is_ascii_whitespace) {
             ActionAcceptedWire::default()
         } else {
-            serde_json::from_slice(&response.body)
+            paymux_core::transport::parse_json(&response.body)
                 .map_err(|e| Error::decode(PROVIDER, format!("action answer: {e}"), &response.body))?
         };
         let key = req

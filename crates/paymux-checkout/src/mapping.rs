@@ -76,6 +76,14 @@ pub const MAX_WIRE_AMOUNT: i64 = 9_999_999_999;
 /// # Ok::<(), paymux_core::MoneyError>(())
 /// ```
 pub fn amount_rule(currency: Currency) -> Option<WireUnitRule> {
+    // Most answers are in a two-decimal currency, and none of those is in the lists below:
+    // answer them without the string comparisons.
+    if currency.exponent() == 2 {
+        return Some(WireUnitRule {
+            exponent: 2,
+            multiple_of: 1,
+        });
+    }
     let code = currency.code();
     if UNSUPPORTED_CURRENCIES.contains(&code) {
         None
@@ -217,8 +225,8 @@ fn currency_of(code: &str, body: &[u8]) -> Result<Currency> {
 /// into the unified [`Payment`]. `fallback` is the requested amount, used when the answer has
 /// none (a 202 `Pending` answer).
 pub(crate) fn decode_payment(body: &[u8], fallback: Option<Money>) -> Result<Payment> {
-    let wire: PaymentWire =
-        serde_json::from_slice(body).map_err(|e| Error::decode(PROVIDER, format!("payment: {e}"), body))?;
+    let wire: PaymentWire = paymux_core::transport::parse_json(body)
+        .map_err(|e| Error::decode(PROVIDER, format!("payment: {e}"), body))?;
     payment_from_wire(wire, body, fallback, true)
 }
 
@@ -315,7 +323,7 @@ pub(crate) fn payment_from_wire(
     payment.updated_at = events.iter().filter_map(|e| e.at).max().or(processed_at);
     payment.events = events;
     if keep_raw {
-        payment.raw = Some(String::from_utf8_lossy(body).into_owned());
+        payment.keep_raw(body);
     }
     Ok(payment)
 }
@@ -390,8 +398,8 @@ pub fn decode_payment_details(body: &[u8]) -> Result<Payment> {
 /// # Errors
 /// [`Error::Decode`] when the body is not a list of actions or an amount breaks the rule.
 pub fn decode_payment_actions(body: &[u8], currency: Currency) -> Result<Vec<PaymentEvent>> {
-    let wire: ActionsWire =
-        serde_json::from_slice(body).map_err(|e| Error::decode(PROVIDER, format!("actions: {e}"), body))?;
+    let wire: ActionsWire = paymux_core::transport::parse_json(body)
+        .map_err(|e| Error::decode(PROVIDER, format!("actions: {e}"), body))?;
     let actions = match wire {
         ActionsWire::Many(a) => a,
         ActionsWire::One(a) => vec![a],
@@ -402,6 +410,20 @@ pub fn decode_payment_actions(body: &[u8], currency: Currency) -> Result<Vec<Pay
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_two_decimal_shortcut_skips_no_listed_currency() {
+        let listed = FULL_VALUE_CURRENCIES
+            .iter()
+            .chain(&THREE_DECIMAL_CURRENCIES)
+            .chain(&UNSUPPORTED_CURRENCIES)
+            .chain(&["CLP"]);
+        for code in listed {
+            if let Ok(c) = Currency::from_code(code) {
+                assert_ne!(c.exponent(), 2, "{code} would bypass its Checkout.com rule");
+            }
+        }
+    }
 
     #[test]
     fn open_status_set() {

@@ -93,6 +93,26 @@ impl Payment {
     pub fn raw_json(&self) -> Option<serde_json::Value> {
         self.raw.as_deref().and_then(|r| serde_json::from_str(r).ok())
     }
+
+    /// Keeps `body`, the provider's answer this payment was decoded from, in [`raw`](Self::raw)
+    /// verbatim (a byte that is not UTF-8 becomes U+FFFD, so nothing is lost silently: the
+    /// answer would not have decoded as JSON either).
+    ///
+    /// ```
+    /// use paymux_core::{Currency, Money, Payment, PaymentStatus};
+    /// let mut p = Payment::new("psp", "p1", Money::from_minor(100, Currency::EUR), PaymentStatus::Captured, "paid");
+    /// p.keep_raw(br#"{"id":"p1"}"#);
+    /// assert_eq!(p.raw.as_deref(), Some(r#"{"id":"p1"}"#));
+    /// ```
+    pub fn keep_raw(&mut self, body: &[u8]) {
+        self.raw = Some(body_text(body).into_owned());
+    }
+}
+
+/// `body` as text: borrowed when it is UTF-8, otherwise with U+FFFD in place of the bad
+/// bytes.
+pub fn body_text(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(body)
 }
 
 /// A customer as a payment refers to it.

@@ -317,6 +317,27 @@ impl ApiResponse {
     }
 }
 
+/// Parses a provider's JSON answer, borrowing text from `body` where `T` allows.
+///
+/// The body is checked as UTF-8 once, then parsed with `serde_json::from_str`:
+/// `from_slice` checks again every string it reads, which costs more than the whole check.
+///
+/// ```
+/// let v: std::collections::BTreeMap<String, i64> = paymux_core::transport::parse_json(br#"{"a": 1}"#)?;
+/// assert_eq!(v["a"], 1);
+/// assert!(paymux_core::transport::parse_json::<serde_json::Value>(b"\xff").is_err());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// # Errors
+/// A `serde_json::Error` when the body is not UTF-8 or not a `T`.
+pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> serde_json::Result<T> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        <serde_json::Error as serde::de::Error>::custom(format_args!("answer is not UTF-8: {e}"))
+    })?;
+    serde_json::from_str(text)
+}
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     headers
         .get(RETRY_AFTER)?
@@ -333,6 +354,9 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 #[derive(Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
+    /// Whether `request_timeout` must be set on each request: a client built here carries it
+    /// already; a caller's client may not.
+    timeout_per_request: bool,
     provider: &'static str,
     auth: Option<(HeaderName, HeaderValue)>,
     request_id_header: Option<HeaderName>,
@@ -367,25 +391,37 @@ enum AttemptFailure {
 impl HttpTransport {
     /// A transport for `provider` with its own `reqwest` client.
     ///
+    /// The client follows no redirects (a 3xx is returned like any other answer: re-sending
+    /// a payment request to another address is not something to do silently) and has
+    /// `reqwest`'s own retries switched off, since this transport decides what may be sent
+    /// again (see the module table).
+    ///
     /// # Errors
     /// [`Error::Transport`] if the TLS backend cannot be initialised.
     pub fn new(provider: &'static str, config: TransportConfig) -> Result<Self> {
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
             .user_agent(config.user_agent.clone())
             .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .retry(reqwest::retry::never().max_retries_per_request(0))
             .build()
             .map_err(|e| Error::Transport {
                 provider: provider.to_owned(),
                 message: e.to_string(),
             })?;
-        Ok(Self::with_client(provider, client, config))
+        let mut transport = Self::with_client(provider, client, config);
+        transport.timeout_per_request = false;
+        Ok(transport)
     }
 
     /// A transport over an existing `reqwest` client (to share one pool across backends).
+    /// `request_timeout` is set on every request, whatever the client's own timeout.
     pub fn with_client(provider: &'static str, client: reqwest::Client, config: TransportConfig) -> Self {
         Self {
             client,
+            timeout_per_request: true,
             provider,
             auth: None,
             request_id_header: None,
@@ -424,22 +460,20 @@ impl HttpTransport {
     /// got no answer, [`Error::OutcomeUnknown`] when a mutation got no answer,
     /// [`Error::Decode`] when the answer exceeds `max_response_bytes`.
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
-        let path = request
-            .url
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-            .unwrap_or("/");
-        let path = path.split('?').next().unwrap_or(path);
         let span = tracing::info_span!(
             "paymux.http",
             provider = self.provider,
             operation = request.operation.as_str(),
             method = %request.method,
-            path = path,
+            path = tracing::field::Empty,
             http.status = tracing::field::Empty,
             attempts = tracing::field::Empty,
             latency_ms = tracing::field::Empty,
         );
+        // Only worth working out when someone listens.
+        if !span.is_disabled() {
+            span.record("path", url_path(&request.url));
+        }
         self.send_with_retries(request).instrument(span).await
     }
 
@@ -588,12 +622,18 @@ impl HttpTransport {
         }
         if let Some(body) = &request.body {
             builder = builder
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )
                 .body(body.clone());
         }
         let cap = self.config.max_response_bytes;
-        // reqwest's own timeout covers the whole exchange, body included.
-        let builder = builder.timeout(self.config.request_timeout);
+        // reqwest's timeout covers the whole exchange, body included. The client built in
+        // `new` has it already; setting it per request costs an allocation.
+        if self.timeout_per_request {
+            builder = builder.timeout(self.config.request_timeout);
+        }
         let mut response = builder.send().await.map_err(classify)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
@@ -617,6 +657,15 @@ impl HttpTransport {
         }
         Ok((status, headers, body.freeze()))
     }
+}
+
+/// The path of `url`, without scheme, host or query (query strings stay out of logs).
+fn url_path(url: &str) -> &str {
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("/");
+    path.split('?').next().unwrap_or(path)
 }
 
 fn classify(err: reqwest::Error) -> AttemptFailure {

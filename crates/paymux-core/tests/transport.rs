@@ -362,3 +362,40 @@ async fn a_malformed_url_is_an_invalid_request_and_not_retried() {
     let err = transport("k").send(&req).await.unwrap_err();
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn redirects_are_returned_not_followed() {
+    let (base, seen) = scripted_server(vec![Step::Answer(
+        307,
+        "location: http://127.0.0.1:9/elsewhere\r\n",
+        String::new(),
+    )])
+    .await;
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/capture"),
+        Operation::Capture,
+        RetryPolicy::Never,
+    );
+    let resp = transport("k").send(&req).await.unwrap();
+    // The mutation went out once, to the address asked for; the redirect is the caller's to see.
+    assert_eq!(resp.status.as_u16(), 307);
+    assert_eq!(resp.attempts, 1);
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+}
+
+#[tokio::test]
+async fn a_callers_own_client_still_gets_the_request_timeout() {
+    let (base, _seen) = scripted_server(vec![Step::Hang]).await;
+    let transport = HttpTransport::with_client("testpsp", reqwest::Client::new(), fast_config());
+    let req = ApiRequest::new(
+        Method::POST,
+        format!("{base}/capture"),
+        Operation::Capture,
+        RetryPolicy::Never,
+    );
+    let started = std::time::Instant::now();
+    let err = transport.send(&req).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -159,7 +159,8 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
 }
 
 fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
+    paymux_core::transport::parse_json(body)
+        .map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
 }
 
 fn key_of(key: Option<&IdempotencyKey>) -> IdempotencyKey {

@@ -775,7 +775,7 @@ pub(crate) fn payment(
     p.updated_at = events.iter().filter_map(|e| e.at).max().or(created_at);
     p.events = events;
     p.created_at = created_at;
-    p.raw = Some(String::from_utf8_lossy(body).into_owned());
+    p.keep_raw(body);
     Ok(p)
 }
 
@@ -795,8 +795,8 @@ impl MaxZero for Money {
 
 /// Parses a checkout body and maps it (no charge, no refunds).
 pub(crate) fn decode_checkout_body(body: &[u8]) -> Result<(model::Checkout, Payment)> {
-    let checkout: model::Checkout =
-        serde_json::from_slice(body).map_err(|e| Error::decode(PROVIDER, format!("checkout: {e}"), body))?;
+    let checkout: model::Checkout = paymux_core::transport::parse_json(body)
+        .map_err(|e| Error::decode(PROVIDER, format!("checkout: {e}"), body))?;
     let p = payment(&checkout, body, None, None)?;
     Ok((checkout, p))
 }
