@@ -121,15 +121,19 @@ impl PaiwiseProvider {
         request: &CreatePayment,
         options: &PaiwiseCreateOptions,
     ) -> Result<PaiwiseCheckout> {
+        let req = self.create_request(request, options)?;
+        self.checkout_call(req, mapping::decode_checkout_details).await
+    }
+
+    fn create_request(&self, request: &CreatePayment, options: &PaiwiseCreateOptions) -> Result<ApiRequest> {
         let body = mapping::create_body(request, options)?;
-        let req = self.request(
+        self.request(
             "/checkout/create",
             Operation::Create,
             RetryPolicy::Never,
             None,
             &body,
-        )?;
-        self.checkout_call(req).await
+        )
     }
 
     /// `POST /checkout/retrieve`: the checkout in its current state. Retried when safe.
@@ -137,6 +141,11 @@ impl PaiwiseProvider {
     /// # Errors
     /// `NotFound`, `Authentication`, `Timeout`, `Decode`, provider errors.
     pub async fn retrieve_checkout(&self, checkout_id: &str) -> Result<PaiwiseCheckout> {
+        self.retrieve_as(checkout_id, mapping::decode_checkout_details)
+            .await
+    }
+
+    async fn retrieve_as<T>(&self, checkout_id: &str, decode: Decoder<T>) -> Result<T> {
         let body = CheckoutIdBody { checkout_id };
         let req = self.request(
             "/checkout/retrieve",
@@ -145,7 +154,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req).await
+        self.checkout_call(req, decode).await
     }
 
     /// `POST /checkout/capture`: captures a `reserved` checkout in full (Paiwise takes no
@@ -156,6 +165,11 @@ impl PaiwiseProvider {
     /// `OutcomeUnknown` with the checkout id when the answer is lost, `NotFound`, provider
     /// errors.
     pub async fn capture_checkout(&self, checkout_id: &str) -> Result<PaiwiseCheckout> {
+        self.capture_as(checkout_id, mapping::decode_checkout_details)
+            .await
+    }
+
+    async fn capture_as<T>(&self, checkout_id: &str, decode: Decoder<T>) -> Result<T> {
         let body = CheckoutIdBody { checkout_id };
         let req = self.request(
             "/checkout/capture",
@@ -164,7 +178,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req).await
+        self.checkout_call(req, decode).await
     }
 
     /// `POST /checkout/refund` exactly as Paiwise takes it, with no status check: on a `paid`
@@ -188,18 +202,20 @@ impl PaiwiseProvider {
             refund.reason.map(|r| r.as_str()),
             refund.details.as_deref(),
             Operation::Refund,
+            mapping::decode_checkout_details,
         )
         .await
     }
 
-    async fn send_refund(
+    async fn send_refund<T>(
         &self,
         checkout_id: &str,
         amount: Option<paymux_core::Money>,
         reason: Option<&'static str>,
         details: Option<&str>,
         operation: Operation,
-    ) -> Result<PaiwiseCheckout> {
+        decode: Decoder<T>,
+    ) -> Result<T> {
         let amount = match amount {
             Some(a) if !a.is_positive() => {
                 return Err(Error::invalid(
@@ -226,7 +242,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req).await
+        self.checkout_call(req, decode).await
     }
 
     /// `POST /checkout/update`: sets metadata keys; `None` values are sent as `""`, which
@@ -240,6 +256,16 @@ impl PaiwiseProvider {
         checkout_id: &str,
         update: &MetadataUpdate,
     ) -> Result<PaiwiseCheckout> {
+        self.update_as(checkout_id, update, mapping::decode_checkout_details)
+            .await
+    }
+
+    async fn update_as<T>(
+        &self,
+        checkout_id: &str,
+        update: &MetadataUpdate,
+        decode: Decoder<T>,
+    ) -> Result<T> {
         let body = mapping::update_body(checkout_id, update)?;
         let req = self.request(
             "/checkout/update",
@@ -248,7 +274,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req).await
+        self.checkout_call(req, decode).await
     }
 
     /// `POST /checkout/delete`: removes a checkout that is still `created`. Returns the
@@ -355,7 +381,7 @@ impl PaiwiseProvider {
     ) -> Result<ApiRequest> {
         if let Some(id) = id {
             check_id(
-                if path.contains("customer") {
+                if path.ends_with("-customer") {
                     "customer_id"
                 } else {
                     "checkout_id"
@@ -381,9 +407,11 @@ impl PaiwiseProvider {
         }
     }
 
-    async fn checkout_call(&self, req: ApiRequest) -> Result<PaiwiseCheckout> {
+    /// Sends a checkout request and decodes the answer with `decode`: the unified methods
+    /// decode only the [`Payment`], the Paiwise ones the whole [`PaiwiseCheckout`].
+    async fn checkout_call<T>(&self, req: ApiRequest, decode: Decoder<T>) -> Result<T> {
         let resp = self.send(&req).await?;
-        self.decode_answer(&req, &resp, mapping::decode_checkout_details)
+        self.decode_answer(&req, &resp, decode)
     }
 
     /// Decodes a 2xx answer. An error object in a 2xx body is a provider error; an
@@ -521,16 +549,19 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
     common_error(PROVIDER, request, response, code, Some(message))
 }
 
-fn invalid_state(operation: Operation, checkout: &PaiwiseCheckout, message: &str) -> Error {
+fn invalid_state(operation: Operation, checkout: &Payment, message: &str) -> Error {
     Error::InvalidState {
         operation,
-        status: Some(checkout.payment.status),
+        status: Some(checkout.status),
         message: format!(
             "Paiwise checkout {} is {:?}: {message}",
-            checkout.payment.id, checkout.payment.raw_status
+            checkout.id, checkout.raw_status
         ),
     }
 }
+
+/// How an answer body becomes the caller's type.
+type Decoder<T> = fn(&[u8]) -> Result<T>;
 
 #[async_trait]
 impl PaymentProvider for PaiwiseProvider {
@@ -543,14 +574,12 @@ impl PaymentProvider for PaiwiseProvider {
     }
 
     async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
-        Ok(self
-            .create_checkout(request, &PaiwiseCreateOptions::default())
-            .await?
-            .payment)
+        let req = self.create_request(request, &PaiwiseCreateOptions::default())?;
+        self.checkout_call(req, mapping::decode_checkout).await
     }
 
     async fn get_payment(&self, id: &str) -> Result<Payment> {
-        Ok(self.retrieve_checkout(id).await?.payment)
+        self.retrieve_as(id, mapping::decode_checkout).await
     }
 
     /// Captures a reserved checkout in full. Without an amount this is one call (Paiwise
@@ -564,12 +593,11 @@ impl PaymentProvider for PaiwiseProvider {
                     format!("must be greater than zero, got {asked}"),
                 ));
             }
-            let current = self.retrieve_checkout(id).await?;
-            let p = &current.payment;
+            let p = self.retrieve_as(id, mapping::decode_checkout).await?;
             if !p.status.permits(Operation::Capture) {
                 return Err(invalid_state(
                     Operation::Capture,
-                    &current,
+                    &p,
                     "only a reserved checkout can be captured",
                 ));
             }
@@ -583,7 +611,7 @@ impl PaymentProvider for PaiwiseProvider {
                 ));
             }
         }
-        Ok(self.capture_checkout(id).await?.payment)
+        self.capture_as(id, mapping::decode_checkout).await
     }
 
     /// Reads the checkout first (a refund of a `reserved` checkout would release the
@@ -599,14 +627,13 @@ impl PaymentProvider for PaiwiseProvider {
                 ));
             }
         }
-        let current = self.retrieve_checkout(id).await?;
-        let p = &current.payment;
+        let p = self.retrieve_as(id, mapping::decode_checkout).await?;
         match p.raw_status.as_str() {
             "paid" | "partialRefund" => {}
             "reserved" => {
                 return Err(invalid_state(
                     Operation::Refund,
-                    &current,
+                    &p,
                     "nothing is captured yet; a Paiwise refund here would release the reservation: use void",
                 ))
             }
@@ -614,7 +641,7 @@ impl PaymentProvider for PaiwiseProvider {
             _ => {
                 return Err(invalid_state(
                     Operation::Refund,
-                    &current,
+                    &p,
                     "refunds need a paid or partially refunded checkout",
                 ))
             }
@@ -640,10 +667,15 @@ impl PaymentProvider for PaiwiseProvider {
             }
         }
         let (reason, details) = mapping::refund_reason(request.reason.as_ref(), request.note.as_deref());
-        Ok(self
-            .send_refund(id, request.amount, reason, details.as_deref(), Operation::Refund)
-            .await?
-            .payment)
+        self.send_refund(
+            id,
+            request.amount,
+            reason,
+            details.as_deref(),
+            Operation::Refund,
+            mapping::decode_checkout,
+        )
+        .await
     }
 
     /// Reads the checkout first: a `reserved` checkout is released (`POST /checkout/refund`
@@ -652,16 +684,16 @@ impl PaymentProvider for PaiwiseProvider {
     /// the payment last read is returned as `Cancelled` with raw status `deleted`). Other
     /// statuses: `InvalidState`.
     async fn void(&self, id: &str, _request: &VoidRequest) -> Result<Payment> {
-        let current = self.retrieve_checkout(id).await?;
-        match current.payment.raw_status.as_str() {
-            "reserved" => Ok(self
-                .send_refund(id, None, None, None, Operation::Void)
-                .await?
-                .payment),
+        let current = self.retrieve_as(id, mapping::decode_checkout).await?;
+        match current.raw_status.as_str() {
+            "reserved" => {
+                self.send_refund(id, None, None, None, Operation::Void, mapping::decode_checkout)
+                    .await
+            }
             "created" => match self.delete_checkout(id).await? {
                 Some(deleted) => Ok(deleted.payment),
                 None => {
-                    let mut p = current.payment;
+                    let mut p = current;
                     p.status = PaymentStatus::Cancelled;
                     p.raw_status = "deleted".to_owned();
                     p.redirect_url = None;
@@ -679,7 +711,7 @@ impl PaymentProvider for PaiwiseProvider {
     }
 
     async fn update_metadata(&self, id: &str, update: &MetadataUpdate) -> Result<Payment> {
-        Ok(self.update_checkout(id, update).await?.payment)
+        self.update_as(id, update, mapping::decode_checkout).await
     }
 
     fn customers(&self) -> Option<&dyn CustomerVault> {

@@ -47,7 +47,7 @@ use paymux_core::{
     Payment, PaymentEvent, PaymentSource, PaymentStatus, RefundReason, Result, WireUnitRule,
 };
 
-use crate::model::{CardWire, CheckoutWire, CreateBody, CustomerWire, LogEntryWire, UpdateBody};
+use crate::model::{CardWire, CheckoutWire, CreateBody, CustomerWire, LogEntryWire, Text, UpdateBody};
 use crate::types::{PaiwiseCheckout, PaiwiseCreateOptions, PaiwiseCustomer, PaiwiseSavedCard};
 use crate::PROVIDER;
 
@@ -152,8 +152,8 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 /// checkout shape, lacks `checkout_id`, `amount` or `currency`, has an unknown or
 /// exponent-less currency, a negative or fractional amount. Unknown statuses do not fail.
 pub fn decode_checkout(body: &[u8]) -> Result<Payment> {
-    let (wire, raw) = parse_checkout(body)?;
-    Ok(checkout_to_payment(wire, raw, body)?.0)
+    let (wire, text) = parse_checkout(body)?;
+    Ok(checkout_to_payment(wire, text, body)?.0)
 }
 
 /// As [`decode_checkout`], keeping the Paiwise fields the unified model has no room for
@@ -162,17 +162,17 @@ pub fn decode_checkout(body: &[u8]) -> Result<Payment> {
 /// # Errors
 /// As [`decode_checkout`].
 pub fn decode_checkout_details(body: &[u8]) -> Result<PaiwiseCheckout> {
-    let (wire, raw) = parse_checkout(body)?;
-    let (payment, extra) = checkout_to_payment(wire, raw, body)?;
+    let (wire, text) = parse_checkout(body)?;
+    let (payment, extra) = checkout_to_payment(wire, text, body)?;
     Ok(PaiwiseCheckout {
         payment,
-        auth_code: extra.auth_code,
-        mode: extra.mode,
+        auth_code: opt(extra.auth_code),
+        mode: opt(extra.mode),
         capture: extra.capture,
         balance: extra.balance,
-        message: extra.message,
-        return_url: extra.return_url,
-        return_url_cancel: extra.return_url_cancel,
+        message: opt(extra.message),
+        return_url: opt(extra.return_url),
+        return_url_cancel: opt(extra.return_url_cancel),
         customer: extra.customer,
     })
 }
@@ -182,29 +182,31 @@ pub fn decode_checkout_details(body: &[u8]) -> Result<PaiwiseCheckout> {
 /// # Errors
 /// [`Error::Decode`] when the body is not a customer object with a `customer_id`.
 pub fn decode_customer(body: &[u8]) -> Result<PaiwiseCustomer> {
-    let wire: CustomerWire = serde_json::from_slice(body)
+    let wire: CustomerWire = paymux_core::transport::parse_json(body)
         .map_err(|e| Error::decode(PROVIDER, format!("customer object: {e}"), body))?;
     customer_from_wire(wire)
         .ok_or_else(|| Error::decode(PROVIDER, "customer object without customer_id", body))
 }
 
-fn parse_checkout(body: &[u8]) -> Result<(CheckoutWire, &str)> {
+/// The checkout object, borrowing its text from `body`, and `body` as text.
+fn parse_checkout(body: &[u8]) -> Result<(CheckoutWire<'_>, &str)> {
     let text = std::str::from_utf8(body)
         .map_err(|_| Error::decode(PROVIDER, "checkout object is not UTF-8", body))?;
-    let wire: CheckoutWire = serde_json::from_str(text)
+    let wire = serde_json::from_str(text)
         .map_err(|e| Error::decode(PROVIDER, format!("checkout object: {e}"), body))?;
     Ok((wire, text))
 }
 
-/// What a checkout carries beyond the unified payment.
-struct Extra {
-    auth_code: Option<String>,
-    mode: Option<String>,
+/// What a checkout carries beyond the unified payment, still borrowed from the answer: only
+/// [`decode_checkout_details`] turns it into owned text.
+struct Extra<'a> {
+    auth_code: Option<Text<'a>>,
+    mode: Option<Text<'a>>,
     capture: Option<bool>,
     balance: Option<Money>,
-    message: Option<String>,
-    return_url: Option<String>,
-    return_url_cancel: Option<String>,
+    message: Option<Text<'a>>,
+    return_url: Option<Text<'a>>,
+    return_url_cancel: Option<Text<'a>>,
     customer: Option<PaiwiseCustomer>,
 }
 
@@ -265,17 +267,18 @@ pub(crate) fn amounts(raw_status: &str, amount: Money, balance: Option<i64>, log
     }
 }
 
-fn opt(t: Option<crate::model::Text>) -> Option<String> {
-    t.map(crate::model::Text::into_string)
+fn opt(t: Option<Text<'_>>) -> Option<String> {
+    t.map(Text::into_string)
 }
 
-fn checkout_to_payment(wire: CheckoutWire, raw: &str, body: &[u8]) -> Result<(Payment, Extra)> {
+fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> Result<(Payment, Extra<'a>)> {
     let id = opt(wire.checkout_id)
         .filter(|s| !s.is_empty())
         .ok_or_else(|| Error::decode(PROVIDER, "checkout object without checkout_id", body))?;
-    let code =
-        opt(wire.currency).ok_or_else(|| Error::decode(PROVIDER, "checkout without currency", body))?;
-    let currency = paymux_core::Currency::from_code(&code)
+    let code = wire
+        .currency
+        .ok_or_else(|| Error::decode(PROVIDER, "checkout without currency", body))?;
+    let currency = paymux_core::Currency::from_code(code.as_str())
         .map_err(|e| Error::decode(PROVIDER, format!("currency: {e}"), body))?;
     let rule = WireUnitRule::iso(currency);
     let minor = wire
@@ -301,7 +304,7 @@ fn checkout_to_payment(wire: CheckoutWire, raw: &str, body: &[u8]) -> Result<(Pa
     let mut events = Vec::with_capacity(wire.log.0.len());
     let mut decline = None;
     for (at_text, entry) in wire.log.0 {
-        let at = at_text.as_deref().and_then(parse_timestamp);
+        let at = at_text.as_ref().and_then(|t| parse_timestamp(t.as_str()));
         let event = log_event(at, entry, currency, rule, &mut log_refunded, body)?;
         if event.kind == EventKind::Failed && event.detail.is_some() {
             let mut reason = DeclineReason::default();
@@ -346,7 +349,7 @@ fn checkout_to_payment(wire: CheckoutWire, raw: &str, body: &[u8]) -> Result<(Pa
     payment.updated_at = wire
         .status_changed
         .as_ref()
-        .and_then(|t| parse_timestamp(&t.0))
+        .and_then(|t| parse_timestamp(t.as_str()))
         .or_else(|| events.iter().rev().find_map(|e| e.at));
     payment.events = events;
 
@@ -361,16 +364,16 @@ fn checkout_to_payment(wire: CheckoutWire, raw: &str, body: &[u8]) -> Result<(Pa
         };
         s
     });
-    payment.raw = Some(raw.to_owned());
+    payment.raw = Some(text.to_owned());
 
     let extra = Extra {
-        auth_code: opt(wire.auth_code),
-        mode: opt(wire.mode),
+        auth_code: wire.auth_code,
+        mode: wire.mode,
         capture: wire.capture.map(|f| f.0),
         balance,
-        message: opt(wire.message),
-        return_url: opt(wire.return_url),
-        return_url_cancel: opt(wire.return_url_cancel),
+        message: wire.message,
+        return_url: wire.return_url,
+        return_url_cancel: wire.return_url_cancel,
         customer,
     };
     Ok((payment, extra))
@@ -378,7 +381,7 @@ fn checkout_to_payment(wire: CheckoutWire, raw: &str, body: &[u8]) -> Result<(Pa
 
 fn log_event(
     at: Option<DateTime<Utc>>,
-    entry: LogEntryWire,
+    entry: LogEntryWire<'_>,
     currency: paymux_core::Currency,
     rule: WireUnitRule,
     log_refunded: &mut i64,
@@ -406,7 +409,7 @@ fn log_event(
 }
 
 /// `usedCard` / a saved card → the unified summary, plus the raw `expires`.
-fn card_summary(c: CardWire) -> (CardSummary, Option<String>, Option<String>, Option<String>) {
+fn card_summary(c: CardWire<'_>) -> (CardSummary, Option<String>, Option<String>, Option<String>) {
     let mut card = CardSummary::default();
     card.id = opt(c.card_id);
     card.brand = opt(c.brand);
@@ -435,7 +438,7 @@ fn parse_expiry(text: &str) -> Option<(u8, u16)> {
     Some((month, year))
 }
 
-fn customer_from_wire(c: CustomerWire) -> Option<PaiwiseCustomer> {
+fn customer_from_wire(c: CustomerWire<'_>) -> Option<PaiwiseCustomer> {
     let id = opt(c.customer_id).filter(|s| !s.is_empty())?;
     Some(PaiwiseCustomer {
         id,

@@ -7,6 +7,7 @@
 //! ids may arrive as strings or numbers; metadata values may be any JSON value. Money is never
 //! read from a float: a fractional amount is a decode error.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -95,141 +96,150 @@ pub(crate) struct CustomerIdBody<'a> {
 
 /// The checkout object (`002_…txt`), every documented field.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct CheckoutWire {
-    #[serde(default)]
-    pub checkout_id: Option<Text>,
-    #[serde(default)]
-    pub identifier: Option<Text>,
-    #[serde(default, rename = "authCode")]
-    pub auth_code: Option<Text>,
-    #[serde(default)]
-    pub status: Option<Text>,
-    #[serde(default, rename = "statusChanged")]
-    pub status_changed: Option<Text>,
-    #[serde(default)]
-    pub mode: Option<Text>,
+pub(crate) struct CheckoutWire<'a> {
+    #[serde(default, borrow)]
+    pub checkout_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub identifier: Option<Text<'a>>,
+    #[serde(default, borrow, rename = "authCode")]
+    pub auth_code: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub status: Option<Text<'a>>,
+    #[serde(default, borrow, rename = "statusChanged")]
+    pub status_changed: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub mode: Option<Text<'a>>,
     #[serde(default)]
     pub amount: Option<Int>,
-    #[serde(default)]
-    pub currency: Option<Text>,
-    #[serde(default)]
-    pub message: Option<Text>,
-    #[serde(default, rename = "returnUrl")]
-    pub return_url: Option<Text>,
-    #[serde(default, rename = "returnUrlCancel")]
-    pub return_url_cancel: Option<Text>,
+    #[serde(default, borrow)]
+    pub currency: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub message: Option<Text<'a>>,
+    #[serde(default, borrow, rename = "returnUrl")]
+    pub return_url: Option<Text<'a>>,
+    #[serde(default, borrow, rename = "returnUrlCancel")]
+    pub return_url_cancel: Option<Text<'a>>,
     #[serde(default, rename = "metaData")]
     pub meta_data: Meta,
     #[serde(default)]
     pub capture: Option<Flag>,
-    #[serde(default, rename = "redirectUrl")]
-    pub redirect_url: Option<Text>,
+    #[serde(default, borrow, rename = "redirectUrl")]
+    pub redirect_url: Option<Text<'a>>,
     #[serde(default)]
     pub balance: Option<Int>,
-    #[serde(default, rename = "usedCard")]
-    pub used_card: ObjOrEmpty<CardWire>,
-    #[serde(default)]
-    pub log: Log,
-    #[serde(default)]
-    pub customer: ObjOrEmpty<CustomerWire>,
+    #[serde(default, borrow, rename = "usedCard")]
+    pub used_card: ObjOrEmpty<CardWire<'a>>,
+    #[serde(default, borrow)]
+    pub log: Log<'a>,
+    #[serde(default, borrow)]
+    pub customer: ObjOrEmpty<CustomerWire<'a>>,
 }
 
 /// `usedCard` and the entries of `savedCards`.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct CardWire {
-    #[serde(default)]
-    pub card_id: Option<Text>,
-    #[serde(default)]
-    pub brand: Option<Text>,
-    #[serde(default)]
-    pub country: Option<Text>,
+pub(crate) struct CardWire<'a> {
+    #[serde(default, borrow)]
+    pub card_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub brand: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub country: Option<Text<'a>>,
     /// `M/YYYY`, e.g. `4/2024`.
-    #[serde(default)]
-    pub expires: Option<Text>,
-    #[serde(default)]
-    pub funding: Option<Text>,
-    #[serde(default)]
-    pub last4: Option<Text>,
+    #[serde(default, borrow)]
+    pub expires: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub funding: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub last4: Option<Text<'a>>,
     /// Saved cards only: the processor, e.g. `stripe`.
-    #[serde(default)]
-    pub integration: Option<Text>,
+    #[serde(default, borrow)]
+    pub integration: Option<Text<'a>>,
     /// Saved cards only.
-    #[serde(default)]
-    pub card_holder: Option<Text>,
+    #[serde(default, borrow)]
+    pub card_holder: Option<Text<'a>>,
 }
 
 /// The customer object (of a checkout, or of the customer endpoints).
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct CustomerWire {
-    #[serde(default)]
-    pub customer_id: Option<Text>,
-    #[serde(default)]
-    pub first_name: Option<Text>,
-    #[serde(default)]
-    pub last_name: Option<Text>,
-    #[serde(default)]
-    pub email: Option<Text>,
-    #[serde(default, alias = "Client_page", alias = "clientPage")]
-    pub client_page: Option<Text>,
+pub(crate) struct CustomerWire<'a> {
+    #[serde(default, borrow)]
+    pub customer_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub first_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub last_name: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub email: Option<Text<'a>>,
+    #[serde(default, borrow, alias = "Client_page", alias = "clientPage")]
+    pub client_page: Option<Text<'a>>,
     #[serde(default, rename = "metaData")]
     pub meta_data: Meta,
-    #[serde(default, rename = "savedCards")]
-    pub saved_cards: Cards,
+    #[serde(default, borrow, rename = "savedCards")]
+    pub saved_cards: Cards<'a>,
 }
 
 /// One `log` entry: `{"action": …, "details": {…}}`.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct LogEntryWire {
-    #[serde(default)]
-    pub action: Option<Text>,
-    #[serde(default)]
-    pub details: ObjOrEmpty<LogDetailsWire>,
+pub(crate) struct LogEntryWire<'a> {
+    #[serde(default, borrow)]
+    pub action: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub details: ObjOrEmpty<LogDetailsWire<'a>>,
 }
 
 /// `details` of a log entry.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct LogDetailsWire {
+pub(crate) struct LogDetailsWire<'a> {
     #[serde(default, rename = "amountRefund")]
     pub amount_refund: Option<Int>,
-    #[serde(default)]
-    pub reason: Option<Text>,
-    #[serde(default, rename = "refundDetails")]
-    pub refund_details: Option<Text>,
+    #[serde(default, borrow)]
+    pub reason: Option<Text<'a>>,
+    #[serde(default, borrow, rename = "refundDetails")]
+    pub refund_details: Option<Text<'a>>,
 }
 
 // ---------------------------------------------------------------------------------------------
 // Tolerant building blocks
 // ---------------------------------------------------------------------------------------------
 
-/// A text field that may arrive as a JSON string or an integer (ids, `last4`).
+/// A text field that may arrive as a JSON string or an integer (ids, `last4`). Borrowed
+/// from the answer when it has no escapes, so fields that are read and dropped cost no
+/// allocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Text(pub String);
+pub(crate) struct Text<'a>(pub Cow<'a, str>);
 
-impl Text {
+impl Text<'_> {
     pub fn into_string(self) -> String {
-        self.0
+        self.0.into_owned()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-impl<'de> Deserialize<'de> for Text {
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
-        impl Visitor<'_> for V {
-            type Value = Text;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a string or an integer")
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text, E> {
-                Ok(Text(v.to_owned()))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text, E> {
-                Ok(Text(v))
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text, E> {
-                Ok(Text(v.to_string()))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -390,10 +400,10 @@ impl<'de> Visitor<'de> for MetaVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Meta, A::Error> {
         let mut out = BTreeMap::new();
-        while let Some(key) = map.next_key::<Text>()? {
+        while let Some(key) = map.next_key::<Text<'de>>()? {
             let raw = map.next_value::<&'de RawValue>()?;
             if let Some(v) = meta_value(raw).map_err(de::Error::custom)? {
-                out.insert(key.0, v);
+                out.insert(key.into_string(), v);
             }
         }
         Ok(Meta(out))
@@ -439,39 +449,39 @@ impl<'de> Deserialize<'de> for Meta {
 /// `savedCards`: an array of cards; `null` and `{}`/`[]` are empty, an object's values are
 /// read as the cards.
 #[derive(Debug, Default)]
-pub(crate) struct Cards(pub Vec<CardWire>);
+pub(crate) struct Cards<'a>(pub Vec<CardWire<'a>>);
 
-impl<'de> Deserialize<'de> for Cards {
+impl<'de: 'a, 'a> Deserialize<'de> for Cards<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Cards;
+            type Value = Cards<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array of cards")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Cards, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Cards<'de>, A::Error> {
                 let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(1).min(16));
-                while let Some(ObjOrEmpty(card)) = seq.next_element::<ObjOrEmpty<CardWire>>()? {
+                while let Some(ObjOrEmpty(card)) = seq.next_element::<ObjOrEmpty<CardWire<'de>>>()? {
                     out.extend(card);
                 }
                 Ok(Cards(out))
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Cards, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Cards<'de>, A::Error> {
                 let mut out = Vec::new();
                 while let Some((_, ObjOrEmpty(card))) =
-                    map.next_entry::<IgnoredAny, ObjOrEmpty<CardWire>>()?
+                    map.next_entry::<IgnoredAny, ObjOrEmpty<CardWire<'de>>>()?
                 {
                     out.extend(card);
                 }
                 Ok(Cards(out))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Cards, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Cards<'de>, E> {
                 Ok(Cards::default())
             }
-            fn visit_none<E: de::Error>(self) -> Result<Cards, E> {
+            fn visit_none<E: de::Error>(self) -> Result<Cards<'de>, E> {
                 Ok(Cards::default())
             }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Cards, D::Error> {
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Cards<'de>, D::Error> {
                 d.deserialize_any(self)
             }
         }
@@ -483,39 +493,39 @@ impl<'de> Deserialize<'de> for Cards {
 /// here (the mapping sorts by the parsed time). `null` and `[]` are empty; an array of entries
 /// is accepted with no timestamps.
 #[derive(Debug, Default)]
-pub(crate) struct Log(pub Vec<(Option<String>, LogEntryWire)>);
+pub(crate) struct Log<'a>(pub Vec<(Option<Text<'a>>, LogEntryWire<'a>)>);
 
-impl<'de> Deserialize<'de> for Log {
+impl<'de: 'a, 'a> Deserialize<'de> for Log<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Log;
+            type Value = Log<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of timestamp → log entry")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Log, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Log<'de>, A::Error> {
                 let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8).min(64));
                 while let Some((at, ObjOrEmpty(entry))) =
-                    map.next_entry::<Text, ObjOrEmpty<LogEntryWire>>()?
+                    map.next_entry::<Text<'de>, ObjOrEmpty<LogEntryWire<'de>>>()?
                 {
-                    out.push((Some(at.0), entry.unwrap_or_default()));
+                    out.push((Some(at), entry.unwrap_or_default()));
                 }
                 Ok(Log(out))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Log, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Log<'de>, A::Error> {
                 let mut out = Vec::new();
-                while let Some(ObjOrEmpty(entry)) = seq.next_element::<ObjOrEmpty<LogEntryWire>>()? {
+                while let Some(ObjOrEmpty(entry)) = seq.next_element::<ObjOrEmpty<LogEntryWire<'de>>>()? {
                     out.push((None, entry.unwrap_or_default()));
                 }
                 Ok(Log(out))
             }
-            fn visit_unit<E: de::Error>(self) -> Result<Log, E> {
+            fn visit_unit<E: de::Error>(self) -> Result<Log<'de>, E> {
                 Ok(Log::default())
             }
-            fn visit_none<E: de::Error>(self) -> Result<Log, E> {
+            fn visit_none<E: de::Error>(self) -> Result<Log<'de>, E> {
                 Ok(Log::default())
             }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Log, D::Error> {
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Log<'de>, D::Error> {
                 d.deserialize_any(self)
             }
         }
