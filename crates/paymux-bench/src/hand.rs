@@ -12,7 +12,6 @@
 //! * [`Mode::Minimal`] sends only the request that performs the operation, for context: the
 //!   difference to `Mirror` is what the unified contract's extra requests cost.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use paymux_sim::Simulator;
@@ -41,7 +40,6 @@ pub struct Hand {
     checkout_key: String,
     twisto_key: String,
     mode: Mode,
-    requests: AtomicU64,
 }
 
 type R<T> = Result<T, String>;
@@ -65,17 +63,10 @@ impl Hand {
             checkout_key: sim.keys().checkout.clone(),
             twisto_key: sim.keys().twisto.clone(),
             mode,
-            requests: AtomicU64::new(0),
         })
     }
 
-    /// HTTP requests sent so far.
-    pub fn requests(&self) -> u64 {
-        self.requests.load(Ordering::Relaxed)
-    }
-
     async fn call<T: DeserializeOwned>(&self, builder: RequestBuilder) -> R<T> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let response = builder.send().await.map_err(|e| e.to_string())?;
         let status = response.status();
         if !status.is_success() {

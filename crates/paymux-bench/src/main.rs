@@ -21,8 +21,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use paymux_sim::Simulator;
-use tracing::instrument::WithSubscriber;
-use tracing_subscriber::layer::SubscriberExt;
 
 use crate::flow::{batch, flow, Arm, Provider, OPS_PER_FLOW};
 use crate::hand::{Hand, Mode};
@@ -158,41 +156,14 @@ fn criterion_report(args: &[String]) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Counts the transport's `paymux.http` spans, one per HTTP request paymux sends.
-struct CountRequests(Arc<AtomicU64>);
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountRequests {
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _id: &tracing::span::Id,
-        _ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        if attrs.metadata().name() == "paymux.http" {
-            self.0.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Runs one untimed flow and returns the HTTP requests it sent (a check that the arms send
-/// what they should, and the `req/flow` column).
+/// Runs one untimed flow and returns the HTTP requests the simulator received for it (a
+/// check that the arms send what they should, and the `req/flow` column). Counted at the
+/// server, the same way for every arm, so no arm carries instrumentation the others lack.
 async fn count_requests(arm: &Arm, provider: Provider, sim: &Simulator, seq: u64) -> Result<u64, String> {
     let mut lat = Vec::new();
-    match arm {
-        Arm::Hand(h) => {
-            let before = h.requests();
-            flow(arm, provider, sim, seq, &mut lat).await?;
-            Ok(h.requests() - before)
-        }
-        Arm::Paymux(_) => {
-            let counter = Arc::new(AtomicU64::new(0));
-            let subscriber = tracing_subscriber::registry().with(CountRequests(counter.clone()));
-            flow(arm, provider, sim, seq, &mut lat)
-                .with_subscriber(subscriber)
-                .await?;
-            Ok(counter.load(Ordering::Relaxed))
-        }
-    }
+    let before = sim.requests_received();
+    flow(arm, provider, sim, seq, &mut lat).await?;
+    Ok(sim.requests_received() - before)
 }
 
 struct Accumulator {

@@ -131,6 +131,7 @@ pub(crate) async fn fault_mw(
     req: Request,
     next: Next,
 ) -> Response {
+    shared.requests.fetch_add(1, Ordering::Relaxed);
     let routes = routes_of(provider, req.method(), req.uri().path());
     let Some(kind) = take_fault(&shared, provider, routes) else {
         return next.run(req).await;

@@ -343,6 +343,8 @@ pub(crate) struct Shared {
     pub(crate) state: Mutex<State>,
     pub(crate) faults: Mutex<Vec<FaultSpec>>,
     pub(crate) faults_injected: AtomicU64,
+    /// API requests received (every provider route; not the control API or hosted pages).
+    pub(crate) requests: AtomicU64,
     pub(crate) http: reqwest::Client,
     pub(crate) runtime: tokio::runtime::Handle,
 }
@@ -420,6 +422,7 @@ impl Simulator {
             state: Mutex::new(State::default()),
             faults: Mutex::new(Vec::new()),
             faults_injected: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
             http,
             runtime: tokio::runtime::Handle::current(),
         });
@@ -498,6 +501,12 @@ impl Simulator {
     /// How many fault answers were actually served.
     pub fn faults_injected(&self) -> u64 {
         self.shared.faults_injected.load(Ordering::SeqCst)
+    }
+
+    /// API requests received so far, over all providers (the control API and hosted pages
+    /// are not counted).
+    pub fn requests_received(&self) -> u64 {
+        self.shared.requests.load(Ordering::Relaxed)
     }
 
     /// Stop the server and wait for the accept loop to end.
