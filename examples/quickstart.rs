@@ -62,7 +62,7 @@ impl Row {
             amount: p.amount.to_string(),
             captured: show(p.captured),
             refunded: show(p.refunded),
-            raw: p.raw_status.clone(),
+            raw: p.raw_status.to_string(),
         }
     }
 }

@@ -161,7 +161,7 @@ fn invalid_state(operation: Operation, payment: &Payment, message: &str) -> Erro
 fn set_status(payment: &mut Payment, status: PaymentStatus, kind: EventKind, amount: Option<Money>) {
     let now = Utc::now();
     payment.status = status;
-    payment.raw_status = status.as_str().to_owned();
+    payment.raw_status = status.as_str().into();
     payment.updated_at = Some(now);
     let mut event = PaymentEvent::new(kind, status.as_str());
     event.at = Some(now);

@@ -3,6 +3,7 @@
 //! Requests are `#[non_exhaustive]` structs built with `new` and `with_*` methods, so that
 //! fields can be added without breaking callers.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
@@ -16,8 +17,9 @@ use crate::transport::IdempotencyKey;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Payment {
-    /// Provider kind (`"paiwise"`, `"checkout"`, `"twisto"`, `"memory"`).
-    pub provider: String,
+    /// Provider kind (`"paiwise"`, `"checkout"`, `"twisto"`, `"memory"`). A `Cow` so the
+    /// built-in backends name themselves without allocating for every payment.
+    pub provider: Cow<'static, str>,
     /// The provider's id of the payment (Paiwise `checkout_id`, Checkout.com `pay_…`, Twisto
     /// checkout id).
     pub id: String,
@@ -35,8 +37,9 @@ pub struct Payment {
     pub refundable: Option<Money>,
     /// Unified status.
     pub status: PaymentStatus,
-    /// The provider's own status text, exactly as sent.
-    pub raw_status: String,
+    /// The provider's own status text, exactly as sent (borrowed from a static table for the
+    /// statuses a backend documents, so decoding does not allocate for them).
+    pub raw_status: Cow<'static, str>,
     /// Where to send the customer for a hosted or redirect step.
     pub redirect_url: Option<String>,
     /// The customer, where known.
@@ -60,11 +63,11 @@ pub struct Payment {
 impl Payment {
     /// A payment with the required fields; the rest empty.
     pub fn new(
-        provider: impl Into<String>,
+        provider: impl Into<Cow<'static, str>>,
         id: impl Into<String>,
         amount: Money,
         status: PaymentStatus,
-        raw_status: impl Into<String>,
+        raw_status: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self {
             provider: provider.into(),
@@ -109,10 +112,30 @@ impl Payment {
     }
 }
 
+/// `raw` as a `Cow`: borrowed from `known` when it is one of those words (no allocation),
+/// otherwise an owned copy. Backends pass their documented status and event words.
+///
+/// ```
+/// use std::borrow::Cow;
+/// let known = ["paid", "refunded"];
+/// assert!(matches!(paymux_core::payment::known_word("paid", &known), Cow::Borrowed("paid")));
+/// assert_eq!(paymux_core::payment::known_word("new state", &known), "new state");
+/// ```
+pub fn known_word(raw: &str, known: &[&'static str]) -> Cow<'static, str> {
+    match known.iter().find(|k| **k == raw) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(raw.to_owned()),
+    }
+}
+
 /// `body` as text: borrowed when it is UTF-8, otherwise with U+FFFD in place of the bad
-/// bytes.
+/// bytes. (`from_utf8_lossy` alone walks the body chunk by chunk, several times slower than
+/// the plain check on the usual, valid answer.)
 pub fn body_text(body: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(body)
+    match std::str::from_utf8(body) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(body),
+    }
 }
 
 /// A customer as a payment refers to it.
@@ -201,8 +224,8 @@ pub struct PaymentEvent {
     pub at: Option<DateTime<Utc>>,
     /// Unified kind.
     pub kind: EventKind,
-    /// The provider's own word for it.
-    pub raw_kind: String,
+    /// The provider's own word for it (static for the words a backend documents).
+    pub raw_kind: Cow<'static, str>,
     /// The provider's id for the event or action, where it has one.
     pub id: Option<String>,
     /// The amount it concerned, where given.
@@ -213,7 +236,7 @@ pub struct PaymentEvent {
 
 impl PaymentEvent {
     /// An event with kind and raw kind; the rest empty.
-    pub fn new(kind: EventKind, raw_kind: impl Into<String>) -> Self {
+    pub fn new(kind: EventKind, raw_kind: impl Into<Cow<'static, str>>) -> Self {
         Self {
             at: None,
             kind,

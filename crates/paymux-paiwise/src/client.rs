@@ -628,7 +628,7 @@ impl PaymentProvider for PaiwiseProvider {
             }
         }
         let p = self.retrieve_as(id, mapping::decode_checkout).await?;
-        match p.raw_status.as_str() {
+        match &*p.raw_status {
             "paid" | "partialRefund" => {}
             "reserved" => {
                 return Err(invalid_state(
@@ -685,7 +685,7 @@ impl PaymentProvider for PaiwiseProvider {
     /// statuses: `InvalidState`.
     async fn void(&self, id: &str, _request: &VoidRequest) -> Result<Payment> {
         let current = self.retrieve_as(id, mapping::decode_checkout).await?;
-        match current.raw_status.as_str() {
+        match &*current.raw_status {
             "reserved" => {
                 self.send_refund(id, None, None, None, Operation::Void, mapping::decode_checkout)
                     .await
@@ -695,7 +695,7 @@ impl PaymentProvider for PaiwiseProvider {
                 None => {
                     let mut p = current;
                     p.status = PaymentStatus::Cancelled;
-                    p.raw_status = "deleted".to_owned();
+                    p.raw_status = "deleted".into();
                     p.redirect_url = None;
                     p.capturable = p.capturable.map(|m| paymux_core::Money::zero(m.currency()));
                     p.events.push(PaymentEvent::new(EventKind::Cancelled, "deleted"));

@@ -47,6 +47,8 @@ use paymux_core::{
     Payment, PaymentEvent, PaymentSource, PaymentStatus, RefundReason, Result, WireUnitRule,
 };
 
+use paymux_core::payment::known_word;
+
 use crate::model::{CardWire, CheckoutWire, CreateBody, CustomerWire, LogEntryWire, Text, UpdateBody};
 use crate::types::{PaiwiseCheckout, PaiwiseCreateOptions, PaiwiseCustomer, PaiwiseSavedCard};
 use crate::PROVIDER;
@@ -296,7 +298,11 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
         .transpose()
         .map_err(|e| Error::decode(PROVIDER, format!("balance: {e}"), body))?;
 
-    let raw_status = opt(wire.status).unwrap_or_default();
+    // Log actions and statuses share one vocabulary: neither allocates when documented.
+    let raw_status = wire
+        .status
+        .map(|t| known_word(t.as_str(), &DOCUMENTED_STATUSES))
+        .unwrap_or_default();
     let status = map_status(&raw_status);
 
     // The log, oldest first.
@@ -387,7 +393,10 @@ fn log_event(
     log_refunded: &mut i64,
     body: &[u8],
 ) -> Result<PaymentEvent> {
-    let action = opt(entry.action).unwrap_or_default();
+    let action = entry
+        .action
+        .map(|t| known_word(t.as_str(), &DOCUMENTED_STATUSES))
+        .unwrap_or_default();
     let kind = map_log_action(&action);
     let mut event = PaymentEvent::new(kind, action);
     event.at = at;

@@ -45,7 +45,7 @@ fn seed_object_decodes_into_payment() {
     assert_eq!(p.created_at, Some(at(9, 3, 30)));
 
     // The log, in time order, as events.
-    let kinds: Vec<(EventKind, &str)> = p.events.iter().map(|e| (e.kind, e.raw_kind.as_str())).collect();
+    let kinds: Vec<(EventKind, &str)> = p.events.iter().map(|e| (e.kind, &*e.raw_kind)).collect();
     assert_eq!(
         kinds,
         vec![
@@ -158,7 +158,7 @@ fn log_is_ordered_by_time_not_by_document_order() {
         "log": {"2024-01-02 00:00:01": {"action": "paid"}, "2024-01-02 00:00:00": {"action": "created"},
                 "not a time": {"action": "note"}, "2023-12-31 23:59:59": {"action": "reserved", "details": []}}}"#;
     let p = decode_checkout(body.as_bytes()).unwrap();
-    let kinds: Vec<&str> = p.events.iter().map(|e| e.raw_kind.as_str()).collect();
+    let kinds: Vec<&str> = p.events.iter().map(|e| &*e.raw_kind).collect();
     assert_eq!(kinds, ["reserved", "created", "paid", "note"]);
     assert_eq!(p.events[3].kind, EventKind::Other);
     assert!(p.events[3].at.is_none());

@@ -242,7 +242,7 @@ pub async fn await_status(f: &Fixture, id: &str, wanted: &[PaymentStatus]) -> Re
         }
     }
     let (status, raw) = last.map_or((PaymentStatus::Unknown, String::new()), |p| {
-        (p.status, p.raw_status)
+        (p.status, p.raw_status.into_owned())
     });
     Err(CaseFailure::new(format!(
         "payment {id}: expected status in {wanted:?}, still {status} (raw {raw:?})"
