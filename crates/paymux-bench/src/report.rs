@@ -25,11 +25,31 @@ pub struct ArmFigures {
     pub requests_per_flow: u64,
     /// Failed flows.
     pub errors: u64,
+    /// Median latency of each operation (create, get, capture, refund), nanoseconds; empty
+    /// when a flow failed (its latencies no longer line up by operation).
+    pub p50_by_operation: Vec<u64>,
 }
+
+/// The timed operations of a flow, in order.
+pub const OPERATIONS: [&str; 4] = ["create", "get", "capture", "refund"];
 
 impl ArmFigures {
     /// Summarises latencies (sorted in place) and wall time.
     pub fn new(latencies: &mut [u64], wall_nanos: u64, requests_per_flow: u64, errors: u64) -> Self {
+        // Each task records its flows' operations in order, so before sorting the i-th value
+        // of every group of four is operation i.
+        let n = OPERATIONS.len();
+        let p50_by_operation = if errors == 0 && latencies.len() % n == 0 {
+            (0..n)
+                .map(|op| {
+                    let mut one: Vec<u64> = latencies.iter().skip(op).step_by(n).copied().collect();
+                    one.sort_unstable();
+                    percentile(&one, 50)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         latencies.sort_unstable();
         Self {
             ops: u64::try_from(latencies.len()).unwrap_or(u64::MAX),
@@ -38,6 +58,7 @@ impl ArmFigures {
             p99: percentile(latencies, 99),
             requests_per_flow,
             errors,
+            p50_by_operation,
         }
     }
 
@@ -221,6 +242,16 @@ pub fn targets(rows: &[Row]) -> String {
                 pct(pm),
                 if ok { "met" } else { "NOT met" }
             );
+            if p.p50_by_operation.len() == OPERATIONS.len()
+                && r.hand.p50_by_operation.len() == OPERATIONS.len()
+            {
+                let each: Vec<String> = OPERATIONS
+                    .iter()
+                    .zip(p.p50_by_operation.iter().zip(&r.hand.p50_by_operation))
+                    .map(|(name, (pm, hand))| format!("{name} {}", pct(permille(*pm, *hand))))
+                    .collect();
+                let _ = writeln!(out, "  - p50 of each operation, paymux÷hand: {}", each.join(", "));
+            }
         }
     }
     out
@@ -292,6 +323,17 @@ pub fn criterion_ratios(dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn medians_per_operation_follow_flow_order() {
+        // Two tasks' flows: create, get, capture, refund each.
+        let mut lat = vec![10, 20, 30, 400, 12, 22, 32, 420, 11, 21, 31, 410];
+        let f = ArmFigures::new(&mut lat, 1, 5, 0);
+        assert_eq!(f.p50_by_operation, vec![11, 21, 31, 410]);
+        // A failed flow breaks the alignment: no per-operation figures.
+        let mut lat = vec![10, 20, 30];
+        assert!(ArmFigures::new(&mut lat, 1, 5, 1).p50_by_operation.is_empty());
+    }
 
     #[test]
     fn integer_figures() {
