@@ -131,9 +131,9 @@ pub fn known_word(raw: &str, known: &[&'static str]) -> Cow<'static, str> {
 /// `body` as text: borrowed when it is UTF-8, otherwise with U+FFFD in place of the bad
 /// bytes. (`from_utf8_lossy` alone walks the body chunk by chunk, several times slower than
 /// the plain check on the usual, valid answer.)
-pub fn body_text(body: &[u8]) -> std::borrow::Cow<'_, str> {
+pub fn body_text(body: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(body) {
-        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(body),
     }
 }
