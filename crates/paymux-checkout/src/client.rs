@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use paymux_core::transport::{common_error, ApiRequest, ApiResponse, HttpTransport, RetryPolicy};
+use paymux_core::transport::{
+    common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+};
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey,
     MetadataUpdate, Operation, Payment, PaymentEvent, PaymentProvider, PaymentSource, RefundReason,
@@ -42,7 +44,7 @@ pub const REQUEST_ID_HEADER: &str = "cko-request-id";
 #[derive(Debug, Clone)]
 pub struct CheckoutProvider {
     transport: HttpTransport,
-    base_url: String,
+    base_url: BaseUrl,
     processing_channel_id: Option<String>,
     capabilities: Capabilities,
 }
@@ -180,7 +182,7 @@ impl CheckoutProvider {
     /// [`CheckoutConfig::validate`]), [`Error::Transport`] when the HTTP client cannot be built.
     pub fn new(config: CheckoutConfig) -> Result<Self> {
         config.validate()?;
-        let base_url = config.resolved_base_url()?;
+        let base_url = BaseUrl::parse(&config.resolved_base_url()?)?;
         let auth = config.api_key.header_value(config.key_style.header_prefix())?;
         let transport = HttpTransport::new(PROVIDER, config.transport_config())?
             .with_auth(AUTHORIZATION, auth)
@@ -195,11 +197,11 @@ impl CheckoutProvider {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.base_url.as_str()
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url)
+    fn url(&self, path: &str) -> Url {
+        self.base_url.endpoint(path)
     }
 
     fn post(&self, path: &str, operation: Operation, key: Option<&IdempotencyKey>) -> ApiRequest {
@@ -374,19 +376,12 @@ impl CheckoutProvider {
         if skip.is_some_and(|s| s > 999_999_999) {
             return Err(Error::invalid("skip", "must be at most 999999999"));
         }
-        let mut url =
-            url::Url::parse(&self.url("/payments")).map_err(|e| Error::invalid("base_url", e.to_string()))?;
-        {
-            let mut q = url.query_pairs_mut();
-            q.append_pair("reference", reference);
-            if let Some(l) = limit {
-                q.append_pair("limit", &l.to_string());
-            }
-            if let Some(s) = skip {
-                q.append_pair("skip", &s.to_string());
-            }
-        }
-        let req = ApiRequest::new(Method::GET, url.to_string(), Operation::Get, RetryPolicy::Safe);
+        let (limit, skip) = (limit.map(|l| l.to_string()), skip.map(|s| s.to_string()));
+        let mut query = vec![("reference", reference)];
+        query.extend(limit.as_deref().map(|l| ("limit", l)));
+        query.extend(skip.as_deref().map(|s| ("skip", s)));
+        let url = self.base_url.endpoint_with_query("/payments", &query);
+        let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe);
         let response = self.send_ok(&req).await?;
         let body = &response.body;
         let wire: PagedWire<PaymentWire> = paymux_core::transport::parse_json(body)

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+/// The parsed URL type requests carry (re-exported from `reqwest`, which takes it as is).
+pub use reqwest::Url;
 use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -231,13 +233,118 @@ pub enum RetryPolicy {
     Never,
 }
 
+/// A provider's base URL, parsed once when the backend is built.
+///
+/// Each request then gets its URL from [`endpoint`](Self::endpoint), which appends a path
+/// to the parsed base instead of parsing scheme and host again: parsing a whole URL (host,
+/// IDNA, IP address) is one of the larger costs of a request on the client side.
+///
+/// ```
+/// use paymux_core::transport::BaseUrl;
+/// let base = BaseUrl::parse("http://127.0.0.1:8080/psp/v4/")?;
+/// assert_eq!(base.as_str(), "http://127.0.0.1:8080/psp/v4");
+/// assert_eq!(base.endpoint("/checkouts").as_str(), "http://127.0.0.1:8080/psp/v4/checkouts");
+/// let list = base.endpoint_with_query("/refunds", &[("checkoutId", "a b&c")]);
+/// assert_eq!(list.as_str(), "http://127.0.0.1:8080/psp/v4/refunds?checkoutId=a+b%26c");
+/// assert!(BaseUrl::parse("ftp://example.com").is_err());
+/// # Ok::<(), paymux_core::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl {
+    url: Url,
+    /// The base's own path without a trailing `/` (`""` for a bare host).
+    prefix: String,
+    /// The base as configured, without a trailing `/`.
+    text: String,
+}
+
+impl BaseUrl {
+    /// Parses an `http://` or `https://` base URL; a trailing `/` is ignored.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] on field `base_url` when the text is not an absolute
+    /// `http(s)` URL with a host, or has a query, a fragment or credentials.
+    pub fn parse(text: &str) -> Result<Self> {
+        Self::parse_for("base_url", text)
+    }
+
+    /// As [`parse`](Self::parse), naming `field` in the error (for a second base URL such
+    /// as Twisto's `smi_base_url`).
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse).
+    pub fn parse_for(field: &str, text: &str) -> Result<Self> {
+        let text = text.trim().trim_end_matches('/');
+        let bad = |why: String| Error::invalid(field, why);
+        let url = Url::parse(text).map_err(|e| bad(format!("{e}: {text:?}")))?;
+        if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
+            return Err(bad(format!("must be an http:// or https:// URL, got {text:?}")));
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("must not have a query or fragment".to_owned()));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            // Not echoed: the text holds the credentials.
+            return Err(bad(
+                "must not carry credentials; configure the API key instead".to_owned()
+            ));
+        }
+        let prefix = url.path().trim_end_matches('/').to_owned();
+        Ok(Self {
+            url,
+            prefix,
+            text: text.to_owned(),
+        })
+    }
+
+    /// The base URL without a trailing `/`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The URL of `path` (which starts with `/`) under the base. Characters a path cannot
+    /// hold are percent-encoded, `?` and `#` included: ids go into paths safely.
+    pub fn endpoint(&self, path: &str) -> Url {
+        let mut url = self.url.clone();
+        if self.prefix.is_empty() {
+            url.set_path(path);
+        } else {
+            let mut full = String::with_capacity(self.prefix.len() + path.len());
+            full.push_str(&self.prefix);
+            full.push_str(path);
+            url.set_path(&full);
+        }
+        url
+    }
+
+    /// As [`endpoint`](Self::endpoint), with a form-encoded query of `pairs` (none when
+    /// `pairs` is empty).
+    pub fn endpoint_with_query<K, V>(&self, path: &str, pairs: &[(K, V)]) -> Url
+    where
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut url = self.endpoint(path);
+        if !pairs.is_empty() {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        url
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
 /// One logical call to a provider.
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
     /// HTTP method.
     pub method: Method,
-    /// Full URL.
-    pub url: String,
+    /// Full URL, parsed (see [`BaseUrl::endpoint`]).
+    pub url: Url,
     /// The unified operation, for logs and errors.
     pub operation: Operation,
     /// Retry policy.
@@ -254,10 +361,10 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// A request with no body, headers or idempotency key.
-    pub fn new(method: Method, url: impl Into<String>, operation: Operation, retry: RetryPolicy) -> Self {
+    pub fn new(method: Method, url: Url, operation: Operation, retry: RetryPolicy) -> Self {
         Self {
             method,
-            url: url.into(),
+            url,
             operation,
             retry,
             body: None,
@@ -472,7 +579,7 @@ impl HttpTransport {
         );
         // Only worth working out when someone listens.
         if !span.is_disabled() {
-            span.record("path", url_path(&request.url));
+            span.record("path", request.url.path());
         }
         self.send_with_retries(request).instrument(span).await
     }
@@ -610,7 +717,7 @@ impl HttpTransport {
         &self,
         request: &ApiRequest,
     ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure> {
-        let mut builder = self.client.request(request.method.clone(), &request.url);
+        let mut builder = self.client.request(request.method.clone(), request.url.clone());
         if !request.headers.is_empty() {
             builder = builder.headers(request.headers.clone());
         }
@@ -657,15 +764,6 @@ impl HttpTransport {
         }
         Ok((status, headers, body.freeze()))
     }
-}
-
-/// The path of `url`, without scheme, host or query (query strings stay out of logs).
-fn url_path(url: &str) -> &str {
-    let path = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-        .unwrap_or("/");
-    path.split('?').next().unwrap_or(path)
 }
 
 fn classify(err: reqwest::Error) -> AttemptFailure {

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use paymux_core::transport::{common_error, ApiRequest, HttpTransport, RetryPolicy};
+use paymux_core::transport::{common_error, ApiRequest, BaseUrl, HttpTransport, RetryPolicy, Url};
 use paymux_core::{ApiKey, Error, IdempotencyKey, Operation, TransportConfig};
 use reqwest::header::{HeaderName, AUTHORIZATION};
 use reqwest::Method;
@@ -107,6 +107,10 @@ async fn scripted_server(script: Vec<Step>) -> (String, Arc<Mutex<Seen>>) {
     (format!("http://{addr}"), seen)
 }
 
+fn url(text: &str) -> Url {
+    Url::parse(text).unwrap()
+}
+
 fn fast_config() -> TransportConfig {
     TransportConfig::default()
         .with_request_timeout(Duration::from_millis(300))
@@ -141,7 +145,7 @@ async fn a_mutation_that_times_out_after_sending_is_outcome_unknown_and_not_retr
     let (base, seen) = scripted_server(vec![Step::Hang, Step::Hang, Step::Hang]).await;
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/capture"),
+        url(&format!("{base}/capture")),
         Operation::Capture,
         RetryPolicy::Never,
     )
@@ -173,7 +177,7 @@ async fn a_dropped_connection_on_a_mutation_is_outcome_unknown() {
     let (base, seen) = scripted_server(vec![Step::Drop]).await;
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/refund"),
+        url(&format!("{base}/refund")),
         Operation::Refund,
         RetryPolicy::Never,
     );
@@ -193,7 +197,7 @@ async fn retries_of_one_call_carry_the_same_idempotency_key() {
     let key = IdempotencyKey::new();
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/payments"),
+        url(&format!("{base}/payments")),
         Operation::Create,
         RetryPolicy::Idempotent,
     )
@@ -211,7 +215,7 @@ async fn an_idempotent_mutation_with_no_answer_after_all_retries_is_outcome_unkn
     let key = IdempotencyKey::from_string("order-7-capture").unwrap();
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/c"),
+        url(&format!("{base}/c")),
         Operation::Capture,
         RetryPolicy::Idempotent,
     )
@@ -231,7 +235,7 @@ async fn reads_are_retried_and_time_out_as_timeout() {
     let (base, seen) = scripted_server(vec![Step::Hang, Step::Hang, Step::Hang]).await;
     let req = ApiRequest::new(
         Method::GET,
-        format!("{base}/p/1"),
+        url(&format!("{base}/p/1")),
         Operation::Get,
         RetryPolicy::Safe,
     );
@@ -259,7 +263,7 @@ async fn rate_limits_honour_retry_after_and_non_idempotent_mutations_are_not_ret
     .await;
     let read = ApiRequest::new(
         Method::GET,
-        format!("{base}/p"),
+        url(&format!("{base}/p")),
         Operation::Get,
         RetryPolicy::Safe,
     );
@@ -269,7 +273,7 @@ async fn rate_limits_honour_retry_after_and_non_idempotent_mutations_are_not_ret
     let (base, seen2) = scripted_server(vec![Step::Answer(503, "", "oops".into())]).await;
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/capture"),
+        url(&format!("{base}/capture")),
         Operation::Capture,
         RetryPolicy::Never,
     );
@@ -289,7 +293,7 @@ async fn a_long_retry_after_is_not_waited_for() {
     let (base, _seen) = scripted_server(vec![Step::Answer(429, "retry-after: 3600\r\n", "{}".into())]).await;
     let read = ApiRequest::new(
         Method::GET,
-        format!("{base}/p"),
+        url(&format!("{base}/p")),
         Operation::Get,
         RetryPolicy::Safe,
     );
@@ -305,7 +309,7 @@ async fn oversized_answers_are_refused() {
     let (base, _seen) = scripted_server(vec![Step::Answer(200, "", big)]).await;
     let read = ApiRequest::new(
         Method::GET,
-        format!("{base}/p"),
+        url(&format!("{base}/p")),
         Operation::Get,
         RetryPolicy::Safe,
     );
@@ -320,7 +324,7 @@ async fn refused_connections_are_transport_errors() {
     drop(listener);
     let req = ApiRequest::new(
         Method::POST,
-        format!("http://{addr}/x"),
+        url(&format!("http://{addr}/x")),
         Operation::Capture,
         RetryPolicy::Never,
     );
@@ -335,7 +339,7 @@ async fn the_key_is_sent_but_never_printed() {
     let t = transport(secret);
     let req = ApiRequest::new(
         Method::GET,
-        format!("{base}/p"),
+        url(&format!("{base}/p")),
         Operation::Get,
         RetryPolicy::Safe,
     );
@@ -357,10 +361,66 @@ async fn the_key_is_sent_but_never_printed() {
 }
 
 #[tokio::test]
-async fn a_malformed_url_is_an_invalid_request_and_not_retried() {
-    let req = ApiRequest::new(Method::GET, "not a url", Operation::Get, RetryPolicy::Safe);
+async fn a_url_reqwest_cannot_send_is_an_invalid_request_and_not_retried() {
+    let req = ApiRequest::new(
+        Method::GET,
+        url("ftp://127.0.0.1:9/x"),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
     let err = transport("k").send(&req).await.unwrap_err();
     assert!(matches!(err, Error::InvalidRequest { .. }), "{err:?}");
+}
+
+#[test]
+fn base_urls_are_checked_once_and_paths_appended_safely() {
+    for bad in [
+        "not a url",
+        "ftp://example.com",
+        "http://example.com/v4?x=1",
+        "http://example.com/v4#top",
+        "https://user:secret@example.com",
+        "mailto:ops@example.com",
+    ] {
+        let err = BaseUrl::parse(bad).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { field, .. } if field == "base_url"),
+            "{bad}: {err:?}"
+        );
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+    let base = BaseUrl::parse(" https://api.example.com/psp/v4/ ").unwrap();
+    assert_eq!(base.as_str(), "https://api.example.com/psp/v4");
+    // The same URL a full parse of base + path gives.
+    for path in ["/checkouts", "/checkouts/abc-123/cancel", "/a b", "/%2F", "/é"] {
+        let expected = Url::parse(&format!("https://api.example.com/psp/v4{path}")).unwrap();
+        assert_eq!(base.endpoint(path), expected, "{path}");
+    }
+    // An id cannot start a query or a fragment.
+    assert_eq!(
+        base.endpoint("/checkouts/a?b#c").as_str(),
+        "https://api.example.com/psp/v4/checkouts/a%3Fb%23c"
+    );
+    let bare = BaseUrl::parse("http://127.0.0.1:8080").unwrap();
+    assert_eq!(
+        bare.endpoint("/payments").as_str(),
+        "http://127.0.0.1:8080/payments"
+    );
+    let listed = bare.endpoint_with_query("/payments", &[("reference", "ORD 1&2"), ("limit", "10")]);
+    assert_eq!(
+        listed.as_str(),
+        "http://127.0.0.1:8080/payments?reference=ORD+1%262&limit=10"
+    );
+    let no_query: &[(&str, &str)] = &[];
+    assert_eq!(
+        bare.endpoint_with_query("/p", no_query).as_str(),
+        "http://127.0.0.1:8080/p"
+    );
+    let err = BaseUrl::parse_for("smi_base_url", "nope").unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest { field, .. } if field == "smi_base_url"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -373,7 +433,7 @@ async fn redirects_are_returned_not_followed() {
     .await;
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/capture"),
+        url(&format!("{base}/capture")),
         Operation::Capture,
         RetryPolicy::Never,
     );
@@ -390,7 +450,7 @@ async fn a_callers_own_client_still_gets_the_request_timeout() {
     let transport = HttpTransport::with_client("testpsp", reqwest::Client::new(), fast_config());
     let req = ApiRequest::new(
         Method::POST,
-        format!("{base}/capture"),
+        url(&format!("{base}/capture")),
         Operation::Capture,
         RetryPolicy::Never,
     );

@@ -2,7 +2,7 @@
 //! unified [`PaymentProvider`] and [`CustomerVault`] implementations.
 
 use async_trait::async_trait;
-use paymux_core::transport::{common_error, ApiRequest, ApiResponse, HttpTransport, RetryPolicy};
+use paymux_core::transport::{common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy};
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, CurrencySupport, CustomerVault, Error, EventKind,
     MetadataUpdate, NewCustomer, Operation, Payment, PaymentEvent, PaymentProvider, PaymentStatus,
@@ -41,7 +41,7 @@ use crate::PROVIDER;
 /// ```
 #[derive(Debug, Clone)]
 pub struct PaiwiseProvider {
-    base_url: String,
+    base_url: BaseUrl,
     transport: HttpTransport,
     capabilities: Capabilities,
 }
@@ -86,7 +86,7 @@ impl PaiwiseProvider {
         let auth = config.api_key.header_value("Bearer ")?;
         let transport = HttpTransport::new(PROVIDER, transport)?.with_auth(AUTHORIZATION, auth);
         Ok(Self {
-            base_url: config.base_url.trim_end_matches('/').to_owned(),
+            base_url: BaseUrl::parse(&config.base_url)?,
             transport,
             capabilities: capabilities(),
         })
@@ -94,7 +94,7 @@ impl PaiwiseProvider {
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &str {
-        &self.base_url
+        self.base_url.as_str()
     }
 
     // -----------------------------------------------------------------------------------------
@@ -390,7 +390,7 @@ impl PaiwiseProvider {
             )?;
         }
         let mut req =
-            ApiRequest::new(Method::POST, format!("{}{path}", self.base_url), operation, retry).json(body)?;
+            ApiRequest::new(Method::POST, self.base_url.endpoint(path), operation, retry).json(body)?;
         if let Some(id) = id {
             req = req.payment(id);
         }

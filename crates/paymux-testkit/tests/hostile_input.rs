@@ -70,7 +70,7 @@ fn response(status: u16, body: Vec<u8>) -> ApiResponse {
 fn request(op: Operation) -> ApiRequest {
     ApiRequest::new(
         reqwest::Method::POST,
-        "http://127.0.0.1:9/x",
+        paymux_core::transport::Url::parse("http://127.0.0.1:9/x").unwrap(),
         op,
         RetryPolicy::Never,
     )

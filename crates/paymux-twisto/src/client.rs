@@ -4,7 +4,9 @@
 
 use bytes::Bytes;
 use paymux_core::checked::check_create;
-use paymux_core::transport::{common_error, ApiRequest, ApiResponse, HttpTransport, RetryPolicy};
+use paymux_core::transport::{
+    common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+};
 use paymux_core::{
     async_trait, Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error,
     IdempotencyKey, MetadataUpdate, Money, Operation, Payment, PaymentProvider, RefundRequest, Result,
@@ -79,8 +81,8 @@ pub fn capabilities() -> Capabilities {
 /// ```
 #[derive(Debug, Clone)]
 pub struct TwistoProvider {
-    base: String,
-    smi: Option<String>,
+    base: BaseUrl,
+    smi: Option<BaseUrl>,
     http: HttpTransport,
     caps: Capabilities,
 }
@@ -178,8 +180,11 @@ impl TwistoProvider {
         let auth = config.api_key.header_value("Bearer ")?;
         let http = HttpTransport::new(PROVIDER, config.transport_config())?.with_auth(AUTHORIZATION, auth);
         Ok(Self {
-            base: config.effective_base_url(),
-            smi: config.effective_smi_base_url(),
+            base: BaseUrl::parse(&config.effective_base_url())?,
+            smi: config
+                .effective_smi_base_url()
+                .map(|smi| BaseUrl::parse_for("smi_base_url", &smi))
+                .transpose()?,
             http,
             caps: capabilities(),
         })
@@ -192,29 +197,20 @@ impl TwistoProvider {
 
     /// The PSP v4 base URL in use.
     pub fn base_url(&self) -> &str {
-        &self.base
+        self.base.as_str()
     }
 
     /// The merchant API (`…/psp/smi`) base URL in use, where one is known.
     pub fn smi_base_url(&self) -> Option<&str> {
-        self.smi.as_deref()
+        self.smi.as_ref().map(BaseUrl::as_str)
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
+    fn url(&self, path: &str) -> Url {
+        self.base.endpoint(path)
     }
 
-    fn url_with(&self, path: &str, query: &[(&str, String)]) -> String {
-        let mut out = self.url(path);
-        if !query.is_empty() {
-            let mut ser = url::form_urlencoded::Serializer::new(String::new());
-            for (k, v) in query {
-                ser.append_pair(k, v);
-            }
-            out.push('?');
-            out.push_str(&ser.finish());
-        }
-        out
+    fn url_with(&self, path: &str, query: &[(&str, String)]) -> Url {
+        self.base.endpoint_with_query(path, query)
     }
 
     fn path_id(field: &str, id: &str) -> Result<String> {
@@ -475,17 +471,17 @@ impl TwistoProvider {
         Ok(None)
     }
 
-    fn smi_url(&self, charge_id: &str, action: &str) -> Result<String> {
-        let base = self.smi.as_deref().ok_or_else(|| {
+    fn smi_url(&self, charge_id: &str, action: &str) -> Result<Url> {
+        let base = self.smi.as_ref().ok_or_else(|| {
             Error::invalid(
                 "smi_base_url",
                 "the base URL does not end in /v4, so the merchant API URL cannot be derived; set smi_base_url",
             )
         })?;
-        Ok(format!(
-            "{base}/charges/{}/{action}",
+        Ok(base.endpoint(&format!(
+            "/charges/{}/{action}",
             Self::path_id("charge_id", charge_id)?
-        ))
+        )))
     }
 
     async fn smi(
