@@ -483,6 +483,12 @@ impl fmt::Debug for HttpTransport {
     }
 }
 
+/// What [`HttpTransport::send_with_retries`] does after an attempt.
+enum Next {
+    Done(Result<ApiResponse>),
+    RetryAfter(Duration),
+}
+
 enum AttemptFailure {
     /// Nothing reached the provider (connection refused, DNS, TLS).
     NotSent(String),
@@ -589,77 +595,89 @@ impl HttpTransport {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let may_retry = attempt <= self.config.max_retries;
             let outcome = self.attempt(request).await;
-            let span = tracing::Span::current();
+            match self.after_attempt(request, attempt, started, outcome) {
+                Next::Done(result) => return result,
+                Next::RetryAfter(wait) => tokio::time::sleep(wait).await,
+            }
+        }
+    }
+
+    /// What one attempt's outcome means: the answer or error to return, or a wait before
+    /// the next attempt. Kept out of the `async` loop (and not inlined into it) so the
+    /// state machine every request polls stays small; the retry and error paths are cold.
+    #[inline(never)]
+    fn after_attempt(
+        &self,
+        request: &ApiRequest,
+        attempt: u32,
+        started: Instant,
+        outcome: std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure>,
+    ) -> Next {
+        let may_retry = attempt <= self.config.max_retries;
+        let span = tracing::Span::current();
+        if !span.is_disabled() {
             span.record("attempts", attempt);
             span.record(
                 "latency_ms",
                 u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             );
-            match outcome {
-                Ok((status, headers, body)) => {
-                    span.record("http.status", status.as_u16());
-                    if may_retry && self.status_is_retryable(status, request.retry) {
-                        let hint = retry_after(&headers);
-                        if hint.is_none_or(|h| h <= self.config.max_retry_after) {
-                            let wait = self.backoff(attempt).max(hint.unwrap_or_default());
-                            tracing::debug!(
-                                status = status.as_u16(),
-                                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
-                                "retrying"
-                            );
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
+        }
+        match outcome {
+            Ok((status, headers, body)) => {
+                span.record("http.status", status.as_u16());
+                if may_retry && self.status_is_retryable(status, request.retry) {
+                    let hint = retry_after(&headers);
+                    if hint.is_none_or(|h| h <= self.config.max_retry_after) {
+                        let wait = self.backoff(attempt).max(hint.unwrap_or_default());
+                        tracing::debug!(
+                            status = status.as_u16(),
+                            wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                            "retrying"
+                        );
+                        return Next::RetryAfter(wait);
                     }
-                    tracing::debug!(status = status.as_u16(), "answered");
-                    let request_id = self
-                        .request_id_header
-                        .as_ref()
-                        .and_then(|h| headers.get(h))
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_owned);
-                    return Ok(ApiResponse {
-                        status,
-                        headers,
-                        body,
-                        request_id,
-                        attempts: attempt,
-                    });
                 }
-                Err(AttemptFailure::NotSent(message)) => {
-                    if may_retry {
-                        tracing::debug!(%message, "connection failed, retrying");
-                        tokio::time::sleep(self.backoff(attempt)).await;
-                        continue;
-                    }
-                    return Err(Error::Transport {
-                        provider: self.provider.to_owned(),
-                        message,
-                    });
-                }
-                Err(AttemptFailure::Lost(message, timed_out)) => {
-                    let retry_allowed = request.retry != RetryPolicy::Never;
-                    if may_retry && retry_allowed {
-                        tracing::debug!(%message, "no answer, retrying");
-                        tokio::time::sleep(self.backoff(attempt)).await;
-                        continue;
-                    }
-                    tracing::warn!(%message, "no answer");
-                    return Err(self.lost_error(request, message, timed_out));
-                }
-                Err(AttemptFailure::Unsendable(message)) => {
-                    return Err(Error::invalid("url", message));
-                }
-                Err(AttemptFailure::TooLarge(prefix)) => {
-                    return Err(Error::decode(
-                        self.provider,
-                        format!("response larger than {} bytes", self.config.max_response_bytes),
-                        &prefix,
-                    ));
-                }
+                tracing::debug!(status = status.as_u16(), "answered");
+                let request_id = self
+                    .request_id_header
+                    .as_ref()
+                    .and_then(|h| headers.get(h))
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
+                Next::Done(Ok(ApiResponse {
+                    status,
+                    headers,
+                    body,
+                    request_id,
+                    attempts: attempt,
+                }))
             }
+            Err(AttemptFailure::NotSent(message)) => {
+                if may_retry {
+                    tracing::debug!(%message, "connection failed, retrying");
+                    return Next::RetryAfter(self.backoff(attempt));
+                }
+                Next::Done(Err(Error::Transport {
+                    provider: self.provider.to_owned(),
+                    message,
+                }))
+            }
+            Err(AttemptFailure::Lost(message, timed_out)) => {
+                let retry_allowed = request.retry != RetryPolicy::Never;
+                if may_retry && retry_allowed {
+                    tracing::debug!(%message, "no answer, retrying");
+                    return Next::RetryAfter(self.backoff(attempt));
+                }
+                tracing::warn!(%message, "no answer");
+                Next::Done(Err(self.lost_error(request, message, timed_out)))
+            }
+            Err(AttemptFailure::Unsendable(message)) => Next::Done(Err(Error::invalid("url", message))),
+            Err(AttemptFailure::TooLarge(prefix)) => Next::Done(Err(Error::decode(
+                self.provider,
+                format!("response larger than {} bytes", self.config.max_response_bytes),
+                &prefix,
+            ))),
         }
     }
 
