@@ -232,6 +232,14 @@ impl CheckoutProvider {
     /// currency's rule, too long text fields, or a bad processing channel; after sending, as
     /// [`parse_error`], [`Error::OutcomeUnknown`] when no answer came after the retries.
     pub async fn request_payment(&self, request: &CheckoutPaymentRequest) -> Result<Payment> {
+        let req = self.payment_request(request)?;
+        let response = self.send_ok(&req).await?;
+        decode_payment(&response.body, Some(request.amount))
+    }
+
+    /// The checked and encoded `POST /payments`. Built outside the `async` functions so the
+    /// request body's wire struct is not part of the future that waits for the answer.
+    fn payment_request(&self, request: &CheckoutPaymentRequest) -> Result<ApiRequest> {
         let amount = to_wire_amount("amount", request.amount, true)?;
         check_len("reference", request.reference.as_deref(), 80)?;
         check_len("description", request.description.as_deref(), 100)?;
@@ -297,11 +305,8 @@ impl CheckoutProvider {
             failure_url: request.failure_url.as_deref(),
             metadata: (!request.metadata.is_empty()).then_some(&request.metadata),
         };
-        let req = self
-            .post("/payments", Operation::Create, request.idempotency_key.as_ref())
-            .json(&wire)?;
-        let response = self.send_ok(&req).await?;
-        decode_payment(&response.body, Some(request.amount))
+        self.post("/payments", Operation::Create, request.idempotency_key.as_ref())
+            .json(&wire)
     }
 
     /// `GET /payments/{id}`.
@@ -774,8 +779,10 @@ impl PaymentProvider for CheckoutProvider {
                 format!("must be greater than zero, got {}", request.amount),
             ));
         }
-        let checkout = Self::checkout_request(request)?;
-        self.request_payment(&checkout).await
+        // Encoded before the await, so the future holds the request but not its inputs.
+        let req = self.payment_request(&Self::checkout_request(request)?)?;
+        let response = self.send_ok(&req).await?;
+        decode_payment(&response.body, Some(request.amount))
     }
 
     async fn get_payment(&self, id: &str) -> Result<Payment> {

@@ -587,7 +587,12 @@ impl HttpTransport {
         if !span.is_disabled() {
             span.record("path", request.url.path());
         }
-        self.send_with_retries(request).instrument(span).await
+        // Boxed: the exchange's state (reqwest's future, the answer being read) is ~860
+        // bytes, and every backend future that awaits it would carry it inline. Boxed here,
+        // both this and the callers' `async_trait` boxes stay small enough for the
+        // allocator's fast per-thread cache; one large box per call (over 1 KiB) took
+        // glibc's slow path, which merges free chunks on every such allocation.
+        Box::pin(self.send_with_retries(request).instrument(span)).await
     }
 
     async fn send_with_retries(&self, request: &ApiRequest) -> Result<ApiResponse> {

@@ -122,7 +122,7 @@ impl PaiwiseProvider {
         options: &PaiwiseCreateOptions,
     ) -> Result<PaiwiseCheckout> {
         let req = self.create_request(request, options)?;
-        self.checkout_call(req, mapping::decode_checkout_details).await
+        self.checkout_call(&req, mapping::decode_checkout_details).await
     }
 
     fn create_request(&self, request: &CreatePayment, options: &PaiwiseCreateOptions) -> Result<ApiRequest> {
@@ -154,7 +154,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req, decode).await
+        self.checkout_call(&req, decode).await
     }
 
     /// `POST /checkout/capture`: captures a `reserved` checkout in full (Paiwise takes no
@@ -178,7 +178,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req, decode).await
+        self.checkout_call(&req, decode).await
     }
 
     /// `POST /checkout/refund` exactly as Paiwise takes it, with no status check: on a `paid`
@@ -242,7 +242,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req, decode).await
+        self.checkout_call(&req, decode).await
     }
 
     /// `POST /checkout/update`: sets metadata keys; `None` values are sent as `""`, which
@@ -274,7 +274,7 @@ impl PaiwiseProvider {
             Some(checkout_id),
             &body,
         )?;
-        self.checkout_call(req, decode).await
+        self.checkout_call(&req, decode).await
     }
 
     /// `POST /checkout/delete`: removes a checkout that is still `created`. Returns the
@@ -409,9 +409,58 @@ impl PaiwiseProvider {
 
     /// Sends a checkout request and decodes the answer with `decode`: the unified methods
     /// decode only the [`Payment`], the Paiwise ones the whole [`PaiwiseCheckout`].
-    async fn checkout_call<T>(&self, req: ApiRequest, decode: Decoder<T>) -> Result<T> {
-        let resp = self.send(&req).await?;
-        self.decode_answer(&req, &resp, decode)
+    ///
+    /// Takes the request by reference: an `async fn` that owns it would hold a second copy
+    /// in every caller's future (rustc keeps the moved-from local's space too).
+    async fn checkout_call<T>(&self, req: &ApiRequest, decode: Decoder<T>) -> Result<T> {
+        let resp = self.send(req).await?;
+        self.decode_answer(req, &resp, decode)
+    }
+
+    /// The refund's checks against the checkout as Paiwise has it now (see
+    /// [`refund`](PaymentProvider::refund)). Its own function so the checkout read here is
+    /// gone before the refund is sent, and the refund's future stays small.
+    async fn check_refundable(&self, id: &str, request: &RefundRequest) -> Result<()> {
+        let p = self.retrieve_as(id, mapping::decode_checkout).await?;
+        match &*p.raw_status {
+            "paid" | "partialRefund" => {}
+            "reserved" => {
+                return Err(invalid_state(
+                    Operation::Refund,
+                    &p,
+                    "nothing is captured yet; a Paiwise refund here would release the reservation: use void",
+                ))
+            }
+            _ if p.status == PaymentStatus::Unknown => {}
+            _ => {
+                return Err(invalid_state(
+                    Operation::Refund,
+                    &p,
+                    "refunds need a paid or partially refunded checkout",
+                ))
+            }
+        }
+        if let Some(asked) = request.amount {
+            if asked.currency() != p.amount.currency() {
+                return Err(Error::invalid(
+                    "amount",
+                    format!(
+                        "currency {} differs from the checkout's {}",
+                        asked.currency(),
+                        p.amount.currency()
+                    ),
+                ));
+            }
+            if let Some(left) = p.refundable {
+                if asked.minor() > left.minor() {
+                    return Err(Error::invalid(
+                        "amount",
+                        format!("refund of {asked} exceeds the {left} still refundable"),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Decodes a 2xx answer. An error object in a 2xx body is a provider error; an
@@ -575,7 +624,7 @@ impl PaymentProvider for PaiwiseProvider {
 
     async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
         let req = self.create_request(request, &PaiwiseCreateOptions::default())?;
-        self.checkout_call(req, mapping::decode_checkout).await
+        self.checkout_call(&req, mapping::decode_checkout).await
     }
 
     async fn get_payment(&self, id: &str) -> Result<Payment> {
@@ -627,45 +676,7 @@ impl PaymentProvider for PaiwiseProvider {
                 ));
             }
         }
-        let p = self.retrieve_as(id, mapping::decode_checkout).await?;
-        match &*p.raw_status {
-            "paid" | "partialRefund" => {}
-            "reserved" => {
-                return Err(invalid_state(
-                    Operation::Refund,
-                    &p,
-                    "nothing is captured yet; a Paiwise refund here would release the reservation: use void",
-                ))
-            }
-            _ if p.status == PaymentStatus::Unknown => {}
-            _ => {
-                return Err(invalid_state(
-                    Operation::Refund,
-                    &p,
-                    "refunds need a paid or partially refunded checkout",
-                ))
-            }
-        }
-        if let Some(asked) = request.amount {
-            if asked.currency() != p.amount.currency() {
-                return Err(Error::invalid(
-                    "amount",
-                    format!(
-                        "currency {} differs from the checkout's {}",
-                        asked.currency(),
-                        p.amount.currency()
-                    ),
-                ));
-            }
-            if let Some(left) = p.refundable {
-                if asked.minor() > left.minor() {
-                    return Err(Error::invalid(
-                        "amount",
-                        format!("refund of {asked} exceeds the {left} still refundable"),
-                    ));
-                }
-            }
-        }
+        self.check_refundable(id, request).await?;
         let (reason, details) = mapping::refund_reason(request.reason.as_ref(), request.note.as_deref());
         self.send_refund(
             id,

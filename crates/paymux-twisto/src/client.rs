@@ -226,12 +226,14 @@ impl TwistoProvider {
         Ok(ser)
     }
 
-    async fn call(&self, request: ApiRequest) -> Result<ApiResponse> {
-        let response = self.http.send(&request).await?;
+    /// Sends; a non-2xx answer becomes an error. Takes the request by reference: an
+    /// `async fn` owning it would make every caller's future hold it twice.
+    async fn call(&self, request: &ApiRequest) -> Result<ApiResponse> {
+        let response = self.http.send(request).await?;
         if response.is_success() {
             Ok(response)
         } else {
-            Err(parse_error(&request, &response))
+            Err(parse_error(request, &response))
         }
     }
 
@@ -249,7 +251,7 @@ impl TwistoProvider {
     async fn fetch_checkout(&self, id: &str) -> Result<(model::Checkout, Bytes)> {
         let url = self.url(&format!("/checkouts/{}", Self::path_id("id", id)?));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(id);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let checkout = decode::<model::Checkout>("checkout", &resp.body)?;
         Ok((checkout, resp.body))
     }
@@ -268,7 +270,7 @@ impl TwistoProvider {
             );
             let req =
                 ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(checkout_id);
-            let resp = self.call(req).await?;
+            let resp = self.call(&req).await?;
             let page: model::Page<model::Refund> = decode("refund list", &resp.body)?;
             let n = page.items.len();
             // Keep only this checkout's refunds, should a server ignore the filter.
@@ -327,7 +329,7 @@ impl TwistoProvider {
             RetryPolicy::Safe,
         )
         .json(&body)?;
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let (_, payment) = mapping::decode_checkout_body(&resp.body)?;
         Ok(payment)
     }
@@ -353,7 +355,7 @@ impl TwistoProvider {
             Operation::Get,
             RetryPolicy::Safe,
         );
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let page: model::Page<serde_json::Value> = decode("checkout list", &resp.body)?;
         mapping::page(page, &resp.body, |value, _| {
             let raw = serde_json::to_vec(&value).map_err(|e| Error::decode(PROVIDER, e.to_string(), b""))?;
@@ -408,7 +410,7 @@ impl TwistoProvider {
         .json(&body)?
         .idempotency_key(idempotency_header(), key_of(idempotency_key))
         .payment(checkout.id.clone());
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let charge: model::Charge = decode("charge", &resp.body)?;
         mapping::charge(&charge, &resp.body)
     }
@@ -433,7 +435,7 @@ impl TwistoProvider {
             Operation::Get,
             RetryPolicy::Safe,
         );
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let page: model::Page<model::Charge> = decode("charge list", &resp.body)?;
         mapping::page(page, &resp.body, |c, body| mapping::charge(&c, body))
     }
@@ -502,7 +504,7 @@ impl TwistoProvider {
         .json(&serde_json::json!({}))?
         .idempotency_key(idempotency_header(), key_of(idempotency_key))
         .payment(charge_id);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let charge: model::Charge = decode("charge", &resp.body)?;
         mapping::charge(&charge, &resp.body)
     }
@@ -575,7 +577,7 @@ impl TwistoProvider {
         .json(&body)?
         .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
         .payment(checkout_id);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let refund: model::Refund = decode("refund", &resp.body)?;
         mapping::refund(&refund, &resp.body)
     }
@@ -597,7 +599,7 @@ impl TwistoProvider {
     pub async fn get_refund(&self, refund_id: &str) -> Result<TwistoRefund> {
         let url = self.url(&format!("/refunds/{}", Self::path_id("refund_id", refund_id)?));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(refund_id);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let refund: model::Refund = decode("refund", &resp.body)?;
         mapping::refund(&refund, &resp.body)
     }
@@ -609,7 +611,7 @@ impl TwistoProvider {
     pub async fn list_batches(&self, page: PageQuery) -> Result<TwistoPage<TwistoBatch>> {
         let url = self.url_with("/batch", &Self::page_params(page));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let page: model::Page<model::Batch> = decode("batch list", &resp.body)?;
         mapping::page(page, &resp.body, |b, body| mapping::batch(&b, body))
     }
@@ -628,7 +630,7 @@ impl TwistoProvider {
             &Self::page_params(page),
         );
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(batch_id);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         let page: model::Page<serde_json::Value> = decode("batch entries", &resp.body)?;
         mapping::page(page, &resp.body, mapping::batch_entry)
     }
@@ -743,7 +745,7 @@ impl PaymentProvider for TwistoProvider {
         let req = ApiRequest::new(Method::POST, url, Operation::Void, RetryPolicy::Idempotent)
             .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
             .payment(id);
-        let resp = self.call(req).await?;
+        let resp = self.call(&req).await?;
         match mapping::decode_checkout_body(&resp.body) {
             Ok((_, p)) if p.id == id => Ok(p),
             _ => self.fetch_payment(id, None).await,
