@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use paymux_core::transport::BaseUrl;
 use paymux_core::{ApiKey, Error, Result, TransportConfig};
 use serde::Deserialize;
 
@@ -183,15 +184,10 @@ impl CheckoutConfig {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] on field `prefix` when the prefix does not match
-    /// `^(?:pl-)?[a-z0-9]+$`, on `base_url` when it is not an `http(s)` URL.
+    /// `^(?:pl-)?[a-z0-9]+$`, on `base_url` as [`BaseUrl::parse`].
     pub fn resolved_base_url(&self) -> Result<String> {
         if let Some(base) = &self.base_url {
-            let parsed =
-                url::Url::parse(base).map_err(|e| Error::invalid("base_url", format!("not a URL: {e}")))?;
-            if !matches!(parsed.scheme(), "http" | "https") {
-                return Err(Error::invalid("base_url", "must be an http or https URL"));
-            }
-            return Ok(base.trim_end_matches('/').to_owned());
+            return Ok(BaseUrl::parse(base)?.as_str().to_owned());
         }
         let sandbox = self.environment == Environment::Sandbox;
         match &self.prefix {

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use paymux_core::transport::BaseUrl;
 use paymux_core::{ApiKey, Error, Result, TransportConfig};
 use serde::Deserialize;
 
@@ -89,19 +90,14 @@ impl PaiwiseConfig {
     /// Checks the key and base URL.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] on `api_key` when it is empty, on `base_url` when it is not an
-    /// `http://` or `https://` URL.
+    /// [`Error::InvalidRequest`] on `api_key` when it is empty, on `base_url` as
+    /// [`BaseUrl::parse`] (not an absolute `http(s)` URL, or one with a query, fragment or
+    /// credentials).
     pub fn validate(&self) -> Result<()> {
         if self.api_key.is_empty() {
             return Err(Error::invalid("api_key", "the Paiwise API key is empty"));
         }
-        if !(self.base_url.starts_with("https://") || self.base_url.starts_with("http://")) {
-            return Err(Error::invalid(
-                "base_url",
-                format!("must start with http:// or https://, got {:?}", self.base_url),
-            ));
-        }
-        Ok(())
+        BaseUrl::parse(&self.base_url).map(drop)
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use paymux_core::transport::BaseUrl;
 use paymux_core::{ApiKey, Error, Result, TransportConfig};
 use serde::Deserialize;
 
@@ -141,7 +142,8 @@ impl TwistoConfig {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for an empty token (`api_key`) or a base URL that is not an
-    /// absolute `http(s)` URL (`base_url`, `smi_base_url`).
+    /// absolute `http(s)` URL, or has a query, fragment or credentials (`base_url`,
+    /// `smi_base_url`; see [`BaseUrl::parse`]).
     pub fn validate(&self) -> Result<()> {
         if self.api_key.is_empty() {
             return Err(Error::invalid("api_key", "the Twisto bearer token is empty"));
@@ -155,13 +157,7 @@ impl TwistoConfig {
 }
 
 fn check_url(field: &str, text: &str) -> Result<()> {
-    match url::Url::parse(text) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(Error::invalid(
-            field,
-            format!("not an absolute http(s) URL: {text:?}"),
-        )),
-    }
+    BaseUrl::parse_for(field, text).map(drop)
 }
 
 /// Builds a [`TwistoProvider`].
