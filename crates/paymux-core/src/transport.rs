@@ -276,9 +276,15 @@ impl BaseUrl {
     pub fn parse_for(field: &str, text: &str) -> Result<Self> {
         let text = text.trim().trim_end_matches('/');
         let bad = |why: String| Error::invalid(field, why);
-        let url = Url::parse(text).map_err(|e| bad(format!("{e}: {text:?}")))?;
+        // The text is echoed only when it cannot hold credentials (`user:secret@host`).
+        let shown = if text.contains('@') {
+            "(not shown)".to_owned()
+        } else {
+            format!("{text:?}")
+        };
+        let url = Url::parse(text).map_err(|e| bad(format!("{e}: {shown}")))?;
         if !matches!(url.scheme(), "http" | "https") || !url.has_host() {
-            return Err(bad(format!("must be an http:// or https:// URL, got {text:?}")));
+            return Err(bad(format!("must be an http:// or https:// URL, got {shown}")));
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(bad("must not have a query or fragment".to_owned()));

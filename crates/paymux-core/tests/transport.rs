@@ -381,6 +381,8 @@ fn base_urls_are_checked_once_and_paths_appended_safely() {
         "http://example.com/v4#top",
         "https://user:secret@example.com",
         "mailto:ops@example.com",
+        "ftp://user:secret@example.com",
+        "https://user:secret@exa mple.com",
     ] {
         let err = BaseUrl::parse(bad).unwrap_err();
         assert!(
