@@ -2,7 +2,11 @@
 //! unified [`PaymentProvider`] and [`CustomerVault`] implementations.
 
 use async_trait::async_trait;
-use paymux_core::transport::{common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy};
+use std::sync::Arc;
+
+use paymux_core::transport::{
+    common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+};
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, CurrencySupport, CustomerVault, Error, EventKind,
     MetadataUpdate, NewCustomer, Operation, Payment, PaymentEvent, PaymentProvider, PaymentStatus,
@@ -42,8 +46,93 @@ use crate::PROVIDER;
 #[derive(Debug, Clone)]
 pub struct PaiwiseProvider {
     base_url: BaseUrl,
+    endpoints: Arc<Endpoints>,
     transport: HttpTransport,
     capabilities: Capabilities,
+}
+
+/// Paiwise's endpoints. Every one is a fixed path (ids travel in the body), so their URLs
+/// are built once per provider instead of once per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Create,
+    Retrieve,
+    Capture,
+    Refund,
+    Update,
+    Delete,
+    CreateCustomer,
+    RetrieveCustomer,
+    DeleteCustomer,
+}
+
+impl Endpoint {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Create => "/checkout/create",
+            Self::Retrieve => "/checkout/retrieve",
+            Self::Capture => "/checkout/capture",
+            Self::Refund => "/checkout/refund",
+            Self::Update => "/checkout/update",
+            Self::Delete => "/checkout/delete",
+            Self::CreateCustomer => "/checkout/create-customer",
+            Self::RetrieveCustomer => "/checkout/retrieve-customer",
+            Self::DeleteCustomer => "/checkout/delete-customer",
+        }
+    }
+
+    /// Whether the id it takes is a customer's.
+    fn is_customer(self) -> bool {
+        matches!(
+            self,
+            Self::CreateCustomer | Self::RetrieveCustomer | Self::DeleteCustomer
+        )
+    }
+}
+
+/// The URL of every [`Endpoint`] under one base URL.
+#[derive(Debug)]
+struct Endpoints {
+    create: Url,
+    retrieve: Url,
+    capture: Url,
+    refund: Url,
+    update: Url,
+    delete: Url,
+    create_customer: Url,
+    retrieve_customer: Url,
+    delete_customer: Url,
+}
+
+impl Endpoints {
+    fn under(base: &BaseUrl) -> Self {
+        let url = |e: Endpoint| base.endpoint(e.path());
+        Self {
+            create: url(Endpoint::Create),
+            retrieve: url(Endpoint::Retrieve),
+            capture: url(Endpoint::Capture),
+            refund: url(Endpoint::Refund),
+            update: url(Endpoint::Update),
+            delete: url(Endpoint::Delete),
+            create_customer: url(Endpoint::CreateCustomer),
+            retrieve_customer: url(Endpoint::RetrieveCustomer),
+            delete_customer: url(Endpoint::DeleteCustomer),
+        }
+    }
+
+    fn url(&self, endpoint: Endpoint) -> &Url {
+        match endpoint {
+            Endpoint::Create => &self.create,
+            Endpoint::Retrieve => &self.retrieve,
+            Endpoint::Capture => &self.capture,
+            Endpoint::Refund => &self.refund,
+            Endpoint::Update => &self.update,
+            Endpoint::Delete => &self.delete,
+            Endpoint::CreateCustomer => &self.create_customer,
+            Endpoint::RetrieveCustomer => &self.retrieve_customer,
+            Endpoint::DeleteCustomer => &self.delete_customer,
+        }
+    }
 }
 
 /// What Paiwise can do (see `docs/providers/paiwise.md`).
@@ -85,8 +174,10 @@ impl PaiwiseProvider {
         config.validate()?;
         let auth = config.api_key.header_value("Bearer ")?;
         let transport = HttpTransport::new(PROVIDER, transport)?.with_auth(AUTHORIZATION, auth);
+        let base_url = BaseUrl::parse(&config.base_url)?;
         Ok(Self {
-            base_url: BaseUrl::parse(&config.base_url)?,
+            endpoints: Arc::new(Endpoints::under(&base_url)),
+            base_url,
             transport,
             capabilities: capabilities(),
         })
@@ -128,7 +219,7 @@ impl PaiwiseProvider {
     fn create_request(&self, request: &CreatePayment, options: &PaiwiseCreateOptions) -> Result<ApiRequest> {
         let body = mapping::create_body(request, options)?;
         self.request(
-            "/checkout/create",
+            Endpoint::Create,
             Operation::Create,
             RetryPolicy::Never,
             None,
@@ -148,7 +239,7 @@ impl PaiwiseProvider {
     async fn retrieve_as<T>(&self, checkout_id: &str, decode: Decoder<T>) -> Result<T> {
         let body = CheckoutIdBody { checkout_id };
         let req = self.request(
-            "/checkout/retrieve",
+            Endpoint::Retrieve,
             Operation::Get,
             RetryPolicy::Safe,
             Some(checkout_id),
@@ -172,7 +263,7 @@ impl PaiwiseProvider {
     async fn capture_as<T>(&self, checkout_id: &str, decode: Decoder<T>) -> Result<T> {
         let body = CheckoutIdBody { checkout_id };
         let req = self.request(
-            "/checkout/capture",
+            Endpoint::Capture,
             Operation::Capture,
             RetryPolicy::Never,
             Some(checkout_id),
@@ -236,7 +327,7 @@ impl PaiwiseProvider {
             refund_details: details,
         };
         let req = self.request(
-            "/checkout/refund",
+            Endpoint::Refund,
             operation,
             RetryPolicy::Never,
             Some(checkout_id),
@@ -268,7 +359,7 @@ impl PaiwiseProvider {
     ) -> Result<T> {
         let body = mapping::update_body(checkout_id, update)?;
         let req = self.request(
-            "/checkout/update",
+            Endpoint::Update,
             Operation::UpdateMetadata,
             RetryPolicy::Never,
             Some(checkout_id),
@@ -287,7 +378,7 @@ impl PaiwiseProvider {
     pub async fn delete_checkout(&self, checkout_id: &str) -> Result<Option<PaiwiseCheckout>> {
         let body = CheckoutIdBody { checkout_id };
         let req = self.request(
-            "/checkout/delete",
+            Endpoint::Delete,
             Operation::Void,
             RetryPolicy::Never,
             Some(checkout_id),
@@ -320,7 +411,7 @@ impl PaiwiseProvider {
             meta_data: Some(&customer.metadata).filter(|m| !m.is_empty()),
         };
         let req = self.request(
-            "/checkout/create-customer",
+            Endpoint::CreateCustomer,
             Operation::Create,
             RetryPolicy::Never,
             None,
@@ -338,7 +429,7 @@ impl PaiwiseProvider {
         check_id("customer_id", customer_id)?;
         let body = CustomerIdBody { customer_id };
         let req = self.request(
-            "/checkout/retrieve-customer",
+            Endpoint::RetrieveCustomer,
             Operation::Get,
             RetryPolicy::Safe,
             Some(customer_id),
@@ -357,7 +448,7 @@ impl PaiwiseProvider {
         check_id("customer_id", customer_id)?;
         let body = CustomerIdBody { customer_id };
         let req = self.request(
-            "/checkout/delete-customer",
+            Endpoint::DeleteCustomer,
             Operation::Void,
             RetryPolicy::Never,
             Some(customer_id),
@@ -373,7 +464,7 @@ impl PaiwiseProvider {
 
     fn request<B: Serialize>(
         &self,
-        path: &str,
+        endpoint: Endpoint,
         operation: Operation,
         retry: RetryPolicy,
         id: Option<&str>,
@@ -381,7 +472,7 @@ impl PaiwiseProvider {
     ) -> Result<ApiRequest> {
         if let Some(id) = id {
             check_id(
-                if path.ends_with("-customer") {
+                if endpoint.is_customer() {
                     "customer_id"
                 } else {
                     "checkout_id"
@@ -389,8 +480,8 @@ impl PaiwiseProvider {
                 id,
             )?;
         }
-        let mut req =
-            ApiRequest::new(Method::POST, self.base_url.endpoint(path), operation, retry).json(body)?;
+        let url = self.endpoints.url(endpoint).clone();
+        let mut req = ApiRequest::new(Method::POST, url, operation, retry).json(body)?;
         if let Some(id) = id {
             req = req.payment(id);
         }

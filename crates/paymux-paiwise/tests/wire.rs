@@ -797,3 +797,36 @@ async fn trailing_slash_in_base_url_is_ignored() {
     p.get_payment(ID).await.unwrap();
     mock.assert_async().await;
 }
+
+#[tokio::test]
+async fn a_base_url_path_prefixes_every_endpoint() {
+    // Endpoint URLs are built once per provider; they must keep the base URL's path.
+    let server = MockServer::start_async().await;
+    let retrieve = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v2/checkout/retrieve");
+            then.status(200).body(checkout(ID, "reserved", 3000, 0));
+        })
+        .await;
+    let capture = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v2/checkout/capture");
+            then.status(200).body(checkout(ID, "paid", 3000, 3000));
+        })
+        .await;
+    let customer = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/api/v2/checkout/retrieve-customer");
+            then.status(200).body(CUSTOMER);
+        })
+        .await;
+    let p = provider(&format!("{}/api/v2/", server.base_url()));
+    assert_eq!(p.get_payment(ID).await.unwrap().status, PaymentStatus::Authorized);
+    p.capture_checkout(ID).await.unwrap();
+    p.retrieve_customer("9f9119402b606105dbc50919973012df")
+        .await
+        .unwrap();
+    retrieve.assert_async().await;
+    capture.assert_async().await;
+    customer.assert_async().await;
+}
