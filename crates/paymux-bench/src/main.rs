@@ -2,13 +2,14 @@
 //! `serde` clients, both talking to one in-process `paymux-sim` simulator.
 //!
 //! ```text
-//! cargo run --release -p paymux-bench -- [--ops N] [--rounds R] [--concurrency 1,64]
+//! cargo run --release -p paymux-bench -- [--ops N] [--flows-per-task F] [--concurrency 1,64]
 //!     [--providers paiwise,checkout,twisto] [--markdown PATH] [--no-minimal] [--no-memory]
+//!     [--sim-threads N] [--client-threads N]
 //! cargo run --release -p paymux-bench -- criterion-report [--dir target/criterion] [--markdown PATH]
 //! ```
 //!
-//! For each provider and concurrency the arms run interleaved in rounds (hand, paymux,
-//! minimal, then the reverse order), so machine noise hits every arm alike. See
+//! For each provider and concurrency the arms run interleaved in short batches (hand,
+//! paymux, minimal, then the reverse order), so machine noise hits every arm alike. See
 //! `docs/benchmarks.md` for the method.
 
 mod flow;
@@ -30,7 +31,8 @@ use crate::report::{ArmFigures, Row};
 #[derive(Debug, Clone)]
 struct Options {
     ops: u64,
-    rounds: u64,
+    /// Flows each concurrent task runs per batch: a batch is `concurrency × this` flows.
+    flows_per_task: u64,
     concurrency: Vec<usize>,
     providers: Vec<Provider>,
     markdown: Option<String>,
@@ -38,25 +40,54 @@ struct Options {
     memory: bool,
     /// Child mode: run one arm only and print its peak memory.
     arm: Option<String>,
+    /// Worker threads of the simulator's own runtime; 0 = run it on the clients' runtime.
+    /// Default: half the cores, as a remote provider's server would not share the
+    /// client's threads.
+    sim_threads: usize,
+    /// Worker threads of the clients' runtime. Default: the cores the simulator does not
+    /// take (all of them when it shares the runtime).
+    client_threads: usize,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             ops: 8000,
-            rounds: 4,
+            flows_per_task: 4,
             concurrency: vec![1, 64],
             providers: Provider::ALL.to_vec(),
             markdown: None,
             minimal: true,
             memory: true,
             arm: None,
+            sim_threads: default_sim_threads(),
+            client_threads: 0,
         }
     }
 }
 
-const USAGE: &str = "usage: paymux-bench [--ops N] [--rounds R] [--concurrency 1,64] \
-[--providers paiwise,checkout,twisto] [--markdown PATH] [--no-minimal] [--no-memory]\n       \
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+fn default_sim_threads() -> usize {
+    (cores() / 2).max(1)
+}
+
+impl Options {
+    /// The clients' worker threads: as asked, else the cores the simulator leaves.
+    fn client_threads(&self) -> usize {
+        if self.client_threads > 0 {
+            self.client_threads
+        } else {
+            cores().saturating_sub(self.sim_threads).max(1)
+        }
+    }
+}
+
+const USAGE: &str = "usage: paymux-bench [--ops N] [--flows-per-task F] [--concurrency 1,64] \
+[--providers paiwise,checkout,twisto] [--markdown PATH] [--no-minimal] [--no-memory] \
+[--sim-threads N] [--client-threads N]\n       \
 paymux-bench criterion-report [--dir DIR] [--markdown PATH]";
 
 fn parse_options(args: &[String]) -> Result<Options, String> {
@@ -66,7 +97,9 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
         let mut value = || it.next().cloned().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--ops" => o.ops = value()?.parse().map_err(|e| format!("--ops: {e}"))?,
-            "--rounds" => o.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?,
+            "--flows-per-task" => {
+                o.flows_per_task = value()?.parse().map_err(|e| format!("--flows-per-task: {e}"))?
+            }
             "--concurrency" => {
                 o.concurrency = value()?
                     .split(',')
@@ -87,12 +120,16 @@ fn parse_options(args: &[String]) -> Result<Options, String> {
             "--no-minimal" => o.minimal = false,
             "--no-memory" => o.memory = false,
             "--arm" => o.arm = Some(value()?),
+            "--sim-threads" => o.sim_threads = value()?.parse().map_err(|e| format!("--sim-threads: {e}"))?,
+            "--client-threads" => {
+                o.client_threads = value()?.parse().map_err(|e| format!("--client-threads: {e}"))?
+            }
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
         }
     }
-    if o.rounds == 0 || o.ops < OPS_PER_FLOW * o.rounds || o.concurrency.contains(&0) {
-        return Err("--ops must allow one flow per round; --rounds and --concurrency must be > 0".into());
+    if o.flows_per_task == 0 || o.ops < OPS_PER_FLOW || o.concurrency.contains(&0) {
+        return Err("--ops must allow one flow; --flows-per-task and --concurrency must be > 0".into());
     }
     Ok(o)
 }
@@ -109,17 +146,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(options.client_threads());
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start tokio: {e}");
             return ExitCode::FAILURE;
         }
     };
+    // Built outside `block_on`: a runtime may not be dropped from async code.
+    let sim_runtime = match simulator_runtime(options.sim_threads) {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let result = runtime.block_on(async {
         match &options.arm {
-            Some(arm) => child(&options, arm).await,
-            None => run(&options).await,
+            Some(arm) => child(&options, sim_runtime.as_ref(), arm).await,
+            None => run(&options, sim_runtime.as_ref()).await,
         }
     });
     match result {
@@ -172,8 +219,34 @@ struct Accumulator {
     errors: u64,
 }
 
-async fn run(options: &Options) -> Result<(), String> {
-    let flows_per_round = options.ops / OPS_PER_FLOW / options.rounds;
+/// The simulator's own runtime, when it should not share the clients' one.
+fn simulator_runtime(threads: usize) -> Result<Option<tokio::runtime::Runtime>, String> {
+    if threads == 0 {
+        return Ok(None);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .thread_name("simulator")
+        .enable_all()
+        .build()
+        .map(Some)
+        .map_err(|e| format!("cannot start the simulator's runtime: {e}"))
+}
+
+/// Starts a simulator on `runtime` (its tasks run there), or on the current one.
+async fn start_simulator(runtime: Option<&tokio::runtime::Runtime>) -> Result<Simulator, String> {
+    match runtime {
+        Some(rt) => rt
+            .spawn(Simulator::start())
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string()),
+        None => Simulator::start().await.map_err(|e| e.to_string()),
+    }
+}
+
+async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -> Result<(), String> {
+    let total_flows = options.ops / OPS_PER_FLOW;
     let mut rows = Vec::new();
     let mut failures = Vec::new();
 
@@ -181,7 +254,7 @@ async fn run(options: &Options) -> Result<(), String> {
         for &concurrency in &options.concurrency {
             // A fresh simulator per cell, so the state earlier cells left behind (the
             // simulator's lists are scanned per request) does not slow later ones.
-            let sim = Arc::new(Simulator::start().await.map_err(|e| e.to_string())?);
+            let sim = Arc::new(start_simulator(sim_runtime).await?);
             let paymux = Paymux::new(&sim)?;
             let with_paymux = paymux.has(provider);
             if !with_paymux {
@@ -221,7 +294,14 @@ async fn run(options: &Options) -> Result<(), String> {
                     errors: 0,
                 })
                 .collect();
-            for round in 0..options.rounds {
+            // Short batches, alternated: at concurrency 1 a batch is a few flows (a few
+            // milliseconds), so a burst of machine noise lands on both arms, not one.
+            let task_count = u64::try_from(concurrency).unwrap_or(u64::MAX);
+            let batch_flows = task_count
+                .saturating_mul(options.flows_per_task)
+                .clamp(1, total_flows);
+            let rounds = total_flows / batch_flows;
+            for round in 0..rounds {
                 let mut order: Vec<usize> = (0..arms.len()).collect();
                 if round % 2 == 1 {
                     order.reverse();
@@ -232,7 +312,7 @@ async fn run(options: &Options) -> Result<(), String> {
                         arm.clone(),
                         provider,
                         sim.clone(),
-                        flows_per_round,
+                        batch_flows,
                         concurrency,
                         seq.clone(),
                     )
@@ -268,10 +348,24 @@ async fn run(options: &Options) -> Result<(), String> {
         }
     }
 
-    let mut text = report::text_table(&rows);
+    let layout = if options.sim_threads == 0 {
+        format!(
+            "Layout: simulator and clients on one runtime ({} workers).\n\n",
+            options.client_threads()
+        )
+    } else {
+        format!(
+            "Layout: simulator on its own runtime ({} worker(s)), clients on another ({}).\n\n",
+            options.sim_threads,
+            options.client_threads()
+        )
+    };
+    let mut text = layout.clone();
+    text.push_str(&report::text_table(&rows));
     text.push('\n');
     text.push_str(&report::targets(&rows));
-    let mut markdown = report::markdown_table(&rows);
+    let mut markdown = layout;
+    markdown.push_str(&report::markdown_table(&rows));
     markdown.push('\n');
     markdown.push_str(&report::targets(&rows));
 
@@ -309,8 +403,12 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 /// Child mode: one arm alone, every provider, the highest concurrency, then `VmHWM`.
-async fn child(options: &Options, arm_name: &str) -> Result<(), String> {
-    let sim = Arc::new(Simulator::start().await.map_err(|e| e.to_string())?);
+async fn child(
+    options: &Options,
+    sim_runtime: Option<&tokio::runtime::Runtime>,
+    arm_name: &str,
+) -> Result<(), String> {
+    let sim = Arc::new(start_simulator(sim_runtime).await?);
     let arm = Arc::new(match arm_name {
         "paymux" => Arm::Paymux(Paymux::new(&sim)?),
         "hand" => Arm::Hand(Hand::new(&sim, Mode::Mirror)?),
@@ -350,6 +448,8 @@ fn memory_table(options: &Options) -> Result<String, String> {
         eprintln!("memory: {arm}…");
         let output = std::process::Command::new(&exe)
             .args(["--arm", arm, "--ops", &options.ops.to_string()])
+            .args(["--sim-threads", &options.sim_threads.to_string()])
+            .args(["--client-threads", &options.client_threads().to_string()])
             .args(["--providers", &providers.join(",")])
             .args(["--concurrency", &concurrency.to_string()])
             .output()
