@@ -342,7 +342,7 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
     payment.capturable = amounts.capturable;
     payment.refundable = amounts.refundable;
     payment.redirect_url = opt(wire.redirect_url).filter(|u| !u.is_empty());
-    payment.card = wire.used_card.0.map(|c| card_summary(c).0);
+    payment.card = wire.used_card.0.map(|mut c| card_summary(&mut c));
     if status == PaymentStatus::Failed {
         payment.decline = decline;
     }
@@ -417,20 +417,21 @@ fn log_event(
     Ok(event)
 }
 
-/// `usedCard` / a saved card → the unified summary, plus the raw `expires`.
-fn card_summary(c: CardWire<'_>) -> (CardSummary, Option<String>, Option<String>, Option<String>) {
+/// `usedCard` / a saved card → the unified summary. What the summary has no room for
+/// (`expires` as written, `integration`, `card_holder`) stays in `c` for the callers that
+/// keep it, so the unified path copies none of it.
+fn card_summary(c: &mut CardWire<'_>) -> CardSummary {
     let mut card = CardSummary::default();
-    card.id = opt(c.card_id);
-    card.brand = opt(c.brand);
-    card.country = opt(c.country);
-    card.funding = opt(c.funding);
-    card.last4 = opt(c.last4);
-    let expires = opt(c.expires);
-    if let Some((m, y)) = expires.as_deref().and_then(parse_expiry) {
+    card.id = opt(c.card_id.take());
+    card.brand = opt(c.brand.take());
+    card.country = opt(c.country.take());
+    card.funding = opt(c.funding.take());
+    card.last4 = opt(c.last4.take());
+    if let Some((m, y)) = c.expires.as_ref().and_then(|e| parse_expiry(e.as_str())) {
         card.expiry_month = Some(m);
         card.expiry_year = Some(y);
     }
-    (card, expires, opt(c.integration), opt(c.card_holder))
+    card
 }
 
 /// `M/YYYY` (also `MM/YY`) → (month, four-digit year).
@@ -460,14 +461,11 @@ fn customer_from_wire(c: CustomerWire<'_>) -> Option<PaiwiseCustomer> {
             .saved_cards
             .0
             .into_iter()
-            .map(|w| {
-                let (card, expires, integration, card_holder) = card_summary(w);
-                PaiwiseSavedCard {
-                    card,
-                    expires,
-                    integration,
-                    card_holder,
-                }
+            .map(|mut w| PaiwiseSavedCard {
+                card: card_summary(&mut w),
+                expires: opt(w.expires),
+                integration: opt(w.integration),
+                card_holder: opt(w.card_holder),
             })
             .collect(),
     })
