@@ -490,4 +490,18 @@ mod tests {
         assert!(parse_options(&["--providers".to_owned(), "stripe".to_owned()]).is_err());
         assert!(parse_options(&["--ops".to_owned(), "1".to_owned()]).is_err());
     }
+
+    #[test]
+    fn layout_options() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let o = parse_options(&args(&["--sim-threads", "0", "--client-threads", "3"])).unwrap();
+        assert_eq!((o.sim_threads, o.client_threads()), (0, 3));
+        let o = parse_options(&args(&["--flows-per-task", "16"])).unwrap();
+        assert_eq!(o.flows_per_task, 16);
+        // By default the simulator takes half the cores and the clients the rest.
+        assert!(o.sim_threads >= 1);
+        assert_eq!(o.client_threads(), cores().saturating_sub(o.sim_threads).max(1));
+        assert!(parse_options(&args(&["--flows-per-task", "0"])).is_err());
+        assert!(parse_options(&args(&["--rounds", "4"])).is_err());
+    }
 }
