@@ -394,7 +394,7 @@ impl CheckoutProvider {
         let payments = wire
             .data
             .into_iter()
-            .map(|p| mapping::payment_from_wire(p, body, None, false))
+            .map(|p| mapping::payment_from_wire(p, body, None, None))
             .collect::<Result<Vec<_>>>()?;
         Ok(PaymentPage {
             limit: wire.limit,
@@ -443,7 +443,7 @@ impl CheckoutProvider {
         let payments = wire
             .data
             .into_iter()
-            .map(|p| mapping::payment_from_wire(p, body, None, false))
+            .map(|p| mapping::payment_from_wire(p, body, None, None))
             .collect::<Result<Vec<_>>>()?;
         Ok(SearchPage {
             payments,

@@ -225,16 +225,20 @@ fn currency_of(code: &str, body: &[u8]) -> Result<Currency> {
 /// into the unified [`Payment`]. `fallback` is the requested amount, used when the answer has
 /// none (a 202 `Pending` answer).
 pub(crate) fn decode_payment(body: &[u8], fallback: Option<Money>) -> Result<Payment> {
-    let wire: PaymentWire = paymux_core::transport::parse_json(body)
-        .map_err(|e| Error::decode(PROVIDER, format!("payment: {e}"), body))?;
-    payment_from_wire(wire, body, fallback, true)
+    // Checked once here and kept as the raw text: `Payment::keep_raw` would check the
+    // (1–2 KiB) answer again.
+    let text = std::str::from_utf8(body)
+        .map_err(|e| Error::decode(PROVIDER, format!("payment: answer is not UTF-8: {e}"), body))?;
+    let wire: PaymentWire =
+        serde_json::from_str(text).map_err(|e| Error::decode(PROVIDER, format!("payment: {e}"), body))?;
+    payment_from_wire(wire, body, fallback, Some(text))
 }
 
 pub(crate) fn payment_from_wire(
     wire: PaymentWire,
     body: &[u8],
     fallback: Option<Money>,
-    keep_raw: bool,
+    raw: Option<&str>,
 ) -> Result<Payment> {
     let currency = match (&wire.currency, fallback) {
         (Some(code), _) => currency_of(code, body)?,
@@ -322,9 +326,7 @@ pub(crate) fn payment_from_wire(
     payment.created_at = parse_time(wire.requested_on.as_deref()).or(processed_at);
     payment.updated_at = events.iter().filter_map(|e| e.at).max().or(processed_at);
     payment.events = events;
-    if keep_raw {
-        payment.keep_raw(body);
-    }
+    payment.raw = raw.map(str::to_owned);
     Ok(payment)
 }
 
