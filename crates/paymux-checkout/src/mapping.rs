@@ -50,6 +50,8 @@ use paymux_core::{
     PaymentStatus, Result, WireUnitRule,
 };
 
+use paymux_core::payment::known_word;
+
 use crate::model::{ActionWire, ActionsWire, BalancesWire, PaymentWire};
 use crate::PROVIDER;
 
@@ -173,6 +175,37 @@ pub fn from_wire_amount(wire: i64, currency: Currency, body: &[u8]) -> Result<Mo
         .map_err(|e| Error::decode(PROVIDER, format!("amount {wire} {currency}: {e}"), body))
 }
 
+/// Every `status` word [`map_status`] knows: these are kept without copying.
+const KNOWN_STATUSES: [&str; 16] = [
+    "Pending",
+    "Retry Scheduled",
+    "Active",
+    "Requested",
+    "Authorized",
+    "Card Verified",
+    "Voided",
+    "Partially Captured",
+    "Captured",
+    "Paid",
+    "Partially Refunded",
+    "Refunded",
+    "Returned",
+    "Declined",
+    "Canceled",
+    "Expired",
+];
+
+/// Every action `type` Checkout.com documents: kept without copying.
+const KNOWN_ACTION_TYPES: [&str; 7] = [
+    "Authorization",
+    "Card Verification",
+    "Void",
+    "Capture",
+    "Refund",
+    "Payout",
+    "Return",
+];
+
 /// The unified status for Checkout.com's `status` text (see the table in the module docs).
 /// `has_redirect` is whether the answer carried `_links.redirect.href`.
 pub fn map_status(raw: &str, has_redirect: bool) -> PaymentStatus {
@@ -235,7 +268,7 @@ pub(crate) fn decode_payment(body: &[u8], fallback: Option<Money>) -> Result<Pay
 }
 
 pub(crate) fn payment_from_wire(
-    wire: PaymentWire,
+    wire: PaymentWire<'_>,
     body: &[u8],
     fallback: Option<Money>,
     raw: Option<&str>,
@@ -255,7 +288,10 @@ pub(crate) fn payment_from_wire(
         .as_ref()
         .and_then(|l| l.redirect.as_ref())
         .and_then(|r| r.href.clone());
-    let raw_status = wire.status.unwrap_or_default();
+    let raw_status = wire
+        .status
+        .map(|s| known_word(&s, &KNOWN_STATUSES))
+        .unwrap_or_default();
     let status = map_status(&raw_status, redirect_url.is_some());
     let mut payment = Payment::new(PROVIDER, wire.id, amount, status, raw_status);
     payment.redirect_url = redirect_url;
@@ -343,7 +379,7 @@ fn apply_balances(payment: &mut Payment, b: &BalancesWire, currency: Currency, b
 
 /// Actions as events, oldest first (Checkout.com lists them latest first).
 pub(crate) fn events_from_actions(
-    mut actions: Vec<ActionWire>,
+    mut actions: Vec<ActionWire<'_>>,
     currency: Currency,
     body: &[u8],
 ) -> Result<Vec<PaymentEvent>> {
@@ -351,7 +387,8 @@ pub(crate) fn events_from_actions(
     actions
         .into_iter()
         .map(|a| {
-            let mut ev = PaymentEvent::new(map_action_kind(&a.kind, a.approved), a.kind);
+            let kind = map_action_kind(&a.kind, a.approved);
+            let mut ev = PaymentEvent::new(kind, known_word(&a.kind, &KNOWN_ACTION_TYPES));
             ev.id = Some(a.id);
             ev.at = parse_time(a.processed_on.as_deref());
             ev.amount = a
@@ -434,5 +471,31 @@ mod tests {
         assert_eq!(map_status("Something New", false), PaymentStatus::Unknown);
         assert_eq!(map_status("", false), PaymentStatus::Unknown);
         assert_eq!(map_status("captured", false), PaymentStatus::Unknown);
+    }
+
+    #[test]
+    fn every_known_word_maps_and_escaped_text_still_decodes() {
+        for s in KNOWN_STATUSES {
+            assert_ne!(map_status(s, false), PaymentStatus::Unknown, "{s}");
+        }
+        // Words, currency and timestamps are borrowed from the answer when they can be;
+        // JSON escapes make serde copy them, which must change nothing.
+        let body = br#"{"id":"pay_1","amount":100,"currency":"S\u0045K","status":"Captur\u0065d",
+          "requested_on":"2019-08-24T14:15:22\u005a","source":{"type":"c\u0061rd",
+          "last4":"4242","card_type":"CRE\u0044IT"},"actions":[{"id":"act_1",
+          "type":"Captur\u0065","processed_on":"2019-08-24T14:16:00Z","amount":100}]}"#;
+        let p = decode_payment_details(body).expect("decodes");
+        assert_eq!(p.status, PaymentStatus::Captured);
+        assert_eq!(p.raw_status, "Captured");
+        assert_eq!(p.amount, Money::from_minor(100, Currency::SEK));
+        assert_eq!(p.created_at, parse_time(Some("2019-08-24T14:15:22Z")));
+        assert_eq!(p.card.and_then(|c| c.funding).as_deref(), Some("credit"));
+        assert_eq!(p.events.len(), 1);
+        assert_eq!(p.events[0].kind, EventKind::Captured);
+        assert_eq!(p.events[0].raw_kind, "Capture");
+        // An unknown word is kept as sent.
+        let p = decode_payment_details(br#"{"id":"pay_2","amount":1,"currency":"SEK","status":"Brand New"}"#)
+            .expect("decodes");
+        assert_eq!((p.status, &*p.raw_status), (PaymentStatus::Unknown, "Brand New"));
     }
 }

@@ -1,6 +1,7 @@
 //! Checkout.com's own wire types (private). Amounts here are wire integers; converting them
 //! to and from [`Money`](paymux_core::Money) is done in `mapping.rs` only.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -113,16 +114,18 @@ pub(crate) struct SearchRequestWire<'a> {
 // ---------------------------------------------------------------- responses
 
 /// One shape for `PaymentResponse` (201), `PaymentAcceptedResponse` (202), `PaymentDetails`
-/// (GET) and payout details: every field the mapping uses, the rest skipped unparsed.
+/// (GET) and payout details: every field the mapping uses, the rest skipped unparsed. Text
+/// the unified `Payment` does not keep as it is (status and currency words, timestamps) is
+/// borrowed from the answer rather than copied.
 #[derive(Debug, Deserialize)]
-pub(crate) struct PaymentWire {
+pub(crate) struct PaymentWire<'a> {
     pub id: String,
-    #[serde(default)]
-    pub status: Option<String>,
+    #[serde(default, borrow)]
+    pub status: Option<Cow<'a, str>>,
     #[serde(default)]
     pub amount: Option<i64>,
-    #[serde(default)]
-    pub currency: Option<String>,
+    #[serde(default, borrow)]
+    pub currency: Option<Cow<'a, str>>,
     #[serde(default)]
     pub approved: Option<bool>,
     #[serde(default)]
@@ -131,22 +134,22 @@ pub(crate) struct PaymentWire {
     pub response_code: Option<StringOrNumber>,
     #[serde(default)]
     pub response_summary: Option<String>,
-    #[serde(default)]
-    pub requested_on: Option<String>,
-    #[serde(default)]
-    pub processed_on: Option<String>,
+    #[serde(default, borrow)]
+    pub requested_on: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub processed_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub action_id: Option<String>,
     #[serde(default)]
     pub balances: Option<BalancesWire>,
-    #[serde(default)]
-    pub source: Option<SourceResponseWire>,
+    #[serde(default, borrow)]
+    pub source: Option<SourceResponseWire<'a>>,
     #[serde(default)]
     pub customer: Option<CustomerResponseWire>,
     #[serde(default)]
     pub metadata: Option<BTreeMap<String, MetadataValue>>,
-    #[serde(default)]
-    pub actions: Option<Vec<ActionWire>>,
+    #[serde(default, borrow)]
+    pub actions: Option<Vec<ActionWire<'a>>>,
     #[serde(default, rename = "_links")]
     pub links: Option<LinksWire>,
 }
@@ -160,9 +163,9 @@ pub(crate) struct BalancesWire {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct SourceResponseWire {
-    #[serde(default, rename = "type")]
-    pub kind: Option<String>,
+pub(crate) struct SourceResponseWire<'a> {
+    #[serde(default, borrow, rename = "type")]
+    pub kind: Option<Cow<'a, str>>,
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
@@ -175,8 +178,8 @@ pub(crate) struct SourceResponseWire {
     pub expiry_year: Option<u16>,
     #[serde(default)]
     pub issuer_country: Option<String>,
-    #[serde(default)]
-    pub card_type: Option<String>,
+    #[serde(default, borrow)]
+    pub card_type: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,12 +210,12 @@ pub(crate) struct LinksWire {
 /// A payment action: the full `PaymentAction` of `GET /payments/{id}/actions` or the
 /// `PaymentActionSummary` inside `PaymentDetails.actions`.
 #[derive(Debug, Deserialize)]
-pub(crate) struct ActionWire {
+pub(crate) struct ActionWire<'a> {
     pub id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(default)]
-    pub processed_on: Option<String>,
+    #[serde(borrow, rename = "type")]
+    pub kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub processed_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub amount: Option<i64>,
     #[serde(default)]
@@ -228,9 +231,11 @@ pub(crate) struct ActionWire {
 /// `GET /payments/{id}/actions`: normally an array; the card payout variant is one object.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-pub(crate) enum ActionsWire {
-    Many(Vec<ActionWire>),
-    One(ActionWire),
+pub(crate) enum ActionsWire<'a> {
+    #[serde(borrow)]
+    Many(Vec<ActionWire<'a>>),
+    #[serde(borrow)]
+    One(ActionWire<'a>),
 }
 
 /// 202 answer of captures, refunds, voids, reversals, cancellations (and the 201 of
