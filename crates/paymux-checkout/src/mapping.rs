@@ -44,6 +44,8 @@
 //! the rule, before anything is sent; an amount from Checkout.com that breaks the rule is
 //! [`Error::Decode`].
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use paymux_core::{
     CardSummary, Currency, CustomerSummary, DeclineReason, Error, EventKind, Money, Payment, PaymentEvent,
@@ -322,7 +324,7 @@ pub(crate) fn payment_from_wire(
     if let Some(meta) = wire.metadata {
         payment.metadata = meta.into_iter().map(|(k, v)| (k, v.into_string())).collect();
     }
-    let response_code = wire.response_code.map(|c| c.into_string());
+    let response_code = wire.response_code.map(|c| c.0);
     let mut events = match wire.actions {
         Some(actions) => events_from_actions(actions, currency, body)?,
         None => Vec::new(),
@@ -349,7 +351,7 @@ pub(crate) fn payment_from_wire(
     }
     if wire.approved == Some(false) || payment.status == PaymentStatus::Declined {
         let mut decline = DeclineReason::default();
-        decline.code = response_code;
+        decline.code = response_code.map(Cow::into_owned);
         decline.message = wire.response_summary;
         if decline.code.is_none() {
             // PaymentDetails has no response code: take the latest declined action's.
@@ -395,12 +397,12 @@ pub(crate) fn events_from_actions(
                 .amount
                 .map(|w| from_wire_amount(w, currency, body))
                 .transpose()?;
-            let code = a.response_code.map(|c| c.into_string());
+            let code = a.response_code.map(|c| c.0);
             ev.detail = match (a.response_summary, code, a.reference) {
                 (Some(s), Some(c), _) if c != "10000" => Some(format!("{c}: {s}")),
                 (Some(s), _, None) => Some(s),
                 (Some(s), _, Some(r)) => Some(format!("{s} (reference {r})")),
-                (None, Some(c), _) => Some(c),
+                (None, Some(c), _) => Some(c.into_owned()),
                 (None, None, r) => r,
             };
             Ok(ev)
@@ -493,6 +495,18 @@ mod tests {
         assert_eq!(p.events.len(), 1);
         assert_eq!(p.events[0].kind, EventKind::Captured);
         assert_eq!(p.events[0].raw_kind, "Capture");
+        // Response codes come as strings or numbers.
+        let body = br#"{"id":"pay_3","amount":1,"currency":"SEK","status":"Declined","approved":false,
+          "response_code":20005,"response_summary":"Declined - Do Not Honour",
+          "actions":[{"id":"act_1","type":"Authorization","approved":false,"response_code":"20051",
+          "response_summary":"Insufficient Funds"},{"id":"act_0","type":"Authorization",
+          "approved":false,"response_code":20005}]}"#;
+        let p = decode_payment_details(body).expect("decodes");
+        let decline = p.decline.expect("declined");
+        assert_eq!(decline.code.as_deref(), Some("20005"));
+        assert_eq!(decline.message.as_deref(), Some("Declined - Do Not Honour"));
+        let details: Vec<_> = p.events.iter().map(|e| e.detail.as_deref()).collect();
+        assert_eq!(details, [Some("20005"), Some("20051: Insufficient Funds")]);
         // An unknown word is kept as sent.
         let p = decode_payment_details(br#"{"id":"pay_2","amount":1,"currency":"SEK","status":"Brand New"}"#)
             .expect("decodes");

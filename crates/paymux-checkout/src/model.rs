@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,8 +132,8 @@ pub(crate) struct PaymentWire<'a> {
     pub approved: Option<bool>,
     #[serde(default)]
     pub reference: Option<String>,
-    #[serde(default)]
-    pub response_code: Option<StringOrNumber>,
+    #[serde(default, borrow)]
+    pub response_code: Option<Code<'a>>,
     #[serde(default)]
     pub response_summary: Option<String>,
     #[serde(default, borrow)]
@@ -220,8 +222,8 @@ pub(crate) struct ActionWire<'a> {
     pub amount: Option<i64>,
     #[serde(default)]
     pub approved: Option<bool>,
-    #[serde(default)]
-    pub response_code: Option<StringOrNumber>,
+    #[serde(default, borrow)]
+    pub response_code: Option<Code<'a>>,
     #[serde(default)]
     pub response_summary: Option<String>,
     #[serde(default)]
@@ -297,20 +299,45 @@ pub(crate) struct WebhookDataWire {
     pub balances: Option<BalancesWire>,
 }
 
-/// A code that some examples give as a number (`10000`) and the schema as a string.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub(crate) enum StringOrNumber {
-    Str(String),
-    Num(serde_json::Number),
-}
+/// A code that some examples give as a number (`10000`) and the schema as a string, as
+/// text borrowed from the answer when it can be. A visitor rather than an untagged enum,
+/// which would buffer every value and copy it twice before trying its variants.
+#[derive(Debug)]
+pub(crate) struct Code<'a>(pub Cow<'a, str>);
 
-impl StringOrNumber {
-    pub fn into_string(self) -> String {
-        match self {
-            StringOrNumber::Str(s) => s,
-            StringOrNumber::Num(n) => n.to_string(),
+impl<'de: 'a, 'a> Deserialize<'de> for Code<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CodeVisitor<'a>(PhantomData<&'a ()>);
+
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for CodeVisitor<'a> {
+            type Value = Code<'a>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or a number")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Code<'a>, E> {
+                Ok(Code(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Code<'a>, E> {
+                Ok(Code(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Code<'a>, E> {
+                Ok(Code(Cow::Owned(v)))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Code<'a>, E> {
+                Ok(Code(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Code<'a>, E> {
+                Ok(Code(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Code<'a>, E> {
+                serde_json::Number::from_f64(v)
+                    .map(|n| Code(Cow::Owned(n.to_string())))
+                    .ok_or_else(|| E::custom("a code that is not a finite number"))
+            }
         }
+
+        deserializer.deserialize_any(CodeVisitor(PhantomData))
     }
 }
 
