@@ -598,7 +598,14 @@ impl HttpTransport {
         // both this and the callers' `async_trait` boxes stay small enough for the
         // allocator's fast per-thread cache; one large box per call (over 1 KiB) took
         // glibc's slow path, which merges free chunks on every such allocation.
-        Box::pin(self.send_with_retries(request).instrument(span)).await
+        let exchange = self.send_with_retries(request);
+        if span.is_disabled() {
+            // Nobody listens: entering and leaving a disabled span on every poll still
+            // costs calls (into `log`, when tracing's `log` feature is on).
+            Box::pin(exchange).await
+        } else {
+            Box::pin(exchange.instrument(span)).await
+        }
     }
 
     async fn send_with_retries(&self, request: &ApiRequest) -> Result<ApiResponse> {
@@ -636,7 +643,9 @@ impl HttpTransport {
         }
         match outcome {
             Ok((status, headers, body)) => {
-                span.record("http.status", status.as_u16());
+                if !span.is_disabled() {
+                    span.record("http.status", status.as_u16());
+                }
                 if may_retry && self.status_is_retryable(status, request.retry) {
                     let hint = retry_after(&headers);
                     if hint.is_none_or(|h| h <= self.config.max_retry_after) {

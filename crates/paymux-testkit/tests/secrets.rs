@@ -160,6 +160,10 @@ async fn no_key_in_logs_errors_or_debug() {
         logs.contains("paymux.http"),
         "the transport's spans were captured"
     );
+    // With a subscriber listening, the span carries what the transport records on it.
+    for field in ["http.status=", "attempts=", "path="] {
+        assert!(logs.contains(field), "no {field} in the transport's spans");
+    }
     assert!(
         logs.contains("TRACE") || logs.contains("DEBUG"),
         "low levels were captured"
