@@ -330,6 +330,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for Code<'a> {
             fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Code<'a>, E> {
                 Ok(Code(Cow::Owned(v.to_string())))
             }
+            // A code written as `10000.0` is still a code (text, never an amount): it is kept
+            // as serde_json prints the number, as the untagged enum this replaces did.
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Code<'a>, E> {
                 serde_json::Number::from_f64(v)
                     .map(|n| Code(Cow::Owned(n.to_string())))
