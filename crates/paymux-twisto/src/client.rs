@@ -248,11 +248,14 @@ impl TwistoProvider {
         q
     }
 
-    async fn fetch_checkout(&self, id: &str) -> Result<(model::Checkout, Bytes)> {
+    /// The checkout comes boxed: callers hold it across further requests, and inline it
+    /// would make each of their futures (boxed per call by `async_trait`) larger than the
+    /// allocator's fast per-thread cache takes.
+    async fn fetch_checkout(&self, id: &str) -> Result<(Box<model::Checkout>, Bytes)> {
         let url = self.url(&format!("/checkouts/{}", Self::path_id("id", id)?));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(id);
         let resp = self.call(&req).await?;
-        let checkout = decode::<model::Checkout>("checkout", &resp.body)?;
+        let checkout = Box::new(decode::<model::Checkout>("checkout", &resp.body)?);
         Ok((checkout, resp.body))
     }
 
@@ -321,14 +324,18 @@ impl TwistoProvider {
                 "metadata (Twisto checkouts carry none)",
             ));
         }
-        let body = mapping::checkout_body(request, options)?;
-        let req = ApiRequest::new(
-            Method::POST,
-            self.url("/checkouts"),
-            Operation::Create,
-            RetryPolicy::Safe,
-        )
-        .json(&body)?;
+        // Encoded in its own scope: the wire body is gone before the await, not kept in
+        // the (boxed) future.
+        let req = {
+            let body = mapping::checkout_body(request, options)?;
+            ApiRequest::new(
+                Method::POST,
+                self.url("/checkouts"),
+                Operation::Create,
+                RetryPolicy::Safe,
+            )
+            .json(&body)?
+        };
         let resp = self.call(&req).await?;
         let (_, payment) = mapping::decode_checkout_body(&resp.body)?;
         Ok(payment)
@@ -399,17 +406,19 @@ impl TwistoProvider {
         operation: Operation,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<TwistoCharge> {
-        let order_ref = mapping::order_reference(checkout);
-        let body = mapping::charge_body(&checkout.id, amount, &order_ref, reference, capture)?;
-        let req = ApiRequest::new(
-            Method::POST,
-            self.url("/charges"),
-            operation,
-            RetryPolicy::Idempotent,
-        )
-        .json(&body)?
-        .idempotency_key(idempotency_header(), key_of(idempotency_key))
-        .payment(checkout.id.clone());
+        let req = {
+            let order_ref = mapping::order_reference(checkout);
+            let body = mapping::charge_body(&checkout.id, amount, &order_ref, reference, capture)?;
+            ApiRequest::new(
+                Method::POST,
+                self.url("/charges"),
+                operation,
+                RetryPolicy::Idempotent,
+            )
+            .json(&body)?
+            .idempotency_key(idempotency_header(), key_of(idempotency_key))
+            .payment(checkout.id.clone())
+        };
         let resp = self.call(&req).await?;
         let charge: model::Charge = decode("charge", &resp.body)?;
         mapping::charge(&charge, &resp.body)
@@ -708,7 +717,9 @@ impl PaymentProvider for TwistoProvider {
                 .await?
             }
         };
-        self.fetch_payment(id, Some(&charge)).await
+        // Boxed: capture awaits four requests in turn, and inline their futures made this
+        // one (boxed per call by `async_trait`) larger than the allocator's fast path.
+        Box::pin(self.fetch_payment(id, Some(&charge))).await
     }
 
     /// `POST /refunds` for `request.amount`, or (when `None`) for what is still refundable,
