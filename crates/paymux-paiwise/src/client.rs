@@ -512,7 +512,7 @@ impl PaiwiseProvider {
     /// [`refund`](PaymentProvider::refund)). Its own function so the checkout read here is
     /// gone before the refund is sent, and the refund's future stays small.
     async fn check_refundable(&self, id: &str, request: &RefundRequest) -> Result<()> {
-        let p = self.retrieve_as(id, mapping::decode_checkout).await?;
+        let p = self.retrieve_as(id, mapping::decode_checkout_state).await?;
         match &*p.raw_status {
             "paid" | "partialRefund" => {}
             "reserved" => {
@@ -600,7 +600,13 @@ impl PaiwiseProvider {
 }
 
 fn check_id(field: &str, id: &str) -> Result<()> {
-    if id.trim().is_empty() || id.len() > 256 || id.chars().any(char::is_control) {
+    // Ids are ASCII in practice: check bytes, and decode characters only for other text.
+    let control = if id.is_ascii() {
+        id.bytes().any(|b| b.is_ascii_control())
+    } else {
+        id.chars().any(char::is_control)
+    };
+    if id.trim().is_empty() || id.len() > 256 || control {
         return Err(Error::invalid(
             field,
             "must be a non-empty Paiwise id without control characters",
@@ -733,7 +739,7 @@ impl PaymentProvider for PaiwiseProvider {
                     format!("must be greater than zero, got {asked}"),
                 ));
             }
-            let p = self.retrieve_as(id, mapping::decode_checkout).await?;
+            let p = self.retrieve_as(id, mapping::decode_checkout_state).await?;
             if !p.status.permits(Operation::Capture) {
                 return Err(invalid_state(
                     Operation::Capture,

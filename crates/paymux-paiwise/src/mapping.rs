@@ -49,7 +49,9 @@ use paymux_core::{
 
 use paymux_core::payment::known_word;
 
-use crate::model::{CardWire, CheckoutWire, CreateBody, CustomerWire, LogEntryWire, Text, UpdateBody};
+use crate::model::{
+    CardWire, CheckoutStateWire, CheckoutWire, CreateBody, CustomerWire, LogEntryWire, Text, UpdateBody,
+};
 use crate::types::{PaiwiseCheckout, PaiwiseCreateOptions, PaiwiseCustomer, PaiwiseSavedCard};
 use crate::PROVIDER;
 
@@ -156,6 +158,60 @@ pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
 pub fn decode_checkout(body: &[u8]) -> Result<Payment> {
     let (wire, text) = parse_checkout(body)?;
     Ok(checkout_to_payment(wire, text, body)?.0)
+}
+
+/// A checkout's id, status and amounts, for the checks before a refund or a capture: a
+/// [`Payment`] without events, card, customer, metadata or `raw`.
+///
+/// Decodes only those fields when it can: when the amounts need the log (a `paid`,
+/// `partialRefund` or `refunded` checkout whose `balance` is missing or out of range), or
+/// anything in them is off, it decodes the whole checkout with [`decode_checkout`], so the
+/// result and errors are the same.
+///
+/// # Errors
+/// As [`decode_checkout`].
+pub(crate) fn decode_checkout_state(body: &[u8]) -> Result<Payment> {
+    let wire: Option<CheckoutStateWire<'_>> = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| serde_json::from_str(text).ok());
+    match wire.and_then(state_from_wire) {
+        Some(payment) => Ok(payment),
+        None => decode_checkout(body),
+    }
+}
+
+/// `None` when the state cannot be had from these fields alone (see
+/// [`decode_checkout_state`]).
+fn state_from_wire(wire: CheckoutStateWire<'_>) -> Option<Payment> {
+    let id = opt(wire.checkout_id).filter(|s| !s.is_empty())?;
+    let currency = paymux_core::Currency::from_code(wire.currency?.as_str()).ok()?;
+    let minor = wire.amount?.0;
+    if minor < 0 {
+        return None;
+    }
+    let rule = WireUnitRule::iso(currency);
+    let amount = Money::from_wire_units(minor, currency, rule).ok()?;
+    let balance = wire.balance.map(|b| b.0);
+    if let Some(b) = balance {
+        Money::from_wire_units(b, currency, rule).ok()?;
+    }
+    let raw_status = wire
+        .status
+        .map(|t| known_word(t.as_str(), &DOCUMENTED_STATUSES))
+        .unwrap_or_default();
+    let settled = matches!(&*raw_status, "paid" | "partialRefund" | "refunded");
+    if settled && !balance.is_some_and(|b| (0..=minor).contains(&b)) {
+        // The refunded amount would come from the log.
+        return None;
+    }
+    let amounts = amounts(&raw_status, amount, balance, 0);
+    let status = map_status(&raw_status);
+    let mut payment = Payment::new(PROVIDER, id, amount, status, raw_status);
+    payment.captured = amounts.captured;
+    payment.refunded = amounts.refunded;
+    payment.capturable = amounts.capturable;
+    payment.refundable = amounts.refundable;
+    Some(payment)
 }
 
 /// As [`decode_checkout`], keeping the Paiwise fields the unified model has no room for
@@ -319,8 +375,11 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
         }
         events.push(event);
     }
-    // Stable: equal times keep document order; entries without a time go last.
-    events.sort_by_key(|e| (e.at.is_none(), e.at));
+    // Stable: equal times keep document order; entries without a time go last. Paiwise
+    // writes its log in order, so the sort is usually skipped.
+    if !events.is_sorted_by_key(|e| (e.at.is_none(), e.at)) {
+        events.sort_by_key(|e| (e.at.is_none(), e.at));
+    }
 
     let amounts = amounts(&raw_status, amount, balance_minor, log_refunded);
     if let (Some(b), Some(r)) = (balance_minor, amounts.refunded) {
@@ -665,6 +724,57 @@ mod tests {
         let a = amounts("reserved", amount, Some(0), 0);
         assert_eq!(a.capturable.map(|m| m.minor()), Some(1000));
         assert_eq!(amounts("who knows", amount, Some(0), 0).captured, None);
+    }
+
+    /// The state read before a refund or capture agrees with the whole checkout's: from the
+    /// fields alone when `balance` settles the amounts, from the whole object otherwise.
+    #[test]
+    fn checkout_state_agrees_with_the_whole_checkout() {
+        let log = r#""log": {"2023-04-14 09:06:38": {"action": "paid"},
+            "2023-04-14 09:07:00": {"action": "partialRefund", "details": {"amountRefund": 250}}}"#;
+        let cases = [
+            format!(
+                r#"{{"checkout_id": "c1", "status": "partialRefund", "amount": 1000, "currency": "SEK", "balance": 750, {log}}}"#
+            ),
+            // No balance: the refunded amount comes from the log.
+            format!(
+                r#"{{"checkout_id": "c1", "status": "partialRefund", "amount": 1000, "currency": "SEK", {log}}}"#
+            ),
+            // A balance out of range: the log again.
+            format!(
+                r#"{{"checkout_id": "c1", "status": "paid", "amount": 1000, "currency": "SEK", "balance": 4000, {log}}}"#
+            ),
+            r#"{"checkout_id": "c1", "status": "reserved", "amount": 1000, "currency": "SEK", "balance": 0}"#
+                .to_owned(),
+            r#"{"checkout_id": 7, "status": "moonwalk", "amount": "1000", "currency": "BHD"}"#.to_owned(),
+        ];
+        for body in &cases {
+            let whole = decode_checkout(body.as_bytes()).unwrap();
+            let state = decode_checkout_state(body.as_bytes()).unwrap();
+            assert_eq!(
+                (&state.id, state.status, &state.raw_status, state.amount),
+                (&whole.id, whole.status, &whole.raw_status, whole.amount),
+                "{body}"
+            );
+            assert_eq!(
+                (state.captured, state.refunded, state.capturable, state.refundable),
+                (whole.captured, whole.refunded, whole.capturable, whole.refundable),
+                "{body}"
+            );
+        }
+        let no_balance = decode_checkout_state(cases[1].as_bytes()).unwrap();
+        assert_eq!(no_balance.refundable.map(|m| m.minor()), Some(750));
+        // What the whole decode refuses, so does the state.
+        for bad in [
+            r#"{"status": "paid", "amount": 1000, "currency": "SEK"}"#,
+            r#"{"checkout_id": "c1", "status": "paid", "amount": 10.5, "currency": "SEK"}"#,
+            r#"{"checkout_id": "c1", "status": "paid", "amount": -1, "currency": "SEK", "balance": 0}"#,
+            r#"{"checkout_id": "c1", "status": "paid", "amount": 1000, "currency": "XXX"}"#,
+            "not json",
+        ] {
+            let err = decode_checkout_state(bad.as_bytes()).unwrap_err();
+            assert!(matches!(err, Error::Decode { .. }), "{bad}: {err:?}");
+        }
     }
 
     #[test]

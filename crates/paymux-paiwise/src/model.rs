@@ -135,6 +135,23 @@ pub(crate) struct CheckoutWire<'a> {
     pub customer: ObjOrEmpty<CustomerWire<'a>>,
 }
 
+/// The fields of a checkout object that say what may be done with it: status and amounts.
+/// The rest (log, card, customer, metadata) is skipped unparsed, so the checks before a
+/// refund or capture do not pay for decoding a whole checkout they then drop.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct CheckoutStateWire<'a> {
+    #[serde(default, borrow)]
+    pub checkout_id: Option<Text<'a>>,
+    #[serde(default, borrow)]
+    pub status: Option<Text<'a>>,
+    #[serde(default)]
+    pub amount: Option<Int>,
+    #[serde(default, borrow)]
+    pub currency: Option<Text<'a>>,
+    #[serde(default)]
+    pub balance: Option<Int>,
+}
+
 /// `usedCard` and the entries of `savedCards`.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct CardWire<'a> {
