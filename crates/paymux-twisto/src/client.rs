@@ -14,7 +14,7 @@ use paymux_core::{
 };
 use reqwest::header::{HeaderName, AUTHORIZATION};
 use reqwest::Method;
-use serde::de::DeserializeOwned;
+use serde::Deserialize;
 
 use crate::config::TwistoConfig;
 use crate::mapping;
@@ -160,9 +160,16 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
     }
 }
 
-fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T> {
+fn decode<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T> {
     paymux_core::transport::parse_json(body)
         .map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
+}
+
+/// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
+/// it across further requests, and inline it would make each of their futures (boxed per
+/// call by `async_trait`) larger than the allocator's fast per-thread cache takes.
+fn checkout_of(body: &[u8]) -> Result<Box<model::Checkout<'_>>> {
+    decode("checkout", body).map(Box::new)
 }
 
 fn key_of(key: Option<&IdempotencyKey>) -> IdempotencyKey {
@@ -248,15 +255,11 @@ impl TwistoProvider {
         q
     }
 
-    /// The checkout comes boxed: callers hold it across further requests, and inline it
-    /// would make each of their futures (boxed per call by `async_trait`) larger than the
-    /// allocator's fast per-thread cache takes.
-    async fn fetch_checkout(&self, id: &str) -> Result<(Box<model::Checkout>, Bytes)> {
+    /// `GET /checkouts/{id}`: the answer, for [`checkout_of`] to read.
+    async fn fetch_checkout(&self, id: &str) -> Result<Bytes> {
         let url = self.url(&format!("/checkouts/{}", Self::path_id("id", id)?));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(id);
-        let resp = self.call(&req).await?;
-        let checkout = Box::new(decode::<model::Checkout>("checkout", &resp.body)?);
-        Ok((checkout, resp.body))
+        Ok(self.call(&req).await?.body)
     }
 
     /// Every refund of a checkout (`GET /refunds?checkoutId=`), all pages.
@@ -290,7 +293,8 @@ impl TwistoProvider {
     }
 
     async fn fetch_payment(&self, id: &str, charge: Option<&TwistoCharge>) -> Result<Payment> {
-        let (checkout, body) = self.fetch_checkout(id).await?;
+        let body = self.fetch_checkout(id).await?;
+        let checkout = checkout_of(&body)?;
         let charged = checkout.state == "completed"
             || charge.is_some_and(|c| matches!(c.state.as_str(), "captured" | "refunded"));
         let refunds = if charged {
@@ -386,7 +390,8 @@ impl TwistoProvider {
         reference: Option<&str>,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<TwistoCharge> {
-        let (checkout, body) = self.fetch_checkout(checkout_id).await?;
+        let body = self.fetch_checkout(checkout_id).await?;
+        let checkout = checkout_of(&body)?;
         let amount = mapping::checkout_amount(&checkout, &body)?;
         let operation = if capture {
             Operation::Capture
@@ -399,7 +404,7 @@ impl TwistoProvider {
 
     async fn post_charge(
         &self,
-        checkout: &model::Checkout,
+        checkout: &model::Checkout<'_>,
         amount: Money,
         reference: Option<&str>,
         capture: bool,
@@ -417,10 +422,10 @@ impl TwistoProvider {
             )
             .json(&body)?
             .idempotency_key(idempotency_header(), key_of(idempotency_key))
-            .payment(checkout.id.clone())
+            .payment(checkout.id.to_string())
         };
         let resp = self.call(&req).await?;
-        let charge: model::Charge = decode("charge", &resp.body)?;
+        let charge: model::Charge<'_> = decode("charge", &resp.body)?;
         mapping::charge(&charge, &resp.body)
     }
 
@@ -433,20 +438,24 @@ impl TwistoProvider {
         state: Option<&str>,
         page: PageQuery,
     ) -> Result<TwistoPage<TwistoCharge>> {
+        let resp = self.call(&self.charges_request(state, page)).await?;
+        let page: model::Page<model::Charge<'_>> = decode("charge list", &resp.body)?;
+        mapping::page(page, &resp.body, |c, body| mapping::charge(&c, body))
+    }
+
+    /// `GET /charges`, optionally `state`-filtered.
+    fn charges_request(&self, state: Option<&str>, page: PageQuery) -> ApiRequest {
         let mut q = Vec::new();
         if let Some(s) = state {
             q.push(("state", s.to_owned()));
         }
         q.extend(Self::page_params(page));
-        let req = ApiRequest::new(
+        ApiRequest::new(
             Method::GET,
             self.url_with("/charges", &q),
             Operation::Get,
             RetryPolicy::Safe,
-        );
-        let resp = self.call(&req).await?;
-        let page: model::Page<model::Charge> = decode("charge list", &resp.body)?;
-        mapping::page(page, &resp.body, |c, body| mapping::charge(&c, body))
+        )
     }
 
     /// The authorised (not yet captured) charge of a checkout, if any: walks
@@ -457,25 +466,27 @@ impl TwistoProvider {
     /// # Errors
     /// The provider's errors.
     pub async fn find_authorised_charge(&self, checkout_id: &str) -> Result<Option<TwistoCharge>> {
-        let (checkout, _) = self.fetch_checkout(checkout_id).await?;
-        self.find_authorised(&checkout).await
+        let body = self.fetch_checkout(checkout_id).await?;
+        self.find_authorised(&*checkout_of(&body)?).await
     }
 
-    async fn find_authorised(&self, checkout: &model::Checkout) -> Result<Option<TwistoCharge>> {
+    /// Walks the authorised charges for the one made for `checkout`. Only that charge is
+    /// mapped: the others on the page are read no further than their state and reference.
+    async fn find_authorised(&self, checkout: &model::Checkout<'_>) -> Result<Option<TwistoCharge>> {
         let wanted = mapping::order_reference(checkout);
         for page_no in 0..MAX_PAGES {
-            let page = self
-                .list_charges(Some("authorised"), PageQuery::new(MAX_LIMIT, page_no * MAX_LIMIT))
-                .await?;
-            let n = page.items.len();
+            let req =
+                self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, page_no * MAX_LIMIT));
+            let resp = self.call(&req).await?;
+            let page: model::Page<model::Charge<'_>> = decode("charge list", &resp.body)?;
             if let Some(c) = page
                 .items
-                .into_iter()
+                .iter()
                 .find(|c| c.state == "authorised" && c.reference.as_deref() == Some(wanted.as_str()))
             {
-                return Ok(Some(c));
+                return mapping::charge(c, &resp.body).map(Some);
             }
-            if page.next.is_none() || n < MAX_LIMIT as usize {
+            if page.next.is_none() || page.items.len() < MAX_LIMIT as usize {
                 break;
             }
         }
@@ -514,7 +525,7 @@ impl TwistoProvider {
         .idempotency_key(idempotency_header(), key_of(idempotency_key))
         .payment(charge_id);
         let resp = self.call(&req).await?;
-        let charge: model::Charge = decode("charge", &resp.body)?;
+        let charge: model::Charge<'_> = decode("charge", &resp.body)?;
         mapping::charge(&charge, &resp.body)
     }
 
@@ -673,7 +684,8 @@ impl PaymentProvider for TwistoProvider {
     /// capture of that charge, or else `POST /charges` with `capture: true`; then the payment
     /// is fetched again. A rejected charge answers a payment with status `Declined`.
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
-        let (checkout, body) = self.fetch_checkout(id).await?;
+        let body = self.fetch_checkout(id).await?;
+        let checkout = checkout_of(&body)?;
         let amount = mapping::checkout_amount(&checkout, &body)?;
         if let Some(asked) = request.amount {
             if asked.currency() != amount.currency() {

@@ -36,6 +36,7 @@
 //! `Payment::raw_status` is `checkout:<state>`, followed by `/charge:<state>` when the charge
 //! was known (`checkout:approved/charge:authorised`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -499,42 +500,48 @@ pub(crate) fn refund_reason(reason: Option<&RefundReason>, note: Option<&str>) -
     }
 }
 
+/// Owned text of a borrowed optional field.
+fn owned(text: &Option<Cow<'_, str>>) -> Option<String> {
+    text.as_deref().map(str::to_owned)
+}
+
 /// The checkout's amount.
-pub(crate) fn checkout_amount(checkout: &model::Checkout, body: &[u8]) -> Result<Money> {
+pub(crate) fn checkout_amount(checkout: &model::Checkout<'_>, body: &[u8]) -> Result<Money> {
     let currency = decode_currency("order.currency", &checkout.order.currency, body)?;
     decode_amount("order.amount", &checkout.order.amount, currency, body)
 }
 
 /// The reference a charge of this checkout is made (and found) with: the order reference,
 /// else the merchant reference, else the checkout id.
-pub(crate) fn order_reference(checkout: &model::Checkout) -> String {
+pub(crate) fn order_reference(checkout: &model::Checkout<'_>) -> String {
     checkout
         .order
         .reference
-        .clone()
-        .or_else(|| checkout.merchant_reference.clone())
-        .unwrap_or_else(|| checkout.id.clone())
+        .as_deref()
+        .or(checkout.merchant_reference.as_deref())
+        .unwrap_or(&checkout.id)
+        .to_owned()
 }
 
 /// A charge, its amounts parsed in its own currency.
-pub(crate) fn charge(charge: &model::Charge, body: &[u8]) -> Result<TwistoCharge> {
+pub(crate) fn charge(charge: &model::Charge<'_>, body: &[u8]) -> Result<TwistoCharge> {
     let currency = decode_currency("charge.currency", &charge.currency, body)?;
     let amount = decode_amount("charge.amount", &charge.amount, currency, body)?;
-    let opt = |field: &str, v: &Option<String>| {
+    let opt = |field: &str, v: &Option<Cow<'_, str>>| {
         v.as_deref()
             .map(|t| decode_amount(field, t, currency, body))
             .transpose()
     };
     Ok(TwistoCharge {
-        id: charge.id.clone(),
-        reference: charge.reference.clone(),
+        id: charge.id.to_string(),
+        reference: owned(&charge.reference),
         amount,
         captured: opt("charge.captured_amount", &charge.captured_amount)?,
         refunded: opt("charge.refunded_amount", &charge.refunded_amount)?,
         created_at: parse_time(charge.created_date.as_deref()),
-        receipt_number: charge.receipt_number.clone(),
-        product: charge.product.clone(),
-        state: charge.state.clone(),
+        receipt_number: owned(&charge.receipt_number),
+        product: owned(&charge.product),
+        state: charge.state.to_string(),
     })
 }
 
@@ -639,7 +646,7 @@ fn charge_event(c: &TwistoCharge) -> PaymentEvent {
 /// [`Error::Decode`] when an amount or currency breaks the documented format, or a charge or
 /// refund is in another currency than the checkout.
 pub(crate) fn payment(
-    checkout: &model::Checkout,
+    checkout: &model::Checkout<'_>,
     body: &[u8],
     charge: Option<&TwistoCharge>,
     refunds: Option<&[model::Refund]>,
@@ -695,7 +702,7 @@ pub(crate) fn payment(
         refunded_total = Some(r);
     }
 
-    let state = checkout.state.as_str();
+    let state = &*checkout.state;
     let charge_state = charge.map(|c| c.state.as_str());
     let status = unified_status(state, charge_state, amount, refunded_total);
     let zero = Money::zero(currency);
@@ -729,12 +736,12 @@ pub(crate) fn payment(
     });
     let mut p = Payment::new(
         PROVIDER,
-        checkout.id.clone(),
+        checkout.id.to_string(),
         amount,
         status,
         raw_status(state, charge_state),
     );
-    p.reference = checkout.merchant_reference.clone();
+    p.reference = owned(&checkout.merchant_reference);
     p.captured = captured;
     p.refunded = refunded;
     p.capturable = Some(if status == PaymentStatus::Authorized {
@@ -747,7 +754,7 @@ pub(crate) fn payment(
         _ => None,
     };
     p.redirect_url = if state == "created" {
-        checkout.uri.clone()
+        owned(&checkout.uri)
     } else {
         None
     };
@@ -759,7 +766,7 @@ pub(crate) fn payment(
             .collect::<Vec<_>>()
             .join(" ");
         let mut c = CustomerSummary::default();
-        c.email = s.email.clone();
+        c.email = owned(&s.email);
         c.name = (!name.is_empty()).then_some(name);
         c
     });
@@ -794,7 +801,7 @@ impl MaxZero for Money {
 }
 
 /// Parses a checkout body and maps it (no charge, no refunds).
-pub(crate) fn decode_checkout_body(body: &[u8]) -> Result<(model::Checkout, Payment)> {
+pub(crate) fn decode_checkout_body(body: &[u8]) -> Result<(model::Checkout<'_>, Payment)> {
     let checkout: model::Checkout = paymux_core::transport::parse_json(body)
         .map_err(|e| Error::decode(PROVIDER, format!("checkout: {e}"), body))?;
     let p = payment(&checkout, body, None, None)?;

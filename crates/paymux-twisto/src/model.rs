@@ -1,6 +1,8 @@
 //! Twisto PSP v4 wire types, as documented. Amounts stay strings here: `mapping` parses them
 //! exactly (and rejects what breaks the documented pattern).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::types::BillingAddress;
@@ -99,26 +101,59 @@ pub(crate) struct CreateCheckout {
     pub merchant_reference: String,
 }
 
-/// The checkout object (`004_…txt`).
+/// The checkout object (`004_…txt`), as answered: the fields paymux reads, borrowed from the
+/// answer (its text is only copied where it ends up in a [`Payment`](paymux_core::Payment)).
+/// Not read: `type`, `config`, and of the shopper and items what the unified model has no
+/// room for.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct Checkout {
-    pub id: String,
-    #[serde(default)]
-    pub uri: Option<String>,
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub config: Option<CheckoutConfig>,
-    #[serde(default)]
-    pub created: Option<String>,
-    #[serde(default)]
-    pub settled: Option<String>,
-    pub state: String,
-    #[serde(default)]
-    pub shopper: Option<Shopper>,
-    pub order: Order,
-    #[serde(default)]
-    pub merchant_reference: Option<String>,
+pub(crate) struct Checkout<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub uri: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub created: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub settled: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub state: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub shopper: Option<ShopperAnswer<'a>>,
+    #[serde(borrow)]
+    pub order: OrderAnswer<'a>,
+    #[serde(default, borrow)]
+    pub merchant_reference: Option<Cow<'a, str>>,
+}
+
+/// The shopper of a checkout answer: who it is.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct ShopperAnswer<'a> {
+    #[serde(default, borrow)]
+    pub first_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub last_name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub email: Option<Cow<'a, str>>,
+}
+
+/// The order of a checkout answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct OrderAnswer<'a> {
+    #[serde(default, borrow)]
+    pub reference: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub amount: Cow<'a, str>,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub items: Vec<ItemAnswer<'a>>,
+}
+
+/// An order item of a checkout answer: only its amount is checked.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub(crate) struct ItemAnswer<'a> {
+    #[serde(borrow)]
+    pub amount: Cow<'a, str>,
 }
 
 /// `authority` of a charge.
@@ -146,25 +181,29 @@ pub(crate) struct CreateCharge {
     pub order: ChargeOrder,
 }
 
-/// The charge object.
+/// The charge object, borrowed from the answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct Charge {
-    pub id: String,
-    #[serde(default)]
-    pub reference: Option<String>,
-    pub amount: String,
-    pub currency: String,
-    #[serde(default)]
-    pub captured_amount: Option<String>,
-    #[serde(default)]
-    pub refunded_amount: Option<String>,
-    #[serde(default)]
-    pub created_date: Option<String>,
-    #[serde(default)]
-    pub receipt_number: Option<String>,
-    #[serde(default)]
-    pub product: Option<String>,
-    pub state: String,
+pub(crate) struct Charge<'a> {
+    #[serde(borrow)]
+    pub id: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub reference: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub amount: Cow<'a, str>,
+    #[serde(borrow)]
+    pub currency: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub captured_amount: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub refunded_amount: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub created_date: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub receipt_number: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub product: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub state: Cow<'a, str>,
 }
 
 /// `POST /refunds` body.
@@ -260,23 +299,40 @@ mod tests {
     fn the_documented_example_decodes_into_the_wire_model() {
         let c: Checkout = serde_json::from_str(EXAMPLE).unwrap();
         assert_eq!(c.id, "string");
-        assert_eq!(c.kind.as_deref(), Some("standard"));
         assert_eq!(c.state, "error");
         assert_eq!(c.order.amount, "894.00");
         assert_eq!(c.order.currency, "str");
         assert_eq!(c.order.items.len(), 1);
         assert_eq!(c.order.items[0].amount, "138.00");
-        assert_eq!(c.order.items[0].quantity, 332);
-        assert_eq!(c.order.items[0].kind, "sku");
-        let shopper = c.shopper.unwrap();
+        assert_eq!(c.merchant_reference.as_deref(), Some("string"));
+        // Text without escapes is borrowed from the answer, not copied.
+        assert!(matches!(c.id, Cow::Borrowed(_)));
+        assert!(matches!(c.order.amount, Cow::Borrowed(_)));
+
+        // The request-side types have the documented shape too.
+        let v: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+        let order: Order = serde_json::from_value(v["order"].clone()).unwrap();
+        assert_eq!(order.items[0].quantity, 332);
+        assert_eq!(order.items[0].kind, "sku");
+        let shopper: Shopper = serde_json::from_value(v["shopper"].clone()).unwrap();
         assert_eq!(shopper.birth_date.as_deref(), Some("2022-12-31"));
         assert_eq!(shopper.billing_address.unwrap().country.as_deref(), Some("st"));
         let stats = shopper.statistics.unwrap();
         assert_eq!(stats.sales_total_count, Some(766));
         assert_eq!(stats.previous_chargeback, Some(true));
         assert_eq!(stats.has_previous_purchases, Some(false));
-        assert_eq!(c.config.unwrap().redirect_uri, "string");
-        assert_eq!(c.merchant_reference.as_deref(), Some("string"));
+        let config: CheckoutConfig = serde_json::from_value(v["config"].clone()).unwrap();
+        assert_eq!(config.redirect_uri, "string");
+    }
+
+    #[test]
+    fn escaped_text_is_decoded_not_borrowed() {
+        let c: Checkout = serde_json::from_str(
+            r#"{"id": "a\u00e9b", "state": "created", "order": {"amount": "1.00", "currency": "CZK"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.id, "a\u{e9}b");
+        assert!(matches!(c.id, Cow::Owned(_)));
     }
 
     #[test]
