@@ -755,31 +755,35 @@ impl HttpTransport {
         &self,
         request: &ApiRequest,
     ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure> {
-        let mut builder = self.client.request(request.method.clone(), request.url.clone());
+        // The request is assembled in place: `RequestBuilder`'s by-value chain moves the
+        // whole request on every call.
+        let mut http_request = reqwest::Request::new(request.method.clone(), request.url.clone());
+        let headers = http_request.headers_mut();
         if !request.headers.is_empty() {
-            builder = builder.headers(request.headers.clone());
+            headers.extend(request.headers.clone());
         }
         if let Some((name, value)) = &self.auth {
-            builder = builder.header(name, value.clone());
+            headers.insert(name.clone(), value.clone());
         }
         if let Some((name, key)) = &request.idempotency {
-            builder = builder.header(name, key.as_str());
+            let value = HeaderValue::from_str(key.as_str())
+                .map_err(|e| AttemptFailure::Unsendable(format!("idempotency key: {e}")))?;
+            headers.insert(name.clone(), value);
         }
         if let Some(body) = &request.body {
-            builder = builder
-                .header(
-                    reqwest::header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )
-                .body(body.clone());
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            *http_request.body_mut() = Some(body.clone().into());
         }
         let cap = self.config.max_response_bytes;
         // reqwest's timeout covers the whole exchange, body included. The client built in
         // `new` has it already; setting it per request costs an allocation.
         if self.timeout_per_request {
-            builder = builder.timeout(self.config.request_timeout);
+            *http_request.timeout_mut() = Some(self.config.request_timeout);
         }
-        let mut response = builder.send().await.map_err(classify)?;
+        let mut response = self.client.execute(http_request).await.map_err(classify)?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         match response.content_length() {
