@@ -471,7 +471,8 @@ impl TwistoProvider {
     }
 
     /// Walks the authorised charges for the one made for `checkout`. Only that charge is
-    /// mapped: the others on the page are read no further than their state and reference.
+    /// mapped (its amounts checked); the others on the page are decoded without copying
+    /// their text, and a bad amount on another order's charge does not stop this one.
     async fn find_authorised(&self, checkout: &model::Checkout<'_>) -> Result<Option<TwistoCharge>> {
         let wanted = mapping::order_reference(checkout);
         for page_no in 0..MAX_PAGES {

@@ -514,8 +514,13 @@ async fn capture_of_an_authorised_charge_uses_the_merchant_api() {
             when.method(GET)
                 .path("/psp/v4/charges")
                 .query_param("state", "authorised");
-            then.status(200)
-                .json_body(page(json!([charge("ch_7", "authorised", "0.00")])));
+            // Another order's charge with an amount that breaks Twisto's pattern: only the
+            // charge found is read, so it does not stop this capture.
+            then.status(200).json_body(page(json!([
+                {"id": "other", "reference": "order-999", "amount": "10,00", "currency": "CZK",
+                 "state": "authorised"},
+                charge("ch_7", "authorised", "0.00")
+            ])));
         })
         .await;
     let post = server
