@@ -1,6 +1,6 @@
 //! Twisto PSP v4 (`/psp/v4/...`) and its merchant API (`/psp/smi/...`).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -27,9 +27,8 @@ const P: SimProvider = SimProvider::Twisto;
 pub(crate) struct Store {
     checkouts: HashMap<String, Checkout>,
     order: Vec<String>,
-    charges: HashMap<String, Charge>,
-    charge_order: Vec<String>,
-    refunds: Vec<Refund>,
+    charges: Charges,
+    refunds: Refunds,
     batches: HashMap<NaiveDate, String>,
     receipt_seq: u64,
 }
@@ -72,6 +71,82 @@ struct Refund {
     amount: Decimal,
     currency: String,
     created_date: DateTime<Utc>,
+}
+
+/// Charges in creation order, indexed by id and by state: the capture flow lists the
+/// authorised charges on every capture, and that list must cost what it returns, not what the
+/// store has accumulated.
+#[derive(Default)]
+struct Charges {
+    all: Vec<Charge>,
+    by_id: HashMap<String, usize>,
+    by_state: HashMap<String, BTreeSet<usize>>,
+}
+
+impl Charges {
+    fn index_of(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
+    }
+
+    fn get(&self, id: &str) -> Option<&Charge> {
+        self.index_of(id).map(|i| &self.all[i])
+    }
+
+    fn push(&mut self, charge: Charge) {
+        let i = self.all.len();
+        self.by_id.insert(charge.id.clone(), i);
+        self.by_state.entry(charge.state.clone()).or_default().insert(i);
+        self.all.push(charge);
+    }
+
+    /// The only way a charge's state changes, so `by_state` stays in step.
+    fn set_state(&mut self, i: usize, state: &str) {
+        let charge = &mut self.all[i];
+        if let Some(set) = self.by_state.get_mut(&charge.state) {
+            set.remove(&i);
+        }
+        charge.state = state.to_owned();
+        self.by_state.entry(charge.state.clone()).or_default().insert(i);
+    }
+
+    /// Charges in `state`, oldest first.
+    fn in_state(&self, state: &str) -> Vec<&Charge> {
+        self.by_state
+            .get(state)
+            .map(|set| set.iter().map(|&i| &self.all[i]).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Refunds in creation order, indexed by id and by checkout.
+#[derive(Default)]
+struct Refunds {
+    all: Vec<Refund>,
+    by_id: HashMap<String, usize>,
+    by_checkout: HashMap<String, Vec<usize>>,
+}
+
+impl Refunds {
+    fn get(&self, id: &str) -> Option<&Refund> {
+        self.by_id.get(id).map(|&i| &self.all[i])
+    }
+
+    fn push(&mut self, refund: Refund) {
+        let i = self.all.len();
+        self.by_id.insert(refund.id.clone(), i);
+        self.by_checkout
+            .entry(refund.checkout_id.clone())
+            .or_default()
+            .push(i);
+        self.all.push(refund);
+    }
+
+    fn of_checkout(&self, checkout_id: &str) -> Vec<&Refund> {
+        self.by_checkout
+            .get(checkout_id)
+            .map(|list| list.iter().map(|&i| &self.all[i]).collect())
+            .unwrap_or_default()
+    }
 }
 
 fn money(d: Decimal) -> String {
@@ -529,12 +604,20 @@ fn paging(q: &HashMap<String, String>) -> Result<(usize, usize), Response> {
     Ok((limit, skip))
 }
 
-fn page(shared: &Shared, path: &str, items: Vec<Value>, limit: usize, skip: usize, extra: &str) -> Response {
+/// One page of `items` (already filtered); only the page's own items are rendered.
+fn page<T>(
+    shared: &Shared,
+    path: &str,
+    items: &[&T],
+    to_json: impl Fn(&T) -> Value,
+    (limit, skip): (usize, usize),
+    extra: &str,
+) -> Response {
     let count = items.len();
     let url = |s: usize| format!("{}/psp/v4/{path}?limit={limit}&skip={s}{extra}", shared.base_url);
     let next = (skip + limit < count).then(|| url(skip + limit));
     let previous = (skip > 0).then(|| url(skip.saturating_sub(limit)));
-    let items: Vec<Value> = items.into_iter().skip(skip).take(limit).collect();
+    let items: Vec<Value> = items.iter().skip(skip).take(limit).map(|t| to_json(t)).collect();
     json(
         StatusCode::OK,
         &json!({"count": count, "next": next, "previous": previous, "items": items}),
@@ -559,13 +642,12 @@ async fn list_checkouts(
         }
     }
     let st = lock(&shared.state);
-    let items: Vec<Value> = st
+    let items: Vec<&Checkout> = st
         .twisto
         .order
         .iter()
         .filter_map(|i| st.twisto.checkouts.get(i))
         .filter(|c| bounds[0].is_none_or(|f| c.created >= f) && bounds[1].is_none_or(|t| c.created <= t))
-        .map(|c| c.to_json(&shared))
         .collect();
     let mut extra = String::new();
     for k in ["dateFrom", "dateTo"] {
@@ -573,7 +655,14 @@ async fn list_checkouts(
             extra.push_str(&format!("&{k}={v}"));
         }
     }
-    page(&shared, "checkouts", items, limit, skip, &extra)
+    page(
+        &shared,
+        "checkouts",
+        &items,
+        |c| c.to_json(&shared),
+        (limit, skip),
+        &extra,
+    )
 }
 
 async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
@@ -586,11 +675,12 @@ async fn cancel(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Re
         "created" | "approved" => {}
         other => return conflict(&format!("Checkout in state {other} cannot be cancelled.")),
     }
-    if let Some(ch) = c.charge_id.as_ref().and_then(|cid| store.charges.get_mut(cid)) {
-        if ch.state != "authorised" {
-            return conflict(&format!("Charge in state {} cannot be cancelled.", ch.state));
+    if let Some(i) = c.charge_id.as_deref().and_then(|cid| store.charges.index_of(cid)) {
+        let state = &store.charges.all[i].state;
+        if state != "authorised" {
+            return conflict(&format!("Charge in state {state} cannot be cancelled."));
         }
-        ch.state = "cancelled".into();
+        store.charges.set_state(i, "cancelled");
     }
     c.state = "cancelled".into();
     let v = c.to_json(&shared);
@@ -700,8 +790,7 @@ async fn charge(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         c.settled = Some(now);
     }
     let v = ch.to_json();
-    store.charge_order.push(ch.id.clone());
-    store.charges.insert(ch.id.clone(), ch);
+    store.charges.push(ch);
     if capture {
         st.commit(P, &checkout_id, Commit::Capture);
     }
@@ -719,16 +808,12 @@ async fn list_charges(
         Err(r) => return r,
     };
     let st = lock(&shared.state);
-    let items: Vec<Value> = st
-        .twisto
-        .charge_order
-        .iter()
-        .filter_map(|i| st.twisto.charges.get(i))
-        .filter(|c| q.get("state").is_none_or(|s| &c.state == s))
-        .map(Charge::to_json)
-        .collect();
+    let items: Vec<&Charge> = match q.get("state") {
+        Some(state) => st.twisto.charges.in_state(state),
+        None => st.twisto.charges.all.iter().collect(),
+    };
     let extra = q.get("state").map(|s| format!("&state={s}")).unwrap_or_default();
-    page(&shared, "charges", items, limit, skip, &extra)
+    page(&shared, "charges", &items, Charge::to_json, (limit, skip), &extra)
 }
 
 async fn get_charge(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
@@ -745,9 +830,10 @@ async fn smi(shared: &Shared, id: &str, body: &[u8], capture: bool) -> Response 
     };
     let mut st = lock(&shared.state);
     let store = &mut st.twisto;
-    let Some(ch) = store.charges.get_mut(id) else {
+    let Some(i) = store.charges.index_of(id) else {
         return not_found("Charge");
     };
+    let ch = &store.charges.all[i];
     if ch.state != "authorised" {
         return conflict(&format!(
             "Charge in state {} cannot be {}.",
@@ -778,7 +864,8 @@ async fn smi(shared: &Shared, id: &str, body: &[u8], capture: bool) -> Response 
             }
         }
         let now = Utc::now();
-        ch.state = "captured".into();
+        store.charges.set_state(i, "captured");
+        let ch = &mut store.charges.all[i];
         ch.captured_amount = ch.amount;
         ch.captured_date = Some(now);
         if let Some(c) = store.checkouts.get_mut(&ch.checkout_id) {
@@ -786,11 +873,12 @@ async fn smi(shared: &Shared, id: &str, body: &[u8], capture: bool) -> Response 
             c.settled = Some(now);
         }
     } else {
-        ch.state = "cancelled".into();
-        if let Some(c) = store.checkouts.get_mut(&ch.checkout_id) {
+        store.charges.set_state(i, "cancelled");
+        if let Some(c) = store.checkouts.get_mut(&store.charges.all[i].checkout_id) {
             c.state = "cancelled".into();
         }
     }
+    let ch = &store.charges.all[i];
     let v = ch.to_json();
     let checkout_id = ch.checkout_id.clone();
     st.commit(
@@ -837,9 +925,10 @@ async fn refund(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let Some(c) = store.checkouts.get(&checkout_id) else {
         return not_found("Checkout");
     };
-    let Some(ch) = c.charge_id.as_ref().and_then(|i| store.charges.get_mut(i)) else {
+    let Some(i) = c.charge_id.as_deref().and_then(|id| store.charges.index_of(id)) else {
         return conflict("The checkout has no captured charge.");
     };
+    let ch = &mut store.charges.all[i];
     if !matches!(ch.state.as_str(), "captured" | "refunded") {
         return conflict(&format!("Charge in state {} cannot be refunded.", ch.state));
     }
@@ -856,8 +945,9 @@ async fn refund(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         );
     }
     ch.refunded_amount += amount;
+    let currency = ch.currency.clone();
     if ch.refunded_amount == ch.captured_amount {
-        ch.state = "refunded".into();
+        store.charges.set_state(i, "refunded");
     }
     let r = Refund {
         id: uuid(),
@@ -865,7 +955,7 @@ async fn refund(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         reference,
         reason,
         amount,
-        currency: ch.currency.clone(),
+        currency,
         created_date: Utc::now(),
     };
     let v = r.to_json();
@@ -886,19 +976,16 @@ async fn list_refunds(
     };
     let st = lock(&shared.state);
     let filter = q.get("checkoutId");
-    let items: Vec<Value> = st
-        .twisto
-        .refunds
-        .iter()
-        .filter(|r| filter.is_none_or(|f| &r.checkout_id == f))
-        .map(Refund::to_json)
-        .collect();
+    let items: Vec<&Refund> = match filter {
+        Some(checkout_id) => st.twisto.refunds.of_checkout(checkout_id),
+        None => st.twisto.refunds.all.iter().collect(),
+    };
     let extra = filter.map(|f| format!("&checkoutId={f}")).unwrap_or_default();
-    page(&shared, "refunds", items, limit, skip, &extra)
+    page(&shared, "refunds", &items, Refund::to_json, (limit, skip), &extra)
 }
 
 async fn get_refund(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
-    match lock(&shared.state).twisto.refunds.iter().find(|r| r.id == id) {
+    match lock(&shared.state).twisto.refunds.get(&id) {
         Some(r) => json(StatusCode::OK, &r.to_json()),
         None => not_found("Refund"),
     }
@@ -907,7 +994,7 @@ async fn get_refund(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
 /// Settlement entries `(day, type, checkout_id, amount)` of captured charges and refunds.
 fn entries(store: &Store) -> Vec<(NaiveDate, &'static str, String, Decimal, DateTime<Utc>)> {
     let mut out = Vec::new();
-    for ch in store.charges.values() {
+    for ch in &store.charges.all {
         if let Some(d) = ch.captured_date {
             out.push((
                 d.date_naive(),
@@ -918,7 +1005,7 @@ fn entries(store: &Store) -> Vec<(NaiveDate, &'static str, String, Decimal, Date
             ));
         }
     }
-    for r in &store.refunds {
+    for r in &store.refunds.all {
         out.push((
             r.created_date.date_naive(),
             "refund",
@@ -969,7 +1056,8 @@ async fn list_batches(
         }));
     }
     drop(st);
-    page(&shared, "batch", items, limit, skip, "")
+    let items: Vec<&Value> = items.iter().collect();
+    page(&shared, "batch", &items, Value::clone, (limit, skip), "")
 }
 
 async fn batch_entries(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {

@@ -760,6 +760,107 @@ async fn twisto_lifecycle() {
     );
 }
 
+/// The charge and refund lists follow every state change: a captured charge leaves the
+/// `authorised` list, a refunded or cancelled one moves on, and each checkout's refunds are
+/// its own, paged with counts and links.
+#[tokio::test]
+async fn twisto_lists_follow_state_changes() {
+    let sim = Simulator::start().await.unwrap();
+    let tw = Tw {
+        sim: &sim,
+        http: client(),
+    };
+    let mut checkouts = Vec::new();
+    let mut charges = Vec::new();
+    for n in 0..3 {
+        let (s, c) = tw
+            .post("/checkouts", tw_checkout("jan@example.cz", "894.00", items_894()))
+            .await;
+        assert_eq!(s, 201, "{c}");
+        let id = c["id"].as_str().unwrap().to_owned();
+        assert_eq!(control(&sim, "twisto", &id, "approve").await, 200);
+        let (s, ch) = tw
+            .post(
+                "/charges",
+                json!({"authority": {"type": "checkout_id", "value": id}, "reference": format!("C-{n}"),
+                       "amount": "894.00", "currency": "CZK", "capture": false}),
+            )
+            .await;
+        assert_eq!(s, 201, "{ch}");
+        charges.push(ch["id"].as_str().unwrap().to_owned());
+        checkouts.push(id);
+    }
+    let ids = |l: &Value| -> Vec<String> {
+        l["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, l) = tw.get("/charges?state=authorised").await;
+    assert_eq!(ids(&l), charges, "oldest first");
+    assert_eq!(l["count"], 3);
+
+    // Capture the first charge through the merchant API, cancel the third's checkout.
+    let r = client()
+        .post(format!(
+            "{}/psp/smi/charges/{}/capture",
+            sim.base_url(),
+            charges[0]
+        ))
+        .bearer_auth(&sim.keys().twisto)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (s, _) = tw
+        .post(&format!("/checkouts/{}/cancel", checkouts[2]), json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, l) = tw.get("/charges?state=authorised").await;
+    assert_eq!(ids(&l), [charges[1].clone()]);
+    let (_, l) = tw.get("/charges?state=captured").await;
+    assert_eq!(ids(&l), [charges[0].clone()]);
+    let (_, l) = tw.get("/charges?state=cancelled").await;
+    assert_eq!(ids(&l), [charges[2].clone()]);
+
+    // Two refunds make the first charge `refunded`; only its checkout lists them.
+    let mut refunds = Vec::new();
+    for amount in ["94.00", "800.00"] {
+        let (s, r) = tw
+            .post(
+                "/refunds",
+                json!({"checkout_id": checkouts[0], "reference": "R", "reason": "x", "amount": amount}),
+            )
+            .await;
+        assert_eq!(s, 201, "{r}");
+        refunds.push(r["id"].as_str().unwrap().to_owned());
+    }
+    let (_, l) = tw.get("/charges?state=captured").await;
+    assert_eq!(l["count"], 0);
+    let (_, l) = tw.get("/charges?state=refunded").await;
+    assert_eq!(ids(&l), [charges[0].clone()]);
+    let (_, l) = tw.get("/charges").await;
+    assert_eq!(ids(&l), charges, "unfiltered: every charge, oldest first");
+
+    let (_, l) = tw
+        .get(&format!("/refunds?checkoutId={}&limit=1&skip=1", checkouts[0]))
+        .await;
+    assert_eq!(l["count"], 2);
+    assert_eq!(ids(&l), [refunds[1].clone()]);
+    assert!(l["next"].is_null());
+    assert!(l["previous"].as_str().unwrap().contains("skip=0"));
+    let (_, l) = tw.get(&format!("/refunds?checkoutId={}", checkouts[1])).await;
+    assert_eq!(l["count"], 0);
+    let (s, r) = tw.get(&format!("/refunds/{}", refunds[0])).await;
+    assert_eq!(s, 200);
+    assert_eq!(r["amount"], "94.00");
+    let (_, l) = tw.get("/checkouts?limit=2&skip=1").await;
+    assert_eq!(l["count"], 3);
+    assert_eq!(ids(&l), checkouts[1..]);
+}
+
 #[tokio::test]
 async fn twisto_refusals_idempotency_and_auth() {
     let sim = Simulator::start().await.unwrap();
