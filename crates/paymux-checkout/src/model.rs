@@ -122,11 +122,19 @@ pub(crate) struct SearchRequestWire<'a> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct PaymentWire<'a> {
     pub id: String,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub status: Option<Cow<'a, str>>,
     #[serde(default)]
     pub amount: Option<i64>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub currency: Option<Cow<'a, str>>,
     #[serde(default)]
     pub approved: Option<bool>,
@@ -136,9 +144,17 @@ pub(crate) struct PaymentWire<'a> {
     pub response_code: Option<Code<'a>>,
     #[serde(default)]
     pub response_summary: Option<String>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub requested_on: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub processed_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub action_id: Option<String>,
@@ -166,7 +182,12 @@ pub(crate) struct BalancesWire {
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct SourceResponseWire<'a> {
-    #[serde(default, borrow, rename = "type")]
+    #[serde(
+        default,
+        borrow,
+        rename = "type",
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub kind: Option<Cow<'a, str>>,
     #[serde(default)]
     pub id: Option<String>,
@@ -180,7 +201,11 @@ pub(crate) struct SourceResponseWire<'a> {
     pub expiry_year: Option<u16>,
     #[serde(default)]
     pub issuer_country: Option<String>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub card_type: Option<Cow<'a, str>>,
 }
 
@@ -216,7 +241,11 @@ pub(crate) struct ActionWire<'a> {
     pub id: String,
     #[serde(borrow, rename = "type")]
     pub kind: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub processed_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub amount: Option<i64>,
@@ -363,5 +392,32 @@ impl MetadataValue {
             MetadataValue::Other(serde_json::Value::Null) => String::new(),
             MetadataValue::Other(v) => v.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_timestamps_are_borrowed_from_the_answer() {
+        let body = br#"{"id": "pay_1", "status": "Authorized", "currency": "SEK",
+            "requested_on": "2026-11-21T10:00:00Z", "processed_on": null,
+            "source": {"type": "card", "card_type": "CREDIT"},
+            "actions": [{"id": "act_1", "type": "Authorization", "processed_on": "2026-11-21T10:00:01Z"}]}"#;
+        let p: PaymentWire = paymux_core::transport::parse_json(body).unwrap();
+        assert!(matches!(p.status, Some(Cow::Borrowed("Authorized"))));
+        assert!(matches!(p.currency, Some(Cow::Borrowed("SEK"))));
+        assert!(matches!(p.requested_on, Some(Cow::Borrowed(_))));
+        assert!(p.processed_on.is_none());
+        let source = p.source.unwrap();
+        assert!(matches!(source.kind, Some(Cow::Borrowed("card"))));
+        assert!(matches!(source.card_type, Some(Cow::Borrowed("CREDIT"))));
+        let actions = p.actions.unwrap();
+        assert!(matches!(actions[0].processed_on, Some(Cow::Borrowed(_))));
+        // Escaped text is decoded, not borrowed.
+        let p: PaymentWire =
+            paymux_core::transport::parse_json(br#"{"id": "p", "status": "Card \"Verified\""}"#).unwrap();
+        assert_eq!(p.status.as_deref(), Some("Card \"Verified\""));
     }
 }

@@ -10,6 +10,7 @@
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
 //! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -449,6 +450,61 @@ pub fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> serde_json::Result<
         <serde_json::Error as serde::de::Error>::custom(format_args!("answer is not UTF-8: {e}"))
     })?;
     serde_json::from_str(text)
+}
+
+/// For backends' wire types: an optional text field borrowed from the answer when it has no
+/// escapes, copied when it has. serde borrows a field only when its type is exactly
+/// `Cow<str>`; inside an `Option`, `#[serde(borrow)]` alone copies every string.
+///
+/// ```
+/// use std::borrow::Cow;
+///
+/// #[derive(serde::Deserialize)]
+/// struct Answer<'a> {
+///     #[serde(default, borrow, deserialize_with = "paymux_core::transport::opt_borrowed_str")]
+///     status: Option<Cow<'a, str>>,
+/// }
+///
+/// let a: Answer = paymux_core::transport::parse_json(br#"{"status": "Authorized"}"#)?;
+/// assert!(matches!(a.status, Some(Cow::Borrowed("Authorized"))));
+/// let a: Answer = paymux_core::transport::parse_json(br#"{"status": null}"#)?;
+/// assert!(a.status.is_none());
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+///
+/// # Errors
+/// The deserializer's error when the value is neither a string nor `null`.
+pub fn opt_borrowed_str<'de: 'a, 'a, D: Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<Option<Cow<'a, str>>, D::Error> {
+    Option::<BorrowedStr<'a>>::deserialize(deserializer).map(|text| text.map(|t| t.0))
+}
+
+struct BorrowedStr<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> std::result::Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        deserializer.deserialize_str(V).map(BorrowedStr)
+    }
 }
 
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {

@@ -2,6 +2,8 @@
 //! Twisto-specific API (charges, refunds, settlement batches, the merchant API) and
 //! [`parse_error`].
 
+use std::borrow::Cow;
+
 use bytes::Bytes;
 use paymux_core::checked::check_create;
 use paymux_core::transport::{
@@ -220,17 +222,23 @@ impl TwistoProvider {
         self.base.endpoint_with_query(path, query)
     }
 
-    fn path_id(field: &str, id: &str) -> Result<String> {
+    fn path_id<'a>(field: &str, id: &'a str) -> Result<Cow<'a, str>> {
         if id.is_empty() || id.len() > 256 || id.chars().any(|c| c.is_control()) {
             return Err(Error::invalid(
                 field,
                 "must be a non-empty id without control characters",
             ));
         }
-        let mut ser = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
+        // Twisto's ids (UUIDs) are unreserved characters only: nothing to encode.
+        if id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+        {
+            return Ok(Cow::Borrowed(id));
+        }
+        let ser = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
         // form encoding writes spaces as '+'; a path needs %20.
-        ser = ser.replace('+', "%20");
-        Ok(ser)
+        Ok(Cow::Owned(ser.replace('+', "%20")))
     }
 
     /// Sends; a non-2xx answer becomes an error. Takes the request by reference: an
@@ -779,5 +787,21 @@ impl PaymentProvider for TwistoProvider {
     /// Unsupported: Twisto checkouts carry no metadata.
     async fn update_metadata(&self, _id: &str, _update: &MetadataUpdate) -> Result<Payment> {
         Err(Error::unsupported(PROVIDER, "metadata update"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_ids_are_encoded_only_when_needed() {
+        let uuid = "0f6b3c1e-9a4d-4f1a-8c2e-5b7d9e1f3a2c";
+        assert!(matches!(TwistoProvider::path_id("id", uuid), Ok(Cow::Borrowed(s)) if s == uuid));
+        assert_eq!(TwistoProvider::path_id("id", "a b/c?d").unwrap(), "a%20b%2Fc%3Fd");
+        assert_eq!(TwistoProvider::path_id("id", "é").unwrap(), "%C3%A9");
+        assert!(TwistoProvider::path_id("id", "").is_err());
+        assert!(TwistoProvider::path_id("id", "a\nb").is_err());
+        assert!(TwistoProvider::path_id("id", &"a".repeat(257)).is_err());
     }
 }

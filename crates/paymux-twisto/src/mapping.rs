@@ -93,7 +93,7 @@ pub fn matches_amount_pattern(text: &str) -> bool {
 }
 
 /// The pattern-checked text with an empty integer part or a trailing point made explicit.
-fn normalized(text: &str) -> std::result::Result<String, MoneyError> {
+fn normalized(text: &str) -> std::result::Result<Cow<'_, str>, MoneyError> {
     if !matches_amount_pattern(text) {
         return Err(MoneyError::InvalidFormat {
             input: text.chars().take(40).collect(),
@@ -105,6 +105,10 @@ fn normalized(text: &str) -> std::result::Result<String, MoneyError> {
         None => (false, text),
     };
     let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    // What Twisto sends ("894.00") is already explicit: no copy.
+    if !int.is_empty() && !body.ends_with('.') {
+        return Ok(Cow::Borrowed(text));
+    }
     let mut out = String::with_capacity(text.len() + 1);
     if negative {
         out.push('-');
@@ -114,7 +118,7 @@ fn normalized(text: &str) -> std::result::Result<String, MoneyError> {
         out.push('.');
         out.push_str(frac);
     }
-    Ok(out)
+    Ok(Cow::Owned(out))
 }
 
 /// Parses a Twisto amount string exactly into [`Money`].
@@ -811,6 +815,17 @@ pub(crate) fn decode_checkout_body(body: &[u8]) -> Result<(model::Checkout<'_>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_copied_only_to_make_them_explicit() {
+        for plain in ["894.00", "-1.5", "12", "0.05"] {
+            assert!(matches!(normalized(plain), Ok(Cow::Borrowed(t)) if t == plain));
+        }
+        for (edge, explicit) in [(".5", "0.5"), ("1.", "1"), ("-.05", "-0.05"), ("-7.", "-7")] {
+            assert!(matches!(normalized(edge), Ok(Cow::Owned(t)) if t == explicit));
+        }
+        assert!(normalized("1.001").is_err());
+    }
 
     #[test]
     fn pattern_edge_forms() {

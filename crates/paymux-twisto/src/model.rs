@@ -109,11 +109,23 @@ pub(crate) struct CreateCheckout {
 pub(crate) struct Checkout<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub uri: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub created: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub settled: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub state: Cow<'a, str>,
@@ -121,25 +133,45 @@ pub(crate) struct Checkout<'a> {
     pub shopper: Option<ShopperAnswer<'a>>,
     #[serde(borrow)]
     pub order: OrderAnswer<'a>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub merchant_reference: Option<Cow<'a, str>>,
 }
 
 /// The shopper of a checkout answer: who it is.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct ShopperAnswer<'a> {
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub first_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub last_name: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub email: Option<Cow<'a, str>>,
 }
 
 /// The order of a checkout answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct OrderAnswer<'a> {
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub reference: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub amount: Cow<'a, str>,
@@ -186,21 +218,45 @@ pub(crate) struct CreateCharge {
 pub(crate) struct Charge<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub reference: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub amount: Cow<'a, str>,
     #[serde(borrow)]
     pub currency: Cow<'a, str>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub captured_amount: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub refunded_amount: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub created_date: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub receipt_number: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    #[serde(
+        default,
+        borrow,
+        deserialize_with = "paymux_core::transport::opt_borrowed_str"
+    )]
     pub product: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub state: Cow<'a, str>,
@@ -308,6 +364,12 @@ mod tests {
         // Text without escapes is borrowed from the answer, not copied.
         assert!(matches!(c.id, Cow::Borrowed(_)));
         assert!(matches!(c.order.amount, Cow::Borrowed(_)));
+        // Optional text too: serde's own `Option<Cow<str>>` would copy it.
+        assert!(matches!(c.uri, Some(Cow::Borrowed(_))));
+        assert!(matches!(c.merchant_reference, Some(Cow::Borrowed(_))));
+        let shopper = c.shopper.as_ref().unwrap();
+        assert!(matches!(shopper.email, Some(Cow::Borrowed(_))));
+        assert!(matches!(c.order.reference, Some(Cow::Borrowed(_))));
 
         // The request-side types have the documented shape too.
         let v: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
@@ -328,11 +390,20 @@ mod tests {
     #[test]
     fn escaped_text_is_decoded_not_borrowed() {
         let c: Checkout = serde_json::from_str(
-            r#"{"id": "a\u00e9b", "state": "created", "order": {"amount": "1.00", "currency": "CZK"}}"#,
+            r#"{"id": "a\u00e9b", "uri": "https:\/\/pay.example\/c", "settled": null,
+                "state": "created", "order": {"amount": "1.00", "currency": "CZK"}}"#,
         )
         .unwrap();
         assert_eq!(c.id, "a\u{e9}b");
         assert!(matches!(c.id, Cow::Owned(_)));
+        assert_eq!(c.uri.as_deref(), Some("https://pay.example/c"));
+        assert!(matches!(c.uri, Some(Cow::Owned(_))));
+        assert_eq!(c.settled, None);
+        assert_eq!(c.created, None);
+        assert!(serde_json::from_str::<Checkout>(
+            r#"{"id": "a", "uri": 5, "state": "created", "order": {"amount": "1.00", "currency": "CZK"}}"#
+        )
+        .is_err());
     }
 
     #[test]
