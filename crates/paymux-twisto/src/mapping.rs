@@ -38,6 +38,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use paymux_core::payment::{
@@ -217,7 +218,6 @@ pub fn unified_status(
     amount: Money,
     refunded: Option<Money>,
 ) -> PaymentStatus {
-    const CHECKOUT_STATES: [&str; 5] = ["created", "approved", "completed", "cancelled", "error"];
     if !CHECKOUT_STATES.contains(&checkout_state) {
         return PaymentStatus::Unknown;
     }
@@ -249,11 +249,47 @@ pub fn unified_status(
     }
 }
 
+/// The documented checkout states.
+const CHECKOUT_STATES: [&str; 5] = ["created", "approved", "completed", "cancelled", "error"];
+
+/// The documented charge states.
+const CHARGE_STATES: [&str; 6] = [
+    "authorised",
+    "captured",
+    "refunded",
+    "cancelled",
+    "rejected",
+    "error",
+];
+
 /// `checkout:<state>[/charge:<state>]`.
 pub fn raw_status(checkout_state: &str, charge_state: Option<&str>) -> String {
     match charge_state {
         Some(c) => format!("checkout:{checkout_state}/charge:{c}"),
         None => format!("checkout:{checkout_state}"),
+    }
+}
+
+/// [`raw_status`] without an allocation for the documented combinations, which every
+/// decoded payment names.
+fn raw_status_word(checkout_state: &str, charge_state: Option<&str>) -> Cow<'static, str> {
+    // Every documented combination, spelled once: `checkout:<c>` then `checkout:<c>/charge:<h>`.
+    static WORDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let mut words = Vec::with_capacity(CHECKOUT_STATES.len() * (CHARGE_STATES.len() + 1));
+        for c in CHECKOUT_STATES {
+            words.push(raw_status(c, None));
+            words.extend(CHARGE_STATES.iter().map(|h| raw_status(c, Some(h))));
+        }
+        words
+    });
+    let checkout = CHECKOUT_STATES.iter().position(|s| *s == checkout_state);
+    let charge = match charge_state {
+        None => Some(0),
+        Some(h) => CHARGE_STATES.iter().position(|s| *s == h).map(|i| i + 1),
+    };
+    match (checkout, charge) {
+        (Some(c), Some(h)) => Cow::Borrowed(WORDS[c * (CHARGE_STATES.len() + 1) + h].as_str()),
+        _ => Cow::Owned(raw_status(checkout_state, charge_state)),
     }
 }
 
@@ -635,7 +671,16 @@ fn charge_event(c: &TwistoCharge) -> PaymentEvent {
         "error" => EventKind::Failed,
         _ => EventKind::Other,
     };
-    let mut e = PaymentEvent::new(kind, format!("charge:{}", c.state));
+    let raw_kind = match c.state.as_str() {
+        "authorised" => Cow::Borrowed("charge:authorised"),
+        "captured" => Cow::Borrowed("charge:captured"),
+        "refunded" => Cow::Borrowed("charge:refunded"),
+        "cancelled" => Cow::Borrowed("charge:cancelled"),
+        "rejected" => Cow::Borrowed("charge:rejected"),
+        "error" => Cow::Borrowed("charge:error"),
+        other => Cow::Owned(format!("charge:{other}")),
+    };
+    let mut e = PaymentEvent::new(kind, raw_kind);
     e.at = c.created_at;
     e.id = Some(c.id.clone());
     e.amount = Some(c.amount);
@@ -658,7 +703,9 @@ pub(crate) fn payment(
     let amount = checkout_amount(checkout, body)?;
     let currency = amount.currency();
     for (i, item) in checkout.order.items.iter().enumerate() {
-        decode_amount(&format!("order.items[{i}].amount"), &item.amount, currency, body)?;
+        // The field is named only on failure: formatting it per item cost an allocation.
+        parse_amount(&item.amount, currency)
+            .map_err(|e| Error::decode(PROVIDER, format!("order.items[{i}].amount: {e}"), body))?;
     }
     if let Some(c) = charge {
         if c.amount.currency() != currency {
@@ -743,7 +790,7 @@ pub(crate) fn payment(
         checkout.id.to_string(),
         amount,
         status,
-        raw_status(state, charge_state),
+        raw_status_word(state, charge_state),
     );
     p.reference = owned(&checkout.merchant_reference);
     p.captured = captured;
@@ -763,15 +810,15 @@ pub(crate) fn payment(
         None
     };
     p.customer = checkout.shopper.as_ref().map(|s| {
-        let name = [s.first_name.as_deref(), s.last_name.as_deref()]
-            .into_iter()
-            .flatten()
-            .filter(|n| !n.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
+        let first = s.first_name.as_deref().filter(|n| !n.is_empty());
+        let last = s.last_name.as_deref().filter(|n| !n.is_empty());
         let mut c = CustomerSummary::default();
         c.email = owned(&s.email);
-        c.name = (!name.is_empty()).then_some(name);
+        c.name = match (first, last) {
+            (Some(f), Some(l)) => Some(format!("{f} {l}")),
+            (Some(n), None) | (None, Some(n)) => Some(n.to_owned()),
+            (None, None) => None,
+        };
         c
     });
     if let Some(c) = charge {
@@ -815,6 +862,24 @@ pub(crate) fn decode_checkout_body(body: &[u8]) -> Result<(model::Checkout<'_>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_status_words_are_static_for_documented_states() {
+        for c in CHECKOUT_STATES {
+            for h in std::iter::once(None).chain(CHARGE_STATES.iter().map(|h| Some(*h))) {
+                let word = raw_status_word(c, h);
+                assert_eq!(word, raw_status(c, h));
+                assert!(matches!(word, Cow::Borrowed(_)), "{word}");
+            }
+        }
+        let odd = raw_status_word("paused", Some("authorised"));
+        assert_eq!(odd, "checkout:paused/charge:authorised");
+        assert!(matches!(odd, Cow::Owned(_)));
+        assert_eq!(
+            raw_status_word("completed", Some("held")),
+            "checkout:completed/charge:held"
+        );
+    }
 
     #[test]
     fn amounts_are_copied_only_to_make_them_explicit() {
