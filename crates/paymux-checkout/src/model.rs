@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+use paymux_core::transport::opt_borrowed_str;
 use serde::{Deserialize, Serialize};
 
 // ---------------------------------------------------------------- requests
@@ -122,19 +123,11 @@ pub(crate) struct SearchRequestWire<'a> {
 #[derive(Debug, Deserialize)]
 pub(crate) struct PaymentWire<'a> {
     pub id: String,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub status: Option<Cow<'a, str>>,
     #[serde(default)]
     pub amount: Option<i64>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub currency: Option<Cow<'a, str>>,
     #[serde(default)]
     pub approved: Option<bool>,
@@ -144,17 +137,9 @@ pub(crate) struct PaymentWire<'a> {
     pub response_code: Option<Code<'a>>,
     #[serde(default)]
     pub response_summary: Option<String>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub requested_on: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub processed_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub action_id: Option<String>,
@@ -182,12 +167,7 @@ pub(crate) struct BalancesWire {
 
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct SourceResponseWire<'a> {
-    #[serde(
-        default,
-        borrow,
-        rename = "type",
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, rename = "type", deserialize_with = "opt_borrowed_str")]
     pub kind: Option<Cow<'a, str>>,
     #[serde(default)]
     pub id: Option<String>,
@@ -201,11 +181,7 @@ pub(crate) struct SourceResponseWire<'a> {
     pub expiry_year: Option<u16>,
     #[serde(default)]
     pub issuer_country: Option<String>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub card_type: Option<Cow<'a, str>>,
 }
 
@@ -241,11 +217,7 @@ pub(crate) struct ActionWire<'a> {
     pub id: String,
     #[serde(borrow, rename = "type")]
     pub kind: Cow<'a, str>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub processed_on: Option<Cow<'a, str>>,
     #[serde(default)]
     pub amount: Option<i64>,

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use paymux_core::transport::opt_borrowed_str;
 use serde::{Deserialize, Serialize};
 
 use crate::types::BillingAddress;
@@ -109,23 +110,11 @@ pub(crate) struct CreateCheckout {
 pub(crate) struct Checkout<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub uri: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub created: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub settled: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub state: Cow<'a, str>,
@@ -133,45 +122,25 @@ pub(crate) struct Checkout<'a> {
     pub shopper: Option<ShopperAnswer<'a>>,
     #[serde(borrow)]
     pub order: OrderAnswer<'a>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub merchant_reference: Option<Cow<'a, str>>,
 }
 
 /// The shopper of a checkout answer: who it is.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct ShopperAnswer<'a> {
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub first_name: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub last_name: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub email: Option<Cow<'a, str>>,
 }
 
 /// The order of a checkout answer.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct OrderAnswer<'a> {
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub reference: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub amount: Cow<'a, str>,
@@ -218,45 +187,21 @@ pub(crate) struct CreateCharge {
 pub(crate) struct Charge<'a> {
     #[serde(borrow)]
     pub id: Cow<'a, str>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub reference: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub amount: Cow<'a, str>,
     #[serde(borrow)]
     pub currency: Cow<'a, str>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub captured_amount: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub refunded_amount: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub created_date: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub receipt_number: Option<Cow<'a, str>>,
-    #[serde(
-        default,
-        borrow,
-        deserialize_with = "paymux_core::transport::opt_borrowed_str"
-    )]
+    #[serde(default, borrow, deserialize_with = "opt_borrowed_str")]
     pub product: Option<Cow<'a, str>>,
     #[serde(borrow)]
     pub state: Cow<'a, str>,
