@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use paymux_sim::{SimProvider, Simulator};
+use tokio::runtime::Handle;
 
 use crate::hand::Hand;
 use crate::paymux_arm::Paymux;
@@ -57,6 +58,54 @@ impl Provider {
     }
 }
 
+/// The simulator and the runtime it serves on.
+///
+/// The customer's approval is run on the simulator's runtime, not on the client thread
+/// under test: at a real provider it happens in the provider's system, and run in place it
+/// distorts the measurement. The client thread then takes the simulator's lock and frees
+/// and grows memory the simulator's thread allocated, so the two threads' glibc arenas mix
+/// and each waits on the other's arena lock (see docs/benchmarks.md, "Where the approval
+/// runs").
+#[derive(Debug)]
+pub struct SimHost {
+    sim: Arc<Simulator>,
+    /// The simulator's own runtime; `None` when it shares the clients' runtime.
+    runtime: Option<Handle>,
+}
+
+impl SimHost {
+    /// `sim`, serving on `runtime` (`None`: on the clients' runtime).
+    pub fn new(sim: Simulator, runtime: Option<Handle>) -> Self {
+        Self {
+            sim: Arc::new(sim),
+            runtime,
+        }
+    }
+
+    /// The simulator.
+    pub fn sim(&self) -> &Simulator {
+        &self.sim
+    }
+
+    /// The customer approves payment `id` on the hosted page.
+    ///
+    /// # Errors
+    /// The simulator's refusal, or the approval task's failure.
+    pub async fn approve(&self, provider: SimProvider, id: &str) -> Result<(), String> {
+        let outcome = match &self.runtime {
+            Some(runtime) => {
+                let (sim, id) = (self.sim.clone(), id.to_owned());
+                runtime
+                    .spawn(async move { sim.approve(provider, &id) })
+                    .await
+                    .map_err(|e| format!("approve: {e}"))?
+            }
+            None => self.sim.approve(provider, id),
+        };
+        outcome.map_err(|e| format!("approve: {e}"))
+    }
+}
+
 /// The client under test.
 #[derive(Debug)]
 pub enum Arm {
@@ -84,15 +133,15 @@ async fn timed<T>(
 }
 
 /// Runs one flow, pushing the latency of each of the four operations to `lat`. The
-/// customer's approval (the simulator's control API, in process) is outside the timed
-/// operations, identical for both arms.
+/// customer's approval ([`SimHost::approve`]) is outside the timed operations, identical for
+/// both arms.
 ///
 /// # Errors
 /// The first failing operation's message.
 pub async fn flow(
     arm: &Arm,
     provider: Provider,
-    sim: &Simulator,
+    host: &SimHost,
     seq: u64,
     lat: &mut Vec<u64>,
 ) -> Result<(), String> {
@@ -105,7 +154,7 @@ pub async fn flow(
         Arm::Hand(h) => timed(lat, async { h.get(provider, &id).await.map(drop) }).await?,
     }
     if let Some(sp) = provider.needs_approval() {
-        sim.approve(sp, &id).map_err(|e| format!("approve: {e}"))?;
+        host.approve(sp, &id).await?;
     }
     match arm {
         Arm::Paymux(p) => timed(lat, p.capture(provider, &id, seq)).await?,
@@ -135,7 +184,7 @@ pub struct Batch {
 pub async fn batch(
     arm: Arc<Arm>,
     provider: Provider,
-    sim: Arc<Simulator>,
+    host: Arc<SimHost>,
     flows: u64,
     concurrency: usize,
     seq: Arc<AtomicU64>,
@@ -144,7 +193,7 @@ pub async fn batch(
     let claimed = Arc::new(AtomicU64::new(0));
     let mut tasks = Vec::with_capacity(concurrency);
     for _ in 0..concurrency {
-        let (arm, sim, seq, claimed) = (arm.clone(), sim.clone(), seq.clone(), claimed.clone());
+        let (arm, host, seq, claimed) = (arm.clone(), host.clone(), seq.clone(), claimed.clone());
         tasks.push(tokio::spawn(async move {
             let mut out = Batch {
                 latencies: Vec::with_capacity(256),
@@ -152,7 +201,7 @@ pub async fn batch(
             };
             while claimed.fetch_add(1, Ordering::Relaxed) < flows {
                 let n = seq.fetch_add(1, Ordering::Relaxed);
-                if let Err(e) = flow(&arm, provider, &sim, n, &mut out.latencies).await {
+                if let Err(e) = flow(&arm, provider, &host, n, &mut out.latencies).await {
                     out.errors += 1;
                     out.first_error.get_or_insert(e);
                 }

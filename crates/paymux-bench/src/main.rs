@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use paymux_sim::Simulator;
 
-use crate::flow::{batch, flow, Arm, Provider, OPS_PER_FLOW};
+use crate::flow::{batch, flow, Arm, Provider, SimHost, OPS_PER_FLOW};
 use crate::hand::{Hand, Mode};
 use crate::paymux_arm::Paymux;
 use crate::report::{ArmFigures, Row};
@@ -206,11 +206,11 @@ fn criterion_report(args: &[String]) -> ExitCode {
 /// Runs one untimed flow and returns the HTTP requests the simulator received for it (a
 /// check that the arms send what they should, and the `req/flow` column). Counted at the
 /// server, the same way for every arm, so no arm carries instrumentation the others lack.
-async fn count_requests(arm: &Arm, provider: Provider, sim: &Simulator, seq: u64) -> Result<u64, String> {
+async fn count_requests(arm: &Arm, provider: Provider, host: &SimHost, seq: u64) -> Result<u64, String> {
     let mut lat = Vec::new();
-    let before = sim.requests_received();
-    flow(arm, provider, sim, seq, &mut lat).await?;
-    Ok(sim.requests_received() - before)
+    let before = host.sim().requests_received();
+    flow(arm, provider, host, seq, &mut lat).await?;
+    Ok(host.sim().requests_received() - before)
 }
 
 struct Accumulator {
@@ -234,15 +234,16 @@ fn simulator_runtime(threads: usize) -> Result<Option<tokio::runtime::Runtime>, 
 }
 
 /// Starts a simulator on `runtime` (its tasks run there), or on the current one.
-async fn start_simulator(runtime: Option<&tokio::runtime::Runtime>) -> Result<Simulator, String> {
-    match runtime {
+async fn start_simulator(runtime: Option<&tokio::runtime::Runtime>) -> Result<Arc<SimHost>, String> {
+    let sim = match runtime {
         Some(rt) => rt
             .spawn(Simulator::start())
             .await
             .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string()),
-        None => Simulator::start().await.map_err(|e| e.to_string()),
-    }
+            .map_err(|e| e.to_string())?,
+        None => Simulator::start().await.map_err(|e| e.to_string())?,
+    };
+    Ok(Arc::new(SimHost::new(sim, runtime.map(|rt| rt.handle().clone()))))
 }
 
 async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -> Result<(), String> {
@@ -254,8 +255,9 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
         for &concurrency in &options.concurrency {
             // A fresh simulator per cell, so the state earlier cells left behind (the
             // simulator's lists are scanned per request) does not slow later ones.
-            let sim = Arc::new(start_simulator(sim_runtime).await?);
-            let paymux = Paymux::new(&sim)?;
+            let host = start_simulator(sim_runtime).await?;
+            let sim = host.sim();
+            let paymux = Paymux::new(sim)?;
             let with_paymux = paymux.has(provider);
             if !with_paymux {
                 eprintln!(
@@ -265,17 +267,17 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
             }
             let seq = Arc::new(AtomicU64::new(1));
             let mut arms: Vec<(&str, Arc<Arm>)> =
-                vec![("hand", Arc::new(Arm::Hand(Hand::new(&sim, Mode::Mirror)?)))];
+                vec![("hand", Arc::new(Arm::Hand(Hand::new(sim, Mode::Mirror)?)))];
             if with_paymux {
                 arms.push(("paymux", Arc::new(Arm::Paymux(paymux))));
             }
             if options.minimal {
-                arms.push(("minimal", Arc::new(Arm::Hand(Hand::new(&sim, Mode::Minimal)?))));
+                arms.push(("minimal", Arc::new(Arm::Hand(Hand::new(sim, Mode::Minimal)?))));
             }
             let mut requests = Vec::new();
             for (name, arm) in &arms {
                 let n = seq.fetch_add(1, Ordering::Relaxed);
-                let count = count_requests(arm, provider, &sim, n)
+                let count = count_requests(arm, provider, &host, n)
                     .await
                     .map_err(|e| format!("{} {name}: {e}", provider.name()))?;
                 requests.push(count);
@@ -284,7 +286,15 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
             // Warm-up: open connections, fill caches; not measured.
             let warm = u64::try_from(concurrency * 2).unwrap_or(u64::MAX).max(16);
             for (_, arm) in &arms {
-                batch(arm.clone(), provider, sim.clone(), warm, concurrency, seq.clone()).await;
+                batch(
+                    arm.clone(),
+                    provider,
+                    host.clone(),
+                    warm,
+                    concurrency,
+                    seq.clone(),
+                )
+                .await;
             }
             let mut acc: Vec<Accumulator> = arms
                 .iter()
@@ -311,7 +321,7 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
                     let b = batch(
                         arm.clone(),
                         provider,
-                        sim.clone(),
+                        host.clone(),
                         batch_flows,
                         concurrency,
                         seq.clone(),
@@ -408,11 +418,11 @@ async fn child(
     sim_runtime: Option<&tokio::runtime::Runtime>,
     arm_name: &str,
 ) -> Result<(), String> {
-    let sim = Arc::new(start_simulator(sim_runtime).await?);
+    let host = start_simulator(sim_runtime).await?;
     let arm = Arc::new(match arm_name {
-        "paymux" => Arm::Paymux(Paymux::new(&sim)?),
-        "hand" => Arm::Hand(Hand::new(&sim, Mode::Mirror)?),
-        "minimal" => Arm::Hand(Hand::new(&sim, Mode::Minimal)?),
+        "paymux" => Arm::Paymux(Paymux::new(host.sim())?),
+        "hand" => Arm::Hand(Hand::new(host.sim(), Mode::Mirror)?),
+        "minimal" => Arm::Hand(Hand::new(host.sim(), Mode::Minimal)?),
         other => return Err(format!("unknown arm {other:?}")),
     });
     let concurrency = options.concurrency.iter().copied().max().unwrap_or(1);
@@ -421,7 +431,7 @@ async fn child(
         let b = batch(
             arm.clone(),
             provider,
-            sim.clone(),
+            host.clone(),
             options.ops / OPS_PER_FLOW,
             concurrency,
             seq.clone(),
