@@ -301,6 +301,17 @@ impl TwistoProvider {
     }
 
     async fn fetch_payment(&self, id: &str, charge: Option<&TwistoCharge>) -> Result<Payment> {
+        self.fetch_mapped(id, charge, mapping::payment).await
+    }
+
+    /// Reads checkout `id` and, once it may have been charged, its refunds, and maps them
+    /// with `map` ([`mapping::payment`] or [`mapping::standing`]).
+    async fn fetch_mapped<T>(
+        &self,
+        id: &str,
+        charge: Option<&TwistoCharge>,
+        map: fn(&model::Checkout<'_>, &[u8], Option<&TwistoCharge>, Option<&[model::Refund]>) -> Result<T>,
+    ) -> Result<T> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
         let charged = checkout.state == "completed"
@@ -310,7 +321,7 @@ impl TwistoProvider {
         } else {
             None
         };
-        mapping::payment(&checkout, &body, charge, refunds.as_deref())
+        map(&checkout, &body, charge, refunds.as_deref())
     }
 
     /// Creates a checkout with Twisto-specific options (`pay-in-three`, personal id, birth
@@ -744,12 +755,13 @@ impl PaymentProvider for TwistoProvider {
     }
 
     /// `POST /refunds` for `request.amount`, or (when `None`) for what is still refundable,
-    /// which is first read with `get_payment`; then the payment is fetched again.
+    /// which is first read as `get_payment` reads it; then the payment is fetched again.
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
         let amount = match request.amount {
             Some(a) => a,
             None => {
-                let current = self.fetch_payment(id, None).await?;
+                // Only the amounts are needed: no `Payment` is built for them.
+                let current = self.fetch_mapped(id, None, mapping::standing).await?;
                 match current.refundable {
                     Some(left) if left.is_positive() => left,
                     _ => {

@@ -688,18 +688,33 @@ fn charge_event(c: &TwistoCharge) -> PaymentEvent {
     e
 }
 
-/// The unified payment of `checkout` (verbatim `body`), with its charge and its refunds
-/// where they were fetched. Refund amounts are read in the checkout's currency.
+/// Where a checkout stands: its amount, unified status and the amounts captured, refunded
+/// and still refundable, as [`payment`] reports them, checked the same way but without the
+/// events and text a `Payment` carries. For checks before a mutation, such as what a
+/// refund may still take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Standing {
+    pub(crate) amount: Money,
+    pub(crate) status: PaymentStatus,
+    /// The provider's words for the state, as [`raw_status`] spells them.
+    pub(crate) raw_status: Cow<'static, str>,
+    pub(crate) captured: Option<Money>,
+    pub(crate) refunded: Option<Money>,
+    pub(crate) refundable: Option<Money>,
+}
+
+/// The [`Standing`] of `checkout` (verbatim `body`), with its charge and its refunds where
+/// they were fetched. Refund amounts are read in the checkout's currency.
 ///
 /// # Errors
 /// [`Error::Decode`] when an amount or currency breaks the documented format, or a charge or
 /// refund is in another currency than the checkout.
-pub(crate) fn payment(
+pub(crate) fn standing(
     checkout: &model::Checkout<'_>,
     body: &[u8],
     charge: Option<&TwistoCharge>,
     refunds: Option<&[model::Refund]>,
-) -> Result<Payment> {
+) -> Result<Standing> {
     let amount = checkout_amount(checkout, body)?;
     let currency = amount.currency();
     for (i, item) in checkout.order.items.iter().enumerate() {
@@ -716,42 +731,18 @@ pub(crate) fn payment(
             ));
         }
     }
-    let mut events = Vec::new();
-    let created_at = parse_time(checkout.created.as_deref());
-    let mut created = PaymentEvent::new(EventKind::Created, "checkout:created");
-    created.at = created_at;
-    created.amount = Some(amount);
-    events.push(created);
-
-    let mut refunded_total: Option<Money> = None;
-    let mut refund_events = Vec::new();
-    if let Some(list) = refunds {
-        let mut total = Money::zero(currency);
-        for r in list {
-            if let Some(code) = &r.currency {
-                if code != currency.code() {
-                    return Err(Error::decode(
-                        PROVIDER,
-                        format!("refund {} in {code} for a checkout in {currency}", r.id),
-                        body,
-                    ));
-                }
+    let refunded_total = match refunds {
+        Some(list) => {
+            let mut total = Money::zero(currency);
+            for r in list {
+                total = total
+                    .checked_add(refund_amount(r, currency, body)?)
+                    .map_err(|e| Error::decode(PROVIDER, e.to_string(), body))?;
             }
-            let m = decode_amount("refund.amount", &r.amount, currency, body)?;
-            total = total
-                .checked_add(m)
-                .map_err(|e| Error::decode(PROVIDER, e.to_string(), body))?;
-            let mut e = PaymentEvent::new(EventKind::Refunded, "refund");
-            e.at = parse_time(r.created_date.as_deref());
-            e.id = Some(r.id.clone());
-            e.amount = Some(m);
-            e.detail = r.reason.clone().filter(|s| !s.is_empty());
-            refund_events.push(e);
+            Some(total)
         }
-        refunded_total = Some(total);
-    } else if let Some(r) = charge.and_then(|c| c.refunded) {
-        refunded_total = Some(r);
-    }
+        None => charge.and_then(|c| c.refunded),
+    };
 
     let state = &*checkout.state;
     let charge_state = charge.map(|c| c.state.as_str());
@@ -765,6 +756,60 @@ pub(crate) fn payment(
         (None, "created" | "approved" | "cancelled" | "error") => Some(zero),
         _ => None,
     };
+    let refunded = refunded_total.or(match state {
+        "created" | "approved" | "cancelled" | "error" if charge.is_none() => Some(zero),
+        _ => None,
+    });
+    let refundable = match (captured, refunded) {
+        (Some(c), Some(r)) => Some(c.checked_sub(r).unwrap_or(zero).max_zero()),
+        _ => None,
+    };
+    Ok(Standing {
+        amount,
+        status,
+        raw_status: raw_status_word(state, charge_state),
+        captured,
+        refunded,
+        refundable,
+    })
+}
+
+/// A refund's amount, which must be in the checkout's `currency`.
+fn refund_amount(refund: &model::Refund, currency: Currency, body: &[u8]) -> Result<Money> {
+    if let Some(code) = &refund.currency {
+        if code != currency.code() {
+            return Err(Error::decode(
+                PROVIDER,
+                format!("refund {} in {code} for a checkout in {currency}", refund.id),
+                body,
+            ));
+        }
+    }
+    decode_amount("refund.amount", &refund.amount, currency, body)
+}
+
+/// The unified payment of `checkout` (verbatim `body`), with its charge and its refunds
+/// where they were fetched: its [`Standing`], events, customer and text.
+///
+/// # Errors
+/// As [`standing`].
+pub(crate) fn payment(
+    checkout: &model::Checkout<'_>,
+    body: &[u8],
+    charge: Option<&TwistoCharge>,
+    refunds: Option<&[model::Refund]>,
+) -> Result<Payment> {
+    let standing = standing(checkout, body, charge, refunds)?;
+    let amount = standing.amount;
+    let currency = amount.currency();
+    let state = &*checkout.state;
+
+    let mut events = Vec::with_capacity(2 + refunds.map_or(0, <[_]>::len));
+    let created_at = parse_time(checkout.created.as_deref());
+    let mut created = PaymentEvent::new(EventKind::Created, "checkout:created");
+    created.at = created_at;
+    created.amount = Some(amount);
+    events.push(created);
     if let Some(c) = charge {
         events.push(charge_event(c));
     } else if state == "completed" {
@@ -779,31 +824,31 @@ pub(crate) fn payment(
     } else if state == "approved" {
         events.push(PaymentEvent::new(EventKind::Authorized, "checkout:approved"));
     }
-    events.extend(refund_events);
+    for r in refunds.unwrap_or_default() {
+        let mut e = PaymentEvent::new(EventKind::Refunded, "refund");
+        e.at = parse_time(r.created_date.as_deref());
+        e.id = Some(r.id.clone());
+        e.amount = Some(refund_amount(r, currency, body)?);
+        e.detail = r.reason.clone().filter(|s| !s.is_empty());
+        events.push(e);
+    }
 
-    let refunded = refunded_total.or(match state {
-        "created" | "approved" | "cancelled" | "error" if charge.is_none() => Some(zero),
-        _ => None,
-    });
     let mut p = Payment::new(
         PROVIDER,
         checkout.id.to_string(),
         amount,
-        status,
-        raw_status_word(state, charge_state),
+        standing.status,
+        standing.raw_status,
     );
     p.reference = owned(&checkout.merchant_reference);
-    p.captured = captured;
-    p.refunded = refunded;
-    p.capturable = Some(if status == PaymentStatus::Authorized {
+    p.captured = standing.captured;
+    p.refunded = standing.refunded;
+    p.capturable = Some(if standing.status == PaymentStatus::Authorized {
         amount
     } else {
-        zero
+        Money::zero(currency)
     });
-    p.refundable = match (captured, refunded) {
-        (Some(c), Some(r)) => Some(c.checked_sub(r).unwrap_or(zero).max_zero()),
-        _ => None,
-    };
+    p.refundable = standing.refundable;
     p.redirect_url = if state == "created" {
         owned(&checkout.uri)
     } else {
@@ -879,6 +924,48 @@ mod tests {
             raw_status_word("completed", Some("held")),
             "checkout:completed/charge:held"
         );
+    }
+
+    #[test]
+    fn standing_is_what_the_payment_reports() {
+        let fixture = include_str!("../tests/fixtures/checkout_realistic.json");
+        let refunds: Vec<model::Refund> = serde_json::from_str(
+            r#"[{"id":"r1","amount":"100.50","currency":"CZK"},{"id":"r2","amount":"-.5"}]"#,
+        )
+        .unwrap();
+        for state in CHECKOUT_STATES {
+            let body = fixture.replace(r#""state": "created""#, &format!(r#""state": "{state}""#));
+            let checkout: model::Checkout = serde_json::from_str(&body).unwrap();
+            for refunds in [None, Some(&refunds[..1]), Some(&refunds[..])] {
+                let s = standing(&checkout, body.as_bytes(), None, refunds).unwrap();
+                let p = payment(&checkout, body.as_bytes(), None, refunds).unwrap();
+                let reported = (
+                    p.amount,
+                    p.status,
+                    p.raw_status,
+                    p.captured,
+                    p.refunded,
+                    p.refundable,
+                );
+                assert_eq!(
+                    (
+                        s.amount,
+                        s.status,
+                        s.raw_status,
+                        s.captured,
+                        s.refunded,
+                        s.refundable
+                    ),
+                    reported,
+                    "{state} {refunds:?}"
+                );
+            }
+        }
+        let body = fixture.replace(r#""state": "created""#, r#""state": "completed""#);
+        let checkout: model::Checkout = serde_json::from_str(&body).unwrap();
+        let euro: Vec<model::Refund> =
+            serde_json::from_str(r#"[{"id":"r9","amount":"1.00","currency":"EUR"}]"#).unwrap();
+        assert!(standing(&checkout, body.as_bytes(), None, Some(&euro)).is_err());
     }
 
     #[test]
