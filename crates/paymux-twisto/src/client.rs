@@ -170,6 +170,11 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T> {
 /// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
 /// it across further requests, and inline it would make each of their futures (boxed per
 /// call by `async_trait`) larger than the allocator's fast per-thread cache takes.
+/// Maps a checkout (and its verbatim answer) with its charge and refunds where known:
+/// [`mapping::payment`] or [`mapping::standing`].
+type MapCheckout<T> =
+    fn(&model::Checkout<'_>, &[u8], Option<&TwistoCharge>, Option<&[model::Refund]>) -> Result<T>;
+
 fn checkout_of(body: &[u8]) -> Result<Box<model::Checkout<'_>>> {
     decode("checkout", body).map(Box::new)
 }
@@ -310,7 +315,7 @@ impl TwistoProvider {
         &self,
         id: &str,
         charge: Option<&TwistoCharge>,
-        map: fn(&model::Checkout<'_>, &[u8], Option<&TwistoCharge>, Option<&[model::Refund]>) -> Result<T>,
+        map: MapCheckout<T>,
     ) -> Result<T> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
