@@ -167,14 +167,14 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T> {
         .map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
 }
 
-/// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
-/// it across further requests, and inline it would make each of their futures (boxed per
-/// call by `async_trait`) larger than the allocator's fast per-thread cache takes.
 /// Maps a checkout (and its verbatim answer) with its charge and refunds where known:
 /// [`mapping::payment`] or [`mapping::standing`].
 type MapCheckout<T> =
     fn(&model::Checkout<'_>, &[u8], Option<&TwistoCharge>, Option<&[model::Refund]>) -> Result<T>;
 
+/// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
+/// it across further requests, and inline it would make each of their futures (boxed per
+/// call by `async_trait`) larger than the allocator's fast per-thread cache takes.
 fn checkout_of(body: &[u8]) -> Result<Box<model::Checkout<'_>>> {
     decode("checkout", body).map(Box::new)
 }
