@@ -233,28 +233,48 @@ pub fn targets(rows: &[Row]) -> String {
             );
         }
         if r.concurrency == 1 {
-            let pm = permille(p.p50, r.hand.p50);
-            let ok = pm.is_some_and(|pm| pm <= 1050);
-            let _ = writeln!(
-                out,
-                "- {} p50 latency at concurrency 1: paymux {} of hand-written (target ≤ 105%): {}",
-                r.provider.name(),
-                pct(pm),
-                if ok { "met" } else { "NOT met" }
-            );
-            if p.p50_by_operation.len() == OPERATIONS.len()
-                && r.hand.p50_by_operation.len() == OPERATIONS.len()
-            {
-                let each: Vec<String> = OPERATIONS
-                    .iter()
-                    .zip(p.p50_by_operation.iter().zip(&r.hand.p50_by_operation))
-                    .map(|(name, (pm, hand))| format!("{name} {}", pct(permille(*pm, *hand))))
-                    .collect();
-                let _ = writeln!(out, "  - p50 of each operation, paymux÷hand: {}", each.join(", "));
-            }
+            let _ = write!(out, "{}", p50_verdict(r.provider, p, &r.hand));
         }
     }
     out
+}
+
+/// The p50 target at concurrency 1, judged per operation: every operation's p50 at most 5%
+/// above the hand-written client's. A Twisto capture or refund is five requests and a
+/// create or get one or two, so the latencies of all operations together form separate
+/// clusters and their median falls in the gap between two of them, where a small shift
+/// moves it from one cluster to the next; it is printed too, for information. Without
+/// per-operation figures (a failed flow), the median over all operations is judged.
+fn p50_verdict(provider: Provider, paymux: &ArmFigures, hand: &ArmFigures) -> String {
+    let overall = pct(permille(paymux.p50, hand.p50));
+    let n = OPERATIONS.len();
+    if paymux.p50_by_operation.len() != n || hand.p50_by_operation.len() != n {
+        let ok = permille(paymux.p50, hand.p50).is_some_and(|pm| pm <= 1050);
+        return format!(
+            "- {} p50 latency at concurrency 1, all operations: paymux {overall} of hand-written (target ≤ 105%): {}\n",
+            provider.name(),
+            if ok { "met" } else { "NOT met" }
+        );
+    }
+    let each: Vec<Option<u64>> = paymux
+        .p50_by_operation
+        .iter()
+        .zip(&hand.p50_by_operation)
+        .map(|(ours, theirs)| permille(*ours, *theirs))
+        .collect();
+    let ok = each.iter().all(|pm| pm.is_some_and(|pm| pm <= 1050));
+    let listed: Vec<String> = OPERATIONS
+        .iter()
+        .zip(&each)
+        .map(|(name, pm)| format!("{name} {}", pct(*pm)))
+        .collect();
+    format!(
+        "- {} p50 latency at concurrency 1, each operation, paymux÷hand: {} (target ≤ 105%): {}\n  \
+         - over all operations together: {overall}\n",
+        provider.name(),
+        listed.join(", "),
+        if ok { "met" } else { "NOT met" }
+    )
 }
 
 /// A criterion estimate: mean time per iteration in nanoseconds, read exactly.
@@ -333,6 +353,23 @@ mod tests {
         // A failed flow breaks the alignment: no per-operation figures.
         let mut lat = vec![10, 20, 30];
         assert!(ArmFigures::new(&mut lat, 1, 5, 1).p50_by_operation.is_empty());
+    }
+
+    #[test]
+    fn the_p50_target_holds_for_every_operation_or_not_at_all() {
+        let hand = ArmFigures::new(&mut [100, 100, 500, 500], 1, 5, 0);
+        let within = ArmFigures::new(&mut [105, 101, 525, 500], 1, 5, 0);
+        let verdict = p50_verdict(Provider::Twisto, &within, &hand);
+        assert!(verdict.contains("create 105.0%, get 101.0%, capture 105.0%, refund 100.0%"));
+        assert!(verdict.contains("): met"), "{verdict}");
+        let one_slow = ArmFigures::new(&mut [100, 100, 500, 530], 1, 5, 0);
+        assert!(p50_verdict(Provider::Twisto, &one_slow, &hand).contains("NOT met"));
+        // Without per-operation figures the median over all operations is judged.
+        let failed = ArmFigures::new(&mut [104, 104, 104], 1, 5, 1);
+        let verdict = p50_verdict(Provider::Twisto, &failed, &hand);
+        assert!(verdict.contains("all operations: paymux 104.0%") && verdict.contains("): met"));
+        let failed = ArmFigures::new(&mut [106, 106, 106], 1, 5, 1);
+        assert!(p50_verdict(Provider::Twisto, &failed, &hand).contains("NOT met"));
     }
 
     #[test]
