@@ -266,7 +266,10 @@ fn p50_verdict(provider: Provider, paymux: &ArmFigures, hand: &ArmFigures) -> St
     let listed: Vec<String> = OPERATIONS
         .iter()
         .zip(&each)
-        .map(|(name, pm)| format!("{name} {}", pct(*pm)))
+        .zip(paymux.p50_by_operation.iter().zip(&hand.p50_by_operation))
+        .map(|((name, pm), (ours, theirs))| {
+            format!("{name} {} ({} / {} µs)", pct(*pm), micros(*ours), micros(*theirs))
+        })
         .collect();
     format!(
         "- {} p50 latency at concurrency 1, each operation, paymux÷hand: {} (target ≤ 105%): {}\n  \
@@ -360,7 +363,8 @@ mod tests {
         let hand = ArmFigures::new(&mut [100, 100, 500, 500], 1, 5, 0);
         let within = ArmFigures::new(&mut [105, 101, 525, 500], 1, 5, 0);
         let verdict = p50_verdict(Provider::Twisto, &within, &hand);
-        assert!(verdict.contains("create 105.0%, get 101.0%, capture 105.0%, refund 100.0%"));
+        assert!(verdict.contains("create 105.0% (0.1 / 0.1 µs), get 101.0% (0.1 / 0.1 µs)"));
+        assert!(verdict.contains("capture 105.0% (0.5 / 0.5 µs), refund 100.0% (0.5 / 0.5 µs)"));
         assert!(verdict.contains("): met"), "{verdict}");
         let one_slow = ArmFigures::new(&mut [100, 100, 500, 530], 1, 5, 0);
         assert!(p50_verdict(Provider::Twisto, &one_slow, &hand).contains("NOT met"));
