@@ -12,6 +12,7 @@
 //! paymux, minimal, then the reverse order), so machine noise hits every arm alike. See
 //! `docs/benchmarks.md` for the method.
 
+mod cpu;
 mod flow;
 mod hand;
 mod paymux_arm;
@@ -147,7 +148,9 @@ fn main() -> ExitCode {
         }
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.worker_threads(options.client_threads());
+    builder
+        .worker_threads(options.client_threads())
+        .thread_name(cpu::CLIENT_THREADS);
     let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
@@ -217,6 +220,10 @@ struct Accumulator {
     latencies: Vec<u64>,
     wall_nanos: u64,
     errors: u64,
+    /// CPU of the client threads during the arm's batches, if `/proc` tells.
+    client_cpu_nanos: Option<u64>,
+    /// CPU of the simulator's threads during the arm's batches, if it has its own.
+    sim_cpu_nanos: Option<u64>,
 }
 
 /// The simulator's own runtime, when it should not share the clients' one.
@@ -226,7 +233,7 @@ fn simulator_runtime(threads: usize) -> Result<Option<tokio::runtime::Runtime>, 
     }
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
-        .thread_name("simulator")
+        .thread_name(cpu::SIMULATOR_THREADS)
         .enable_all()
         .build()
         .map(Some)
@@ -302,6 +309,8 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
                     latencies: Vec::new(),
                     wall_nanos: 0,
                     errors: 0,
+                    client_cpu_nanos: Some(0),
+                    sim_cpu_nanos: Some(0),
                 })
                 .collect();
             // Short batches, alternated: at concurrency 1 a batch is a few flows (a few
@@ -318,6 +327,7 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
                 }
                 for i in order {
                     let Some((name, arm)) = arms.get(i) else { continue };
+                    let cpu_before = cpu::Sample::now();
                     let b = batch(
                         arm.clone(),
                         provider,
@@ -330,17 +340,25 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
                     if let Some(e) = b.first_error {
                         failures.push(format!("{} {name} c={concurrency}: {e}", provider.name()));
                     }
+                    let (client_cpu, sim_cpu) = cpu::Sample::now().since(cpu_before);
                     if let Some(a) = acc.get_mut(i) {
                         a.latencies.extend(b.latencies);
                         a.wall_nanos += b.wall_nanos;
                         a.errors += b.errors;
+                        a.client_cpu_nanos = a.client_cpu_nanos.zip(client_cpu).map(|(x, y)| x + y);
+                        a.sim_cpu_nanos = a.sim_cpu_nanos.zip(sim_cpu).map(|(x, y)| x + y);
                     }
                 }
             }
             let mut figures: Vec<ArmFigures> = acc
                 .iter_mut()
                 .zip(&requests)
-                .map(|(a, r)| ArmFigures::new(&mut a.latencies, a.wall_nanos, *r, a.errors))
+                .map(|(a, r)| {
+                    let mut f = ArmFigures::new(&mut a.latencies, a.wall_nanos, *r, a.errors);
+                    f.client_cpu_nanos = a.client_cpu_nanos;
+                    f.sim_cpu_nanos = a.sim_cpu_nanos;
+                    f
+                })
                 .collect();
             let take = |figures: &mut Vec<ArmFigures>, name: &str| {
                 arms.iter()
@@ -378,6 +396,13 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
     markdown.push_str(&report::markdown_table(&rows));
     markdown.push('\n');
     markdown.push_str(&report::targets(&rows));
+    let cpu = report::cpu_table(&rows, options.sim_threads == 0);
+    if !cpu.is_empty() {
+        for out in [&mut text, &mut markdown] {
+            out.push('\n');
+            out.push_str(&cpu);
+        }
+    }
 
     if options.memory {
         let memory = memory_table(options)?;

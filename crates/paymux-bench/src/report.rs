@@ -28,6 +28,10 @@ pub struct ArmFigures {
     /// Median latency of each operation (create, get, capture, refund), nanoseconds; empty
     /// when a flow failed (its latencies no longer line up by operation).
     pub p50_by_operation: Vec<u64>,
+    /// CPU time of the client threads during this arm's batches, nanoseconds, if measured.
+    pub client_cpu_nanos: Option<u64>,
+    /// CPU time of the simulator's threads during this arm's batches, if measured.
+    pub sim_cpu_nanos: Option<u64>,
 }
 
 /// The timed operations of a flow, in order.
@@ -59,7 +63,14 @@ impl ArmFigures {
             requests_per_flow,
             errors,
             p50_by_operation,
+            client_cpu_nanos: None,
+            sim_cpu_nanos: None,
         }
+    }
+
+    /// CPU nanoseconds per operation of `cpu` (a total over this arm's batches).
+    pub fn per_op(&self, cpu: Option<u64>) -> Option<u64> {
+        cpu?.checked_div(self.ops)
     }
 
     /// Operations per second.
@@ -280,6 +291,69 @@ fn p50_verdict(provider: Provider, paymux: &ArmFigures, hand: &ArmFigures) -> St
     )
 }
 
+/// Where each arm's CPU went: the client threads' and the simulator's CPU time per operation,
+/// summed over the arm's own batches (`/proc/self/task/*/schedstat`). Throughput at high
+/// concurrency is set by whichever thread saturates first; these figures show each side's
+/// cost whichever it is. Empty when not measured. With the simulator on the clients'
+/// runtime (`shared`), the client figure includes the simulator.
+pub fn cpu_table(rows: &[Row], shared: bool) -> String {
+    let us = |ns: Option<u64>| {
+        ns.map_or_else(
+            || "n/a".to_owned(),
+            |ns| format!("{}.{:02}", ns / 1000, ns % 1000 / 10),
+        )
+    };
+    let measured: Vec<&Row> = rows
+        .iter()
+        .filter(|r| r.paymux.as_ref().is_some_and(|p| p.client_cpu_nanos.is_some()))
+        .collect();
+    if measured.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let client = if shared {
+        "client + simulator runtime"
+    } else {
+        "client threads"
+    };
+    let _ = writeln!(
+        out,
+        "CPU per operation, µs ({client}; simulator thread when it has its own):\n"
+    );
+    let _ = writeln!(
+        out,
+        "| provider | conc. | paymux client | hand client | client paymux÷hand | paymux simulator | hand simulator |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|");
+    for r in measured {
+        let Some(p) = &r.paymux else { continue };
+        let (pc, hc) = (
+            p.per_op(p.client_cpu_nanos),
+            r.hand.per_op(r.hand.client_cpu_nanos),
+        );
+        let ratio = pc.zip(hc).and_then(|(a, b)| permille(a, b));
+        let sim = |f: &ArmFigures| {
+            if shared {
+                "–".to_owned()
+            } else {
+                us(f.per_op(f.sim_cpu_nanos))
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            r.provider.name(),
+            r.concurrency,
+            us(pc),
+            us(hc),
+            pct(ratio),
+            sim(p),
+            sim(&r.hand)
+        );
+    }
+    out
+}
+
 /// A criterion estimate: mean time per iteration in nanoseconds, read exactly.
 fn estimate(dir: &Path, group: &str, bench: &str) -> Option<Decimal> {
     let path = dir.join(group).join(bench).join("new").join("estimates.json");
@@ -374,6 +448,34 @@ mod tests {
         assert!(verdict.contains("all operations: paymux 104.0%") && verdict.contains("): met"));
         let failed = ArmFigures::new(&mut [106, 106, 106], 1, 5, 1);
         assert!(p50_verdict(Provider::Twisto, &failed, &hand).contains("NOT met"));
+    }
+
+    #[test]
+    fn cpu_per_operation_is_tabulated_per_arm() {
+        let arm = |client: u64, sim: u64| {
+            let mut f = ArmFigures::new(&mut [1; 100], 1, 5, 0);
+            f.client_cpu_nanos = Some(client);
+            f.sim_cpu_nanos = Some(sim);
+            f
+        };
+        let row = Row {
+            provider: Provider::Paiwise,
+            concurrency: 64,
+            paymux: Some(arm(1_100_000, 2_000_000)),
+            hand: arm(1_000_000, 2_050_000),
+            minimal: None,
+        };
+        let table = cpu_table(std::slice::from_ref(&row), false);
+        assert!(
+            table.contains("| paiwise | 64 | 11.00 | 10.00 | 110.0% | 20.00 | 20.50 |"),
+            "{table}"
+        );
+        // Shared runtime: no separate simulator figure.
+        assert!(cpu_table(std::slice::from_ref(&row), true).contains("| 110.0% | – | – |"));
+        // Not measured: no table.
+        let mut unmeasured = row;
+        unmeasured.paymux = Some(ArmFigures::new(&mut [1; 4], 1, 5, 0));
+        assert!(cpu_table(&[unmeasured], false).is_empty());
     }
 
     #[test]
