@@ -260,8 +260,8 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
 
     for &provider in &options.providers {
         for &concurrency in &options.concurrency {
-            // A fresh simulator per cell, so the state earlier cells left behind (the
-            // simulator's lists are scanned per request) does not slow later ones.
+            // A fresh simulator per cell, so the state earlier cells left behind (its
+            // stores and indexes grow with every flow) does not weigh on later ones.
             let host = start_simulator(sim_runtime).await?;
             let sim = host.sim();
             let paymux = Paymux::new(sim)?;
