@@ -225,7 +225,6 @@ impl Hand {
                 expect(&charge.state, "captured")?;
                 if self.mode == Mode::Mirror {
                     expect(&self.tw_get(id).await?.state, "completed")?;
-                    self.tw_refunds(id).await?;
                 }
                 Ok(())
             }
@@ -272,12 +271,7 @@ impl Hand {
                             .json(&body),
                     )
                     .await?;
-                expect(&refund.amount, TWISTO_AMOUNT)?;
-                if self.mode == Mode::Mirror {
-                    self.tw_get(id).await?;
-                    self.tw_refunds(id).await?;
-                }
-                Ok(())
+                expect(&refund.amount, TWISTO_AMOUNT)
             }
         }
     }

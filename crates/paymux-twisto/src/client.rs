@@ -167,10 +167,12 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T> {
         .map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
 }
 
-/// Maps a checkout (and its verbatim answer) with its charge and refunds where known:
-/// [`mapping::payment`] or [`mapping::standing`].
-type MapCheckout<T> =
-    fn(&model::Checkout<'_>, &[u8], Option<&TwistoCharge>, Option<&[model::Refund]>) -> Result<T>;
+/// Whether `checkout` may have refunds: it is charged (`completed`), or `charge`, made just
+/// now, is captured. Refunds are only fetched then.
+fn may_have_refunds(checkout: &model::Checkout<'_>, charge: Option<&TwistoCharge>) -> bool {
+    checkout.state == "completed"
+        || charge.is_some_and(|c| matches!(c.state.as_str(), "captured" | "refunded"))
+}
 
 /// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
 /// it across further requests, and inline it would make each of their futures (boxed per
@@ -305,28 +307,17 @@ impl TwistoProvider {
         Ok(out)
     }
 
-    async fn fetch_payment(&self, id: &str, charge: Option<&TwistoCharge>) -> Result<Payment> {
-        self.fetch_mapped(id, charge, mapping::payment).await
-    }
-
     /// Reads checkout `id` and, once it may have been charged, its refunds, and maps them
-    /// with `map` ([`mapping::payment`] or [`mapping::standing`]).
-    async fn fetch_mapped<T>(
-        &self,
-        id: &str,
-        charge: Option<&TwistoCharge>,
-        map: MapCheckout<T>,
-    ) -> Result<T> {
+    /// with `charge`, when one was just made.
+    async fn fetch_payment(&self, id: &str, charge: Option<&TwistoCharge>) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let charged = checkout.state == "completed"
-            || charge.is_some_and(|c| matches!(c.state.as_str(), "captured" | "refunded"));
-        let refunds = if charged {
+        let refunds = if may_have_refunds(&checkout, charge) {
             Some(self.fetch_refunds(id).await?)
         } else {
             None
         };
-        map(&checkout, &body, charge, refunds.as_deref())
+        mapping::payment(&checkout, &body, charge, refunds.as_deref())
     }
 
     /// Creates a checkout with Twisto-specific options (`pay-in-three`, personal id, birth
@@ -592,6 +583,17 @@ impl TwistoProvider {
         amount: Money,
         request: &RefundRequest,
     ) -> Result<TwistoRefund> {
+        let (refund, answer) = self.post_refund(checkout_id, amount, request).await?;
+        mapping::refund(&refund, &answer)
+    }
+
+    /// `POST /refunds`: the refund as answered, and the answer.
+    async fn post_refund(
+        &self,
+        checkout_id: &str,
+        amount: Money,
+        request: &RefundRequest,
+    ) -> Result<(model::Refund, Bytes)> {
         if !amount.is_positive() {
             return Err(Error::invalid(
                 "amount",
@@ -624,7 +626,7 @@ impl TwistoProvider {
         .payment(checkout_id);
         let resp = self.call(&req).await?;
         let refund: model::Refund = decode("refund", &resp.body)?;
-        mapping::refund(&refund, &resp.body)
+        Ok((refund, resp.body))
     }
 
     /// The refunds of a checkout (`GET /refunds?checkoutId=`, all pages).
@@ -678,6 +680,40 @@ impl TwistoProvider {
         let resp = self.call(&req).await?;
         let page: model::Page<serde_json::Value> = decode("batch entries", &resp.body)?;
         mapping::page(page, &resp.body, mapping::batch_entry)
+    }
+
+    /// A full refund: reads the checkout and its refunds as `get_payment` does, posts a refund
+    /// of what is left, and maps the payment from that reading plus the new refund. A refund
+    /// does not change the checkout's state, so nothing is read again; a refund someone else
+    /// posts meanwhile shows on the next `get_payment`.
+    async fn refund_what_is_left(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        let body = self.fetch_checkout(id).await?;
+        let checkout = checkout_of(&body)?;
+        let mut refunds = if may_have_refunds(&checkout, None) {
+            Some(self.fetch_refunds(id).await?)
+        } else {
+            None
+        };
+        let current = mapping::standing(&checkout, &body, None, refunds.as_deref())?;
+        let left = match current.refundable {
+            Some(left) if left.is_positive() => left,
+            _ => {
+                return Err(Error::InvalidState {
+                    operation: Operation::Refund,
+                    status: Some(current.status),
+                    message: format!("nothing left to refund on checkout {id} ({})", current.raw_status),
+                })
+            }
+        };
+        let (refund, answer) = self.post_refund(id, left, request).await?;
+        // Checked against its own answer, so a bad amount or currency is reported with it.
+        mapping::refund_amount(&refund, left.currency(), &answer)?;
+        let known = refunds.get_or_insert_with(Vec::new);
+        // A retried `POST` answers the refund it made before; it is counted once.
+        if !known.iter().any(|r| r.id == refund.id) {
+            known.push(refund);
+        }
+        mapping::payment(&checkout, &body, None, refunds.as_deref())
     }
 }
 
@@ -754,36 +790,25 @@ impl PaymentProvider for TwistoProvider {
                 .await?
             }
         };
-        // Boxed: capture awaits four requests in turn, and inline their futures made this
-        // one (boxed per call by `async_trait`) larger than the allocator's fast path.
-        Box::pin(self.fetch_payment(id, Some(&charge))).await
+        // The checkout as the charge left it. It was `approved`, so nothing had been
+        // captured and nothing refunded: its refunds are not fetched (one made by someone
+        // else from now on shows on the next `get_payment`).
+        let body = self.fetch_checkout(id).await?;
+        let charged = checkout_of(&body)?;
+        let refunds = may_have_refunds(&charged, Some(&charge)).then_some(&[][..]);
+        mapping::payment(&charged, &body, Some(&charge), refunds)
     }
 
-    /// `POST /refunds` for `request.amount`, or (when `None`) for what is still refundable,
-    /// which is first read as `get_payment` reads it; then the payment is fetched again.
+    /// `POST /refunds` for `request.amount`, then the payment is fetched again. With no
+    /// amount, see [`refund_what_is_left`](Self::refund_what_is_left).
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
-        let amount = match request.amount {
-            Some(a) => a,
-            None => {
-                // Only the amounts are needed: no `Payment` is built for them.
-                let current = self.fetch_mapped(id, None, mapping::standing).await?;
-                match current.refundable {
-                    Some(left) if left.is_positive() => left,
-                    _ => {
-                        return Err(Error::InvalidState {
-                            operation: Operation::Refund,
-                            status: Some(current.status),
-                            message: format!(
-                                "nothing left to refund on checkout {id} ({})",
-                                current.raw_status
-                            ),
-                        })
-                    }
-                }
+        match request.amount {
+            Some(amount) => {
+                self.create_refund(id, amount, request).await?;
+                self.fetch_payment(id, None).await
             }
-        };
-        self.create_refund(id, amount, request).await?;
-        self.fetch_payment(id, None).await
+            None => Box::pin(self.refund_what_is_left(id, request)).await,
+        }
     }
 
     /// `POST /checkouts/{id}/cancel` with an `Idempotency-Key`: cancels a checkout that is

@@ -775,7 +775,7 @@ pub(crate) fn standing(
 }
 
 /// A refund's amount, which must be in the checkout's `currency`.
-fn refund_amount(refund: &model::Refund, currency: Currency, body: &[u8]) -> Result<Money> {
+pub(crate) fn refund_amount(refund: &model::Refund, currency: Currency, body: &[u8]) -> Result<Money> {
     if let Some(code) = &refund.currency {
         if code != currency.code() {
             return Err(Error::decode(

@@ -443,7 +443,7 @@ async fn void_cancels_the_checkout_with_an_idempotency_key() {
 #[tokio::test]
 async fn capture_creates_a_full_charge_with_capture_true() {
     let server = MockServer::start_async().await;
-    server
+    let read = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path(format!("/psp/v4/checkouts/{ID}"))
@@ -492,7 +492,12 @@ async fn capture_creates_a_full_charge_with_capture_true() {
     let p = provider(&server).capture(ID, &req).await.unwrap();
     lookup.assert_async().await;
     post.assert_async().await;
-    refunds.assert_async().await;
+    // Read before the charge and after it. The checkout was uncharged, so it had no refunds
+    // to read.
+    assert_eq!(read.calls_async().await, 2);
+    assert_eq!(refunds.calls_async().await, 0);
+    assert_eq!(p.refunded, Some(czk(0)));
+    assert_eq!(p.refundable, Some(czk(89_400)));
     assert_eq!(p.status, PaymentStatus::Captured);
     assert_eq!(p.raw_status, "checkout:approved/charge:captured");
     assert_eq!(p.captured, Some(czk(89_400)));
@@ -713,13 +718,13 @@ async fn refund_posts_a_partial_refund_with_reason_and_key() {
 #[tokio::test]
 async fn full_refund_refunds_what_is_left() {
     let server = MockServer::start_async().await;
-    server
+    let read = server
         .mock_async(|when, then| {
             when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
             then.status(200).json_body(checkout("completed", "894.00"));
         })
         .await;
-    server
+    let listed = server
         .mock_async(|when, then| {
             when.method(GET)
                 .path("/psp/v4/refunds")
@@ -735,15 +740,102 @@ async fn full_refund_refunds_what_is_left() {
                 .path("/psp/v4/refunds")
                 .header_exists("idempotency-key")
                 .json_body(json!({"checkout_id": ID, "amount": "794.00"}));
-            then.status(201)
-                .json_body(json!({"id": "r2", "checkout_id": ID, "amount": "794.00"}));
+            then.status(201).json_body(json!({
+                "id": "r2", "checkout_id": ID, "reference": null, "reason": null,
+                "amount": "794.00", "currency": "CZK", "created_date": "2024-05-03T09:00:00Z"
+            }));
         })
         .await;
-    provider(&server)
+    let p = provider(&server)
         .refund(ID, &RefundRequest::full())
         .await
         .unwrap();
     post.assert_async().await;
+    // The payment is the reading before the refund plus the refund answered: nothing is
+    // read again.
+    assert_eq!(read.calls_async().await, 1);
+    assert_eq!(listed.calls_async().await, 1);
+    assert_eq!(p.status, PaymentStatus::Refunded);
+    assert_eq!(p.refunded, Some(czk(89_400)));
+    assert_eq!(p.refundable, Some(czk(0)));
+    let refunds: Vec<_> = p
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Refunded)
+        .collect();
+    assert_eq!(refunds.len(), 2);
+    assert_eq!(refunds[1].id.as_deref(), Some("r2"));
+    assert_eq!(refunds[1].amount, Some(czk(79_400)));
+}
+
+#[tokio::test]
+async fn full_refund_counts_a_refund_answered_again_once() {
+    // The list already holds r2 (a server that answers a retried POST with the refund it
+    // made before, and lists it already): r2 counts once.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r2", "checkout_id": ID, "amount": "400.00", "currency": "CZK"}
+            ])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201)
+                .json_body(json!({"id": "r2", "checkout_id": ID, "amount": "400.00", "currency": "CZK"}));
+        })
+        .await;
+    let p = provider(&server)
+        .refund(ID, &RefundRequest::full())
+        .await
+        .unwrap();
+    assert_eq!(p.refunded, Some(czk(40_000)));
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+}
+
+#[tokio::test]
+async fn full_refund_answered_in_another_currency_is_a_decode_error() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201)
+                .json_body(json!({"id": "r9", "checkout_id": ID, "amount": "894.00", "currency": "PLN"}));
+        })
+        .await;
+    let err = provider(&server)
+        .refund(ID, &RefundRequest::full())
+        .await
+        .unwrap_err();
+    let Error::Decode { message, excerpt, .. } = &err else {
+        panic!("expected a decode error, got {err:?}");
+    };
+    assert!(message.contains("r9") && message.contains("PLN"), "{message}");
+    assert!(
+        excerpt.contains("\"r9\""),
+        "the refund's answer is kept: {excerpt}"
+    );
 }
 
 #[tokio::test]
