@@ -808,7 +808,9 @@ impl PaymentProvider for TwistoProvider {
     }
 
     /// `POST /refunds` for `request.amount`, then the payment is fetched again. With no
-    /// amount, see [`refund_what_is_left`](Self::refund_what_is_left).
+    /// amount, the checkout and its refunds are read first, what is left is refunded, and
+    /// the payment is that reading plus the new refund (a refund does not change the
+    /// checkout's state, so nothing is read again).
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
         match request.amount {
             Some(amount) => {
