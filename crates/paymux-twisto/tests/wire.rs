@@ -768,10 +768,9 @@ async fn full_refund_refunds_what_is_left() {
     assert_eq!(refunds[1].amount, Some(czk(79_400)));
 }
 
-#[tokio::test]
-async fn full_refund_counts_a_refund_answered_again_once() {
-    // The list already holds r2 (a server that answers a retried POST with the refund it
-    // made before, and lists it already): r2 counts once.
+/// A full refund of the completed 894.00 CZK checkout, against a server that lists
+/// `listed` as its refunds and answers the `POST /refunds` with `answer`.
+async fn full_refund_with(listed: Value, answer: Value) -> paymux_core::Result<paymux_core::Payment> {
     let server = MockServer::start_async().await;
     server
         .mock_async(|when, then| {
@@ -782,52 +781,32 @@ async fn full_refund_counts_a_refund_answered_again_once() {
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/refunds");
-            then.status(200).json_body(page(json!([
-                {"id": "r2", "checkout_id": ID, "amount": "400.00", "currency": "CZK"}
-            ])));
+            then.status(200).json_body(page(listed));
         })
         .await;
     server
         .mock_async(|when, then| {
             when.method(POST).path("/psp/v4/refunds");
-            then.status(201)
-                .json_body(json!({"id": "r2", "checkout_id": ID, "amount": "400.00", "currency": "CZK"}));
+            then.status(201).json_body(answer);
         })
         .await;
-    let p = provider(&server)
-        .refund(ID, &RefundRequest::full())
-        .await
-        .unwrap();
+    provider(&server).refund(ID, &RefundRequest::full()).await
+}
+
+#[tokio::test]
+async fn full_refund_counts_a_refund_answered_again_once() {
+    // The list already holds r2 (a server that answers a retried POST with the refund it
+    // made before, and lists it already): r2 counts once.
+    let r2 = json!({"id": "r2", "checkout_id": ID, "amount": "400.00", "currency": "CZK"});
+    let p = full_refund_with(json!([r2.clone()]), r2).await.unwrap();
     assert_eq!(p.refunded, Some(czk(40_000)));
     assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
 }
 
 #[tokio::test]
 async fn full_refund_answered_in_another_currency_is_a_decode_error() {
-    let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path("/psp/v4/refunds");
-            then.status(200).json_body(page(json!([])));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path("/psp/v4/refunds");
-            then.status(201)
-                .json_body(json!({"id": "r9", "checkout_id": ID, "amount": "894.00", "currency": "PLN"}));
-        })
-        .await;
-    let err = provider(&server)
-        .refund(ID, &RefundRequest::full())
-        .await
-        .unwrap_err();
+    let answer = json!({"id": "r9", "checkout_id": ID, "amount": "894.00", "currency": "PLN"});
+    let err = full_refund_with(json!([]), answer).await.unwrap_err();
     let Error::Decode { message, excerpt, .. } = &err else {
         panic!("expected a decode error, got {err:?}");
     };
