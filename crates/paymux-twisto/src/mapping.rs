@@ -304,11 +304,11 @@ fn check_len(field: &str, value: &str, max: usize) -> Result<()> {
     Ok(())
 }
 
-fn opt_len(field: &str, value: Option<&String>, max: usize) -> Result<Option<String>> {
+fn opt_len<'a>(field: &str, value: Option<&'a String>, max: usize) -> Result<Option<&'a str>> {
     match value {
         Some(v) => {
             check_len(field, v, max)?;
-            Ok(Some(v.clone()))
+            Ok(Some(v))
         }
         None => Ok(None),
     }
@@ -330,8 +330,12 @@ fn item_type(kind: LineItemKind) -> Result<&'static str> {
     })
 }
 
-fn truncated(text: &str, max: usize) -> String {
-    text.chars().take(max).collect()
+/// `text`, cut to `max` characters where it is longer.
+fn truncated(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => Cow::Borrowed(&text[..end]),
+        None => Cow::Borrowed(text),
+    }
 }
 
 fn statistics(stats: &ShopperStatistics) -> Result<model::Statistics> {
@@ -379,10 +383,10 @@ fn statistics(stats: &ShopperStatistics) -> Result<model::Statistics> {
 /// Builds the `POST /checkouts` body, refusing before sending what Twisto would refuse:
 /// missing email or return URL, over-long fields, amounts outside the pattern, line items in
 /// another currency, and items that do not sum to the amount.
-pub(crate) fn checkout_body(
-    request: &CreatePayment,
-    options: &TwistoCheckoutOptions,
-) -> Result<model::CreateCheckout> {
+pub(crate) fn checkout_body<'a>(
+    request: &'a CreatePayment,
+    options: &'a TwistoCheckoutOptions,
+) -> Result<model::CreateCheckout<'a>> {
     let currency = request.amount.currency();
     let customer = request.customer.as_ref();
     let email = customer
@@ -430,11 +434,11 @@ pub(crate) fn checkout_body(
             .checked_add(line_total)
             .map_err(|e| Error::money("line_items", e))?;
         items.push(model::Item {
-            name: line.name.clone(),
-            amount: send_amount(&field("unit_amount"), line.unit_amount)?,
+            name: Cow::Borrowed(&line.name),
+            amount: Cow::Owned(send_amount(&field("unit_amount"), line.unit_amount)?),
             quantity: u64::from(line.quantity),
             reference,
-            kind: item_type(line.kind)?.to_owned(),
+            kind: item_type(line.kind)?,
         });
     }
     if items.is_empty() {
@@ -445,10 +449,10 @@ pub(crate) fn checkout_body(
             .unwrap_or(&request.reference);
         items.push(model::Item {
             name: truncated(name, MAX_ITEM_NAME),
-            amount: amount.clone(),
+            amount: Cow::Owned(amount.clone()),
             quantity: 1,
-            reference: Some(request.reference.clone()),
-            kind: "sku".to_owned(),
+            reference: Some(&request.reference),
+            kind: "sku",
         });
     } else if sum != request.amount {
         return Err(Error::invalid(
@@ -479,28 +483,26 @@ pub(crate) fn checkout_body(
             MAX_PHONE,
         )?,
         birth_date: options.birth_date.map(|d| d.format("%Y-%m-%d").to_string()),
-        billing_address: options.billing_address.clone(),
+        billing_address: options.billing_address.as_ref(),
         statistics: options.statistics.as_ref().map(statistics).transpose()?,
         personal_id: opt_len(
             "options.personal_id",
             options.personal_id.as_ref(),
             MAX_PERSONAL_ID,
         )?,
-        email: Some(email.to_owned()),
+        email,
     };
     Ok(model::CreateCheckout {
         kind: options.checkout_type.as_str(),
-        config: model::CheckoutConfig {
-            redirect_uri: redirect_uri.to_owned(),
-        },
+        config: model::CheckoutConfig { redirect_uri },
         shopper,
         order: model::Order {
-            reference: Some(request.reference.clone()),
+            reference: Some(&request.reference),
             amount,
-            currency: currency.code().to_owned(),
+            currency: currency.code(),
             items,
         },
-        merchant_reference: request.reference.clone(),
+        merchant_reference: &request.reference,
     })
 }
 
@@ -924,6 +926,33 @@ mod tests {
             raw_status_word("completed", Some("held")),
             "checkout:completed/charge:held"
         );
+    }
+
+    #[test]
+    fn the_default_item_is_named_by_the_description_cut_to_twistos_limit() {
+        let request = |description: &str| {
+            CreatePayment::new(Money::from_minor(89_400, Currency::CZK), "order-1")
+                .with_description(description)
+                .with_customer(paymux_core::Customer::with_email("jan@example.cz"))
+                .with_return_urls("https://shop.example/ok", "https://shop.example/cancel")
+                .with_manual_capture()
+        };
+        let options = TwistoCheckoutOptions::default();
+        // 300 two-byte characters: cut at 255 characters, not bytes.
+        let long = request(&"č".repeat(300));
+        let body = checkout_body(&long, &options).unwrap();
+        let name = &body.order.items[0].name;
+        assert_eq!(name.chars().count(), MAX_ITEM_NAME);
+        assert_eq!(name.len(), 2 * MAX_ITEM_NAME);
+        let exact = request(&"č".repeat(MAX_ITEM_NAME));
+        let body = checkout_body(&exact, &options).unwrap();
+        assert_eq!(body.order.items[0].name, "č".repeat(MAX_ITEM_NAME));
+        // The caller's text is sent as it is, not copied.
+        let short = request("Coffee");
+        let body = checkout_body(&short, &options).unwrap();
+        assert!(matches!(body.order.items[0].name, Cow::Borrowed("Coffee")));
+        assert_eq!(body.order.items[0].amount, "894.00");
+        assert_eq!(body.order.items[0].reference, Some("order-1"));
     }
 
     #[test]

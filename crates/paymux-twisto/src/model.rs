@@ -8,14 +8,17 @@ use serde::{Deserialize, Serialize};
 
 use crate::types::BillingAddress;
 
+// The `POST /checkouts` body borrows the caller's request: only the amounts (formatted) and
+// a truncated item name are new text.
+
 /// `config` of a checkout.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct CheckoutConfig {
-    pub redirect_uri: String,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct CheckoutConfig<'a> {
+    pub redirect_uri: &'a str,
 }
 
 /// `shopper.statistics`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub(crate) struct Statistics {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account_created: Option<String>,
@@ -42,64 +45,61 @@ pub(crate) struct Statistics {
 }
 
 /// `shopper`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Shopper {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub middle_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_name2: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phone: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub(crate) struct Shopper<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_name2: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub birth_date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_address: Option<BillingAddress>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub billing_address: Option<&'a BillingAddress>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub statistics: Option<Statistics>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub personal_id: Option<String>,
-    /// Required when creating; kept optional when reading so a checkout without it still
-    /// decodes.
-    #[serde(default)]
-    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal_id: Option<&'a str>,
+    /// Required by Twisto.
+    pub email: &'a str,
 }
 
 /// One `order.items[]` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Item {
-    pub name: String,
-    pub amount: String,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Item<'a> {
+    pub name: Cow<'a, str>,
+    pub amount: Cow<'a, str>,
     pub quantity: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a str>,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: &'static str,
 }
 
 /// `order`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Order {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference: Option<String>,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Order<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a str>,
     pub amount: String,
-    pub currency: String,
-    #[serde(default)]
-    pub items: Vec<Item>,
+    pub currency: &'static str,
+    pub items: Vec<Item<'a>>,
 }
 
 /// `POST /checkouts` body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub(crate) struct CreateCheckout {
+pub(crate) struct CreateCheckout<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub config: CheckoutConfig,
-    pub shopper: Shopper,
-    pub order: Order,
-    pub merchant_reference: String,
+    pub config: CheckoutConfig<'a>,
+    pub shopper: Shopper<'a>,
+    pub order: Order<'a>,
+    pub merchant_reference: &'a str,
 }
 
 /// The checkout object (`004_…txt`), as answered: the fields paymux reads, borrowed from the
@@ -316,20 +316,84 @@ mod tests {
         assert!(matches!(shopper.email, Some(Cow::Borrowed(_))));
         assert!(matches!(c.order.reference, Some(Cow::Borrowed(_))));
 
-        // The request-side types have the documented shape too.
-        let v: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
-        let order: Order = serde_json::from_value(v["order"].clone()).unwrap();
-        assert_eq!(order.items[0].quantity, 332);
-        assert_eq!(order.items[0].kind, "sku");
-        let shopper: Shopper = serde_json::from_value(v["shopper"].clone()).unwrap();
-        assert_eq!(shopper.birth_date.as_deref(), Some("2022-12-31"));
-        assert_eq!(shopper.billing_address.unwrap().country.as_deref(), Some("st"));
-        let stats = shopper.statistics.unwrap();
-        assert_eq!(stats.sales_total_count, Some(766));
-        assert_eq!(stats.previous_chargeback, Some(true));
-        assert_eq!(stats.has_previous_purchases, Some(false));
-        let config: CheckoutConfig = serde_json::from_value(v["config"].clone()).unwrap();
-        assert_eq!(config.redirect_uri, "string");
+        // The request-side types write the documented field names: every field set, the
+        // keys are exactly those of the documented object.
+        let documented: serde_json::Value = serde_json::from_str(EXAMPLE).unwrap();
+        let keys = |v: &serde_json::Value| -> Vec<String> {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let address = BillingAddress {
+            line1: Some("Dlouhá 1".into()),
+            line2: Some("byt 2".into()),
+            city: Some("Praha".into()),
+            state: Some("Praha".into()),
+            postal_code: Some("11000".into()),
+            country: Some("CZ".into()),
+        };
+        let shopper = Shopper {
+            first_name: Some("Jan"),
+            middle_name: Some("Karel"),
+            last_name: Some("Novák"),
+            last_name2: Some("Dvořák"),
+            phone: Some("+420777123456"),
+            birth_date: Some("1990-01-31".into()),
+            billing_address: Some(&address),
+            statistics: Some(Statistics {
+                account_created: Some("2020-01-01".into()),
+                last_login: Some("2024-05-01".into()),
+                sales_total_count: Some(3),
+                sales_total_amount: Some("100.00".into()),
+                sales_avg_amount: Some("33.33".into()),
+                sales_max_amount: Some("50.00".into()),
+                refunds_total_amount: Some("0.00".into()),
+                currency: Some("CZK".into()),
+                has_previous_purchases: Some(true),
+                previous_chargeback: Some(false),
+                fraud_check_result: Some("ok".into()),
+            }),
+            personal_id: Some("900131/1234"),
+            email: "jan@example.cz",
+        };
+        let body = CreateCheckout {
+            kind: "standard",
+            config: CheckoutConfig {
+                redirect_uri: "https://shop.example/ok",
+            },
+            shopper,
+            order: Order {
+                reference: Some("order-1"),
+                amount: "894.00".into(),
+                currency: "CZK",
+                items: vec![Item {
+                    name: Cow::Borrowed("Coffee"),
+                    amount: Cow::Borrowed("894.00"),
+                    quantity: 1,
+                    reference: Some("sku-1"),
+                    kind: "sku",
+                }],
+            },
+            merchant_reference: "order-1",
+        };
+        let sent = serde_json::to_value(&body).unwrap();
+        for path in [
+            "/config",
+            "/shopper",
+            "/shopper/billing_address",
+            "/shopper/statistics",
+            "/order",
+            "/order/items/0",
+        ] {
+            assert_eq!(
+                keys(sent.pointer(path).unwrap()),
+                keys(documented.pointer(path).unwrap()),
+                "{path}"
+            );
+        }
+        let mut top = keys(&documented);
+        top.retain(|k| !["id", "uri", "created", "settled", "state"].contains(&k.as_str()));
+        assert_eq!(keys(&sent), top, "what a checkout answer adds is not sent");
     }
 
     #[test]
