@@ -8,8 +8,9 @@
 //! cargo run --release -p paymux-bench -- criterion-report [--dir target/criterion] [--markdown PATH]
 //! ```
 //!
-//! For each provider and concurrency the arms run interleaved in short batches (hand,
-//! paymux, minimal, then the reverse order), so machine noise hits every arm alike. See
+//! For each provider and concurrency the hand-written and paymux arms run interleaved in
+//! short batches (hand, paymux, then paymux, hand, …), so machine noise hits both alike;
+//! the minimal arm, for context, runs its batches after theirs (see [`schedule`]). See
 //! `docs/benchmarks.md` for the method.
 
 mod cpu;
@@ -320,34 +321,28 @@ async fn run(options: &Options, sim_runtime: Option<&tokio::runtime::Runtime>) -
                 .saturating_mul(options.flows_per_task)
                 .clamp(1, total_flows);
             let rounds = total_flows / batch_flows;
-            for round in 0..rounds {
-                let mut order: Vec<usize> = (0..arms.len()).collect();
-                if round % 2 == 1 {
-                    order.reverse();
+            for i in schedule(rounds, arms.len()) {
+                let Some((name, arm)) = arms.get(i) else { continue };
+                let cpu_before = cpu::Sample::now();
+                let b = batch(
+                    arm.clone(),
+                    provider,
+                    host.clone(),
+                    batch_flows,
+                    concurrency,
+                    seq.clone(),
+                )
+                .await;
+                if let Some(e) = b.first_error {
+                    failures.push(format!("{} {name} c={concurrency}: {e}", provider.name()));
                 }
-                for i in order {
-                    let Some((name, arm)) = arms.get(i) else { continue };
-                    let cpu_before = cpu::Sample::now();
-                    let b = batch(
-                        arm.clone(),
-                        provider,
-                        host.clone(),
-                        batch_flows,
-                        concurrency,
-                        seq.clone(),
-                    )
-                    .await;
-                    if let Some(e) = b.first_error {
-                        failures.push(format!("{} {name} c={concurrency}: {e}", provider.name()));
-                    }
-                    let (client_cpu, sim_cpu) = cpu::Sample::now().since(cpu_before);
-                    if let Some(a) = acc.get_mut(i) {
-                        a.latencies.extend(b.latencies);
-                        a.wall_nanos += b.wall_nanos;
-                        a.errors += b.errors;
-                        a.client_cpu_nanos = a.client_cpu_nanos.zip(client_cpu).map(|(x, y)| x + y);
-                        a.sim_cpu_nanos = a.sim_cpu_nanos.zip(sim_cpu).map(|(x, y)| x + y);
-                    }
+                let (client_cpu, sim_cpu) = cpu::Sample::now().since(cpu_before);
+                if let Some(a) = acc.get_mut(i) {
+                    a.latencies.extend(b.latencies);
+                    a.wall_nanos += b.wall_nanos;
+                    a.errors += b.errors;
+                    a.client_cpu_nanos = a.client_cpu_nanos.zip(client_cpu).map(|(x, y)| x + y);
+                    a.sim_cpu_nanos = a.sim_cpu_nanos.zip(sim_cpu).map(|(x, y)| x + y);
                 }
             }
             let mut figures: Vec<ArmFigures> = acc
@@ -508,9 +503,61 @@ fn memory_table(options: &Options) -> Result<String, String> {
     Ok(out)
 }
 
+/// The order the arms run their batches in, `rounds` batches each. The first two arms
+/// (hand-written and paymux, the pair the ratios compare) alternate, swapping places every
+/// round, so each follows itself in half its batches and the other in the rest: a batch
+/// starts with what the previous one left in the caches, and at concurrency 1 a batch is
+/// only a few flows. Any further arm (minimal, which shares the hand-written client's code)
+/// runs its batches afterwards: run between the pair, it warmed the hand-written code for
+/// the batch after it, and paymux never followed itself.
+fn schedule(rounds: u64, arms: usize) -> Vec<usize> {
+    let compared = arms.min(2);
+    let mut order = Vec::new();
+    for round in 0..rounds {
+        let mut pair: Vec<usize> = (0..compared).collect();
+        if round % 2 == 1 {
+            pair.reverse();
+        }
+        order.extend(pair);
+    }
+    for extra in compared..arms {
+        order.extend((0..rounds).map(|_| extra));
+    }
+    order
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// For each arm, how often each arm ran the batch just before it.
+    fn predecessors(order: &[usize], arms: usize) -> Vec<Vec<u32>> {
+        let mut counts = vec![vec![0u32; arms]; arms];
+        for pair in order.windows(2) {
+            counts[pair[1]][pair[0]] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn hand_and_paymux_follow_the_same_arms_as_often() {
+        for arms in [2, 3] {
+            let order = schedule(100, arms);
+            for arm in 0..arms {
+                assert_eq!(order.iter().filter(|a| **a == arm).count(), 100, "{arms} arms");
+            }
+            let p = predecessors(&order, arms);
+            // Hand (0) after paymux (1) as often as paymux after hand, and each after itself
+            // about as often (the very first batch has nothing before it).
+            assert_eq!(p[0][1], p[1][0], "{arms} arms: {p:?}");
+            assert!(p[0][0].abs_diff(p[1][1]) <= 1, "{arms} arms: {p:?}");
+            assert!(p[1][1] >= 49, "{arms} arms: {p:?}");
+            if arms == 3 {
+                // Minimal (2) runs after the pair, never between.
+                assert_eq!((p[0][2], p[1][2]), (0, 0), "{p:?}");
+            }
+        }
+    }
 
     #[test]
     fn options_parse() {
