@@ -230,18 +230,17 @@ impl TwistoProvider {
     }
 
     fn path_id<'a>(field: &str, id: &'a str) -> Result<Cow<'a, str>> {
+        let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        // Twisto's ids (UUIDs) are unreserved characters only: nothing to encode, and no
+        // control character to look for.
+        if !id.is_empty() && id.len() <= 256 && id.bytes().all(unreserved) {
+            return Ok(Cow::Borrowed(id));
+        }
         if id.is_empty() || id.len() > 256 || id.chars().any(|c| c.is_control()) {
             return Err(Error::invalid(
                 field,
                 "must be a non-empty id without control characters",
             ));
-        }
-        // Twisto's ids (UUIDs) are unreserved characters only: nothing to encode.
-        if id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
-        {
-            return Ok(Cow::Borrowed(id));
         }
         let ser = url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
         // form encoding writes spaces as '+'; a path needs %20.
