@@ -136,7 +136,45 @@ fn normalized(text: &str) -> std::result::Result<Cow<'_, str>, MoneyError> {
 /// [`MoneyError::InvalidFormat`] when the text breaks the pattern, [`MoneyError::ExcessPrecision`]
 /// when it has decimals the currency lacks.
 pub fn parse_amount(text: &str, currency: Currency) -> std::result::Result<Money, MoneyError> {
+    // Twisto's currencies (CZK, PLN, EUR) have two decimals, as its pattern does: the minor
+    // units come straight from the digits. Every answer carries several amounts.
+    if currency.exponent() == 2 {
+        if let Some(minor) = pattern_hundredths(text) {
+            return Ok(Money::from_minor(minor, currency));
+        }
+    }
+    parse_amount_general(text, currency)
+}
+
+/// The general reading, which also says why a text is refused.
+fn parse_amount_general(text: &str, currency: Currency) -> std::result::Result<Money, MoneyError> {
     Money::from_wire_decimal(&normalized(text)?, currency, AMOUNT_RULE)
+}
+
+/// `text` in hundredths when it matches Twisto's pattern (`^-?\d{0,8}(?:\.\d{0,2})?$`, not
+/// empty), else `None`.
+fn pattern_hundredths(text: &str) -> Option<i64> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+    if int.len() > 8 || frac.len() > 2 || int.len() + frac.len() == 0 {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for b in int.bytes().chain(frac.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + i64::from(b - b'0');
+    }
+    let hundredths = match frac.len() {
+        0 => value * 100,
+        1 => value * 10,
+        _ => value,
+    };
+    Some(if negative { -hundredths } else { hundredths })
 }
 
 /// Parses a Twisto amount string exactly into a [`Decimal`] (for amounts without a currency:
@@ -926,6 +964,60 @@ mod tests {
             raw_status_word("completed", Some("held")),
             "checkout:completed/charge:held"
         );
+    }
+
+    proptest::proptest! {
+        /// The two-decimal shortcut reads every text exactly as the general parser does,
+        /// pattern or not.
+        #[test]
+        fn the_shortcut_agrees_with_the_general_reading(
+            text in "-?[0-9]{0,9}(\\.[0-9]{0,3})?|[-+ .,e0-9٣]{0,12}|\\PC{0,12}",
+            cur in proptest::prop_oneof![
+                proptest::strategy::Just(Currency::CZK),
+                proptest::strategy::Just(Currency::EUR),
+                proptest::strategy::Just(Currency::JPY),
+                proptest::strategy::Just(Currency::BHD)
+            ],
+        ) {
+            proptest::prop_assert_eq!(parse_amount(&text, cur), parse_amount_general(&text, cur));
+        }
+    }
+
+    #[test]
+    fn the_shortcut_reads_each_form_the_pattern_allows() {
+        for (text, minor) in [
+            ("894.00", 89_400),
+            ("894.5", 89_450),
+            ("894.", 89_400),
+            ("894", 89_400),
+            (".5", 50),
+            ("-.05", -5),
+            ("-0", 0),
+            ("99999999.99", 9_999_999_999),
+        ] {
+            assert_eq!(pattern_hundredths(text), Some(minor), "{text}");
+            assert_eq!(
+                parse_amount(text, Currency::CZK).map(|m| m.minor()),
+                Ok(minor),
+                "{text}"
+            );
+        }
+        for text in [
+            "",
+            "-",
+            ".",
+            "-.",
+            "123456789",
+            "1.001",
+            "+1",
+            " 1",
+            "1,00",
+            "1e3",
+            "٣",
+        ] {
+            assert_eq!(pattern_hundredths(text), None, "{text:?}");
+            assert!(parse_amount(text, Currency::CZK).is_err(), "{text:?}");
+        }
     }
 
     #[test]
