@@ -306,17 +306,16 @@ impl TwistoProvider {
         Ok(out)
     }
 
-    /// Reads checkout `id` and, once it may have been charged, its refunds, and maps them
-    /// with `charge`, when one was just made.
-    async fn fetch_payment(&self, id: &str, charge: Option<&TwistoCharge>) -> Result<Payment> {
+    /// Reads checkout `id` and, once it may have been charged, its refunds, and maps them.
+    async fn fetch_payment(&self, id: &str) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let refunds = if may_have_refunds(&checkout, charge) {
+        let refunds = if may_have_refunds(&checkout, None) {
             Some(self.fetch_refunds(id).await?)
         } else {
             None
         };
-        mapping::payment(&checkout, &body, charge, refunds.as_deref())
+        mapping::payment(&checkout, &body, None, refunds.as_deref())
     }
 
     /// Checkout `id` as `charge`, made just now, left it. The checkout was `approved`, so
@@ -694,7 +693,8 @@ impl TwistoProvider {
     /// A full refund: reads the checkout and its refunds as `get_payment` does, posts a refund
     /// of what is left, and maps the payment from that reading plus the new refund. A refund
     /// does not change the checkout's state, so nothing is read again; a refund someone else
-    /// posts meanwhile shows on the next `get_payment`.
+    /// posts meanwhile shows on the next `get_payment`. If Twisto answers with a refund other
+    /// than the one asked for (an idempotency key used before), the payment is read again.
     async fn refund_what_is_left(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
@@ -716,12 +716,22 @@ impl TwistoProvider {
         };
         let (refund, answer) = self.post_refund(id, left, request).await?;
         // Checked against its own answer, so a bad amount or currency is reported with it.
-        mapping::refund_amount(&refund, left.currency(), &answer)?;
-        let known = refunds.get_or_insert_with(Vec::new);
-        // A retried `POST` answers the refund it made before; it is counted once.
-        if !known.iter().any(|r| r.id == refund.id) {
-            known.push(refund);
+        let answered = mapping::refund_amount(&refund, left.currency(), &answer)?;
+        // Added to the reading only when it is the refund asked for: of this checkout, for
+        // what was left, and not listed already. An idempotency key used before (for another
+        // amount or checkout) is answered with that earlier refund; then the payment is read
+        // again, as it stands.
+        let asked_for = refund.checkout_id.as_deref().is_none_or(|c| c == id)
+            && answered == left
+            && !refunds
+                .as_deref()
+                .unwrap_or_default()
+                .iter()
+                .any(|r| r.id == refund.id);
+        if !asked_for {
+            return Box::pin(self.fetch_payment(id)).await;
         }
+        refunds.get_or_insert_with(Vec::new).push(refund);
         mapping::payment(&checkout, &body, None, refunds.as_deref())
     }
 }
@@ -746,13 +756,14 @@ impl PaymentProvider for TwistoProvider {
     /// `GET /checkouts/{id}`, plus `GET /refunds?checkoutId={id}` when the checkout is
     /// `completed` (refunds are only possible then).
     async fn get_payment(&self, id: &str) -> Result<Payment> {
-        self.fetch_payment(id, None).await
+        self.fetch_payment(id).await
     }
 
     /// Charges the full amount of an approved checkout: `GET /checkouts/{id}`, a look-up of
     /// an authorised charge (`GET /charges?state=authorised`), then the merchant API's
-    /// capture of that charge, or else `POST /charges` with `capture: true`; then the payment
-    /// is fetched again. A rejected charge answers a payment with status `Declined`.
+    /// capture of that charge, or else `POST /charges` with `capture: true`; then the checkout
+    /// is read again (its refunds are not: it had none). A rejected charge answers a payment
+    /// with status `Declined`.
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
@@ -814,7 +825,7 @@ impl PaymentProvider for TwistoProvider {
         match request.amount {
             Some(amount) => {
                 self.create_refund(id, amount, request).await?;
-                self.fetch_payment(id, None).await
+                self.fetch_payment(id).await
             }
             None => Box::pin(self.refund_what_is_left(id, request)).await,
         }
@@ -831,7 +842,7 @@ impl PaymentProvider for TwistoProvider {
         let resp = self.call(&req).await?;
         match mapping::decode_checkout_body(&resp.body) {
             Ok((_, p)) if p.id == id => Ok(p),
-            _ => self.fetch_payment(id, None).await,
+            _ => self.fetch_payment(id).await,
         }
     }
 

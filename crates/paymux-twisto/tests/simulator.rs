@@ -196,3 +196,36 @@ async fn a_lost_refund_answer_is_retried_with_the_same_key_and_committed_once() 
     assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 1);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_full_refund_with_a_key_used_for_another_checkout_reports_what_twisto_holds() {
+    // The simulator, like an idempotent API keyed by the key alone, answers the second
+    // refund with the first one. That is not a refund of B: B must not read as refunded.
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let mut ids = Vec::new();
+    for reference in ["order-sim-key-a", "order-sim-key-b"] {
+        let p = twisto
+            .create_payment(&request(reference, "key@example.cz"))
+            .await
+            .unwrap();
+        sim.approve(SimProvider::Twisto, &p.id).unwrap();
+        twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+        ids.push(p.id);
+    }
+    let key = paymux_core::IdempotencyKey::from_string("refund-key-1").unwrap();
+    let a = twisto
+        .refund(&ids[0], &RefundRequest::full().with_idempotency_key(key.clone()))
+        .await
+        .unwrap();
+    assert_eq!(a.status, PaymentStatus::Refunded);
+    let b = twisto
+        .refund(&ids[1], &RefundRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap();
+    let b_now = twisto.get_payment(&ids[1]).await.unwrap();
+    assert_eq!(sim.commits(SimProvider::Twisto, &ids[1]).refunds, 0);
+    assert_eq!((b.status, b.refunded), (PaymentStatus::Captured, Some(czk(0))));
+    assert_eq!((b.status, b.refunded), (b_now.status, b_now.refunded));
+    sim.shutdown().await;
+}

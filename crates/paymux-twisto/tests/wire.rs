@@ -769,10 +769,14 @@ async fn full_refund_refunds_what_is_left() {
 }
 
 /// A full refund of the completed 894.00 CZK checkout, against a server that lists
-/// `listed` as its refunds and answers the `POST /refunds` with `answer`.
-async fn full_refund_with(listed: Value, answer: Value) -> paymux_core::Result<paymux_core::Payment> {
+/// `listed` as its refunds and answers the `POST /refunds` with `answer`; with how many
+/// times the checkout was read.
+async fn full_refund_with(
+    listed: Value,
+    answer: Value,
+) -> (paymux_core::Result<paymux_core::Payment>, usize) {
     let server = MockServer::start_async().await;
-    server
+    let read = server
         .mock_async(|when, then| {
             when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
             then.status(200).json_body(checkout("completed", "894.00"));
@@ -790,23 +794,42 @@ async fn full_refund_with(listed: Value, answer: Value) -> paymux_core::Result<p
             then.status(201).json_body(answer);
         })
         .await;
-    provider(&server).refund(ID, &RefundRequest::full()).await
+    let result = provider(&server).refund(ID, &RefundRequest::full()).await;
+    (result, read.calls_async().await)
 }
 
 #[tokio::test]
-async fn full_refund_counts_a_refund_answered_again_once() {
-    // The list already holds r2 (a server that answers a retried POST with the refund it
-    // made before, and lists it already): r2 counts once.
+async fn a_full_refund_answered_with_another_refund_reads_the_payment_again() {
+    // An idempotency key used before is answered with the refund it made then: for another
+    // checkout, for another amount, or one listed already. None of them is this refund, so
+    // the payment is read again and shows what Twisto holds (here: nothing refunded).
+    let other_checkout =
+        json!({"id": "rX", "checkout_id": "another-checkout", "amount": "894.00", "currency": "CZK"});
+    let (p, reads) = full_refund_with(json!([]), other_checkout).await;
+    let p = p.unwrap();
+    assert_eq!(reads, 2);
+    assert_eq!((p.status, p.refunded), (PaymentStatus::Captured, Some(czk(0))));
+    assert!(p.events.iter().all(|e| e.id.as_deref() != Some("rX")));
+
+    let other_amount = json!({"id": "rY", "checkout_id": ID, "amount": "1.00", "currency": "CZK"});
+    let (p, reads) = full_refund_with(json!([]), other_amount).await;
+    assert_eq!(reads, 2);
+    assert_eq!(p.unwrap().refunded, Some(czk(0)));
+
     let r2 = json!({"id": "r2", "checkout_id": ID, "amount": "400.00", "currency": "CZK"});
-    let p = full_refund_with(json!([r2.clone()]), r2).await.unwrap();
-    assert_eq!(p.refunded, Some(czk(40_000)));
-    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    let (p, reads) = full_refund_with(json!([r2.clone()]), r2).await;
+    let p = p.unwrap();
+    assert_eq!(reads, 2);
+    assert_eq!(
+        (p.status, p.refunded),
+        (PaymentStatus::PartiallyRefunded, Some(czk(40_000)))
+    );
 }
 
 #[tokio::test]
 async fn full_refund_answered_in_another_currency_is_a_decode_error() {
     let answer = json!({"id": "r9", "checkout_id": ID, "amount": "894.00", "currency": "PLN"});
-    let err = full_refund_with(json!([]), answer).await.unwrap_err();
+    let err = full_refund_with(json!([]), answer).await.0.unwrap_err();
     let Error::Decode { message, excerpt, .. } = &err else {
         panic!("expected a decode error, got {err:?}");
     };
