@@ -864,6 +864,7 @@ pub(crate) fn payment(
     } else if state == "approved" {
         events.push(PaymentEvent::new(EventKind::Authorized, "checkout:approved"));
     }
+    let first_refund = events.len();
     for r in refunds.unwrap_or_default() {
         let mut e = PaymentEvent::new(EventKind::Refunded, "refund");
         e.at = parse_time(r.created_date.as_deref());
@@ -871,6 +872,14 @@ pub(crate) fn payment(
         e.amount = Some(refund_amount(r, currency, body)?);
         e.detail = r.reason.clone().filter(|s| !s.is_empty());
         events.push(e);
+    }
+    // Events are oldest first, and Twisto documents no order for its refund list. Refunds
+    // follow the charge whatever their dates, so only they are ordered, and only when all
+    // are dated: an undated one could be anywhere, so then the listed order stands.
+    if let Some(refund_events) = events.get_mut(first_refund..) {
+        if refund_events.iter().all(|e| e.at.is_some()) && !refund_events.is_sorted_by_key(|e| e.at) {
+            refund_events.sort_by_key(|e| e.at);
+        }
     }
 
     let mut p = Payment::new(

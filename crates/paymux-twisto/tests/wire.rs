@@ -387,6 +387,44 @@ async fn get_payment_of_a_completed_checkout_counts_its_refunds() {
 }
 
 #[tokio::test]
+async fn refund_events_are_oldest_first_whatever_the_list_order() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    // Newest first.
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID);
+            then.status(200).json_body(page(json!([
+                {"id": "r3", "checkout_id": ID, "amount": "1.00", "currency": "CZK",
+                 "created_date": "2024-05-04T09:00:00Z"},
+                {"id": "r2", "checkout_id": ID, "amount": "2.00", "currency": "CZK",
+                 "created_date": "2024-05-03T09:00:00+02:00"},
+                {"id": "r1", "checkout_id": ID, "amount": "3.00", "currency": "CZK",
+                 "created_date": "2024-05-03T08:00:00Z"}
+            ])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    let ids: Vec<Option<&str>> = p.events.iter().map(|e| e.id.as_deref()).collect();
+    // Creation and completion stay first, then the refunds by time (09:00+02:00 is 07:00Z).
+    assert_eq!(ids[2..], [Some("r2"), Some("r1"), Some("r3")]);
+    assert_eq!(p.events[0].kind, EventKind::Created);
+    assert_eq!(p.events[1].kind, EventKind::Captured);
+    assert_eq!(p.refunded, Some(czk(600)));
+    assert_eq!(
+        p.updated_at,
+        Some(Utc.with_ymd_and_hms(2024, 5, 4, 9, 0, 0).unwrap())
+    );
+}
+
+#[tokio::test]
 async fn list_checkouts_sends_date_range_and_paging() {
     let server = MockServer::start_async().await;
     let m = server
