@@ -658,7 +658,7 @@ impl HttpTransport {
         // allocator's fast per-thread cache; one large box per call (over 1 KiB) took
         // glibc's slow path, which merges free chunks on every such allocation. The
         // reqwest request is built outside it (`http_request`) for the same reason.
-        let exchange = self.send_with_retries(request);
+        let exchange = self.send_with_retries(request, !span.is_disabled());
         if span.is_disabled() {
             // Nobody listens: entering and leaving a disabled span on every poll still
             // costs calls (into `log`, when tracing's `log` feature is on).
@@ -668,8 +668,9 @@ impl HttpTransport {
         }
     }
 
-    async fn send_with_retries(&self, request: &ApiRequest) -> Result<ApiResponse> {
-        let started = Instant::now();
+    /// `traced`: whether the span listens; the clock is read (for `latency_ms`) only then.
+    async fn send_with_retries(&self, request: &ApiRequest, traced: bool) -> Result<ApiResponse> {
+        let started = traced.then(Instant::now);
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
@@ -684,26 +685,29 @@ impl HttpTransport {
     /// What one attempt's outcome means: the answer or error to return, or a wait before
     /// the next attempt. Kept out of the `async` loop (and not inlined into it) so the
     /// state machine every request polls stays small; the retry and error paths are cold.
+    /// `started` is set when the request's span listens (see `send_with_retries`).
     #[inline(never)]
     fn after_attempt(
         &self,
         request: &ApiRequest,
         attempt: u32,
-        started: Instant,
+        started: Option<Instant>,
         outcome: std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure>,
     ) -> Next {
         let may_retry = attempt <= self.config.max_retries;
-        let span = tracing::Span::current();
-        if !span.is_disabled() {
+        // Only looked up when it listens: finding the current span costs a dispatcher lookup.
+        let span = started.map(|started| {
+            let span = tracing::Span::current();
             span.record("attempts", attempt);
             span.record(
                 "latency_ms",
                 u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             );
-        }
+            span
+        });
         match outcome {
             Ok((status, headers, body)) => {
-                if !span.is_disabled() {
+                if let Some(span) = &span {
                     span.record("http.status", status.as_u16());
                 }
                 if may_retry && self.status_is_retryable(status, request.retry) {
