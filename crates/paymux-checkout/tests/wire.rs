@@ -682,7 +682,7 @@ fn key_recorder() -> (
 }
 
 #[tokio::test]
-async fn server_errors_are_retried_with_the_same_key_then_reported_with_the_request_id() {
+async fn server_errors_are_retried_with_the_same_key_then_reported_as_outcome_unknown_with_it() {
     let server = MockServer::start_async().await;
     let (keys, rec) = key_recorder();
     let mock = server
@@ -698,20 +698,31 @@ async fn server_errors_are_retried_with_the_same_key_then_reported_with_the_requ
     let p = provider(&server.base_url());
     let e = p.capture(PAY_ID, &CaptureRequest::full()).await.unwrap_err();
     mock.assert_calls_async(3).await;
+    let keys: BTreeSet<String> = keys.lock().unwrap().iter().cloned().collect();
+    assert_eq!(keys.len(), 1, "one key for every attempt: {keys:?}");
+    let key = keys.iter().next().unwrap();
+    assert!(regex_like_uuid(key));
+    // A 502 may come after Checkout.com captured: the outcome is unknown, and the error
+    // carries the generated key, so a retry with it cannot capture twice.
     match &e {
-        Error::Provider {
-            http_status,
-            request_id,
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            message,
             ..
         } => {
-            assert_eq!(*http_status, 502);
-            assert_eq!(request_id.as_deref(), Some("req_502"));
+            assert_eq!(*operation, paymux_core::Operation::Capture);
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID));
+            assert_eq!(idempotency_key.as_deref(), Some(key.as_str()));
+            assert!(
+                message.contains("HTTP 502") && message.contains("req_502"),
+                "{message}"
+            );
         }
         other => panic!("{other}"),
     }
-    let keys: BTreeSet<String> = keys.lock().unwrap().iter().cloned().collect();
-    assert_eq!(keys.len(), 1, "one key for every attempt: {keys:?}");
-    assert!(regex_like_uuid(keys.iter().next().unwrap()));
+    assert!(!e.is_retryable());
 }
 
 fn regex_like_uuid(s: &str) -> bool {

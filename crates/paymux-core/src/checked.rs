@@ -16,8 +16,10 @@ use crate::status::Operation;
 /// Wraps any provider (as tower wraps services) and checks each call against its
 /// capabilities before delegating: unsupported currency, partial capture or refund, void,
 /// metadata update, manual capture, card tokens or saved cards answer
-/// [`Error::Unsupported`]; non-positive amounts and amounts in another currency answer
-/// [`Error::InvalidRequest`]. Nothing is sent in those cases.
+/// [`Error::Unsupported`]; non-positive amounts answer [`Error::InvalidRequest`]. Nothing is
+/// sent in those cases. (A capture or refund by id cannot know the payment's currency here;
+/// [`PaymentProviderExt`] checks it against the `Payment` the caller holds, and the
+/// backends against the provider's answer.)
 ///
 /// The facade's registry wraps every backend in `Checked`.
 ///
@@ -196,16 +198,19 @@ fn check_id(id: &str) -> Result<()> {
 /// A status of `Unknown` is passed through: the provider decides.
 #[async_trait]
 pub trait PaymentProviderExt: PaymentProvider {
-    /// [`capture`](PaymentProvider::capture) if `payment.status` permits it.
+    /// [`capture`](PaymentProvider::capture) if `payment.status` permits it and the amount,
+    /// if any, is in the payment's currency.
     async fn capture_payment(&self, payment: &Payment, request: &CaptureRequest) -> Result<Payment> {
         ensure_permits(payment, Operation::Capture)?;
+        ensure_currency(payment, request.amount)?;
         self.capture(&payment.id, request).await
     }
 
-    /// [`refund`](PaymentProvider::refund) if `payment.status` permits it; a known
-    /// refundable amount is checked too.
+    /// [`refund`](PaymentProvider::refund) if `payment.status` permits it and the amount,
+    /// if any, is in the payment's currency; a known refundable amount is checked too.
     async fn refund_payment(&self, payment: &Payment, request: &RefundRequest) -> Result<Payment> {
         ensure_permits(payment, Operation::Refund)?;
+        ensure_currency(payment, request.amount)?;
         if let (Some(asked), Some(left)) = (request.amount, payment.refundable) {
             if asked.checked_cmp(&left)?.is_gt() {
                 return Err(Error::invalid(
@@ -226,6 +231,23 @@ pub trait PaymentProviderExt: PaymentProvider {
 
 impl<T: PaymentProvider + ?Sized> PaymentProviderExt for T {}
 
+/// [`Error::InvalidRequest`] on `amount` when it is in another currency than `payment`:
+/// sent as it is, 10.00 EUR against a JPY payment would capture ¥1 000.
+fn ensure_currency(payment: &Payment, amount: Option<crate::Money>) -> Result<()> {
+    match amount {
+        Some(asked) if asked.currency() != payment.amount.currency() => Err(Error::invalid(
+            "amount",
+            format!(
+                "is in {}, payment {} is in {}",
+                asked.currency(),
+                payment.id,
+                payment.amount.currency()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `Ok` when `payment.status` permits `operation`, else [`Error::InvalidState`].
 ///
 /// # Errors
@@ -245,5 +267,49 @@ pub fn ensure_permits(payment: &Payment, operation: Operation) -> Result<()> {
                 payment.raw_status
             ),
         })
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use super::*;
+    use crate::{Currency, InMemoryProvider, Money};
+
+    #[tokio::test]
+    async fn capture_and_refund_of_a_held_payment_refuse_another_currency() {
+        let provider = InMemoryProvider::new();
+        let created = provider
+            .create_payment(
+                &CreatePayment::new(Money::from_minor(1_000, Currency::JPY), "order-1").with_manual_capture(),
+            )
+            .await
+            .unwrap();
+        provider.approve(&created.id).unwrap();
+        let created = provider.get_payment(&created.id).await.unwrap();
+        let eur = Money::from_minor(1_000, Currency::EUR);
+        let err = provider
+            .capture_payment(&created, &CaptureRequest::partial(eur))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { field, .. } if field == "amount"),
+            "{err}"
+        );
+        // Nothing reached the provider: the payment can still be captured in yen.
+        let captured = provider
+            .capture_payment(
+                &created,
+                &CaptureRequest::partial(Money::from_minor(1_000, Currency::JPY)),
+            )
+            .await
+            .unwrap();
+        let err = provider
+            .refund_payment(&captured, &RefundRequest::partial(eur))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidRequest { field, .. } if field == "amount"),
+            "{err}"
+        );
     }
 }

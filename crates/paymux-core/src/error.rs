@@ -188,6 +188,39 @@ impl Error {
         }
     }
 
+    /// The error for a mutation the provider accepted whose result could not be read: the
+    /// read that follows it failed (`read_error`), or its answer could not be decoded.
+    /// Reporting that error as it is would say "retry", and a fresh call carries a fresh
+    /// idempotency key: a second charge, capture or refund. So it is
+    /// [`Error::OutcomeUnknown`] with the key the mutation was sent with (repeating the call
+    /// with it is answered from the provider's cache) and `accepted`, what the provider
+    /// said, in the message.
+    ///
+    /// ```
+    /// use paymux_core::{Error, Operation};
+    /// let read = Error::Timeout { provider: "checkout".into(), operation: Operation::Get };
+    /// let err = Error::after_accepted("checkout", Operation::Refund, "pay_1", Some("key-1"), "refund act_1 accepted", &read);
+    /// assert!(matches!(&err, Error::OutcomeUnknown { idempotency_key: Some(k), .. } if k == "key-1"));
+    /// assert!(err.to_string().contains("refund act_1 accepted"));
+    /// assert!(!err.is_retryable());
+    /// ```
+    pub fn after_accepted(
+        provider: impl Into<String>,
+        operation: Operation,
+        payment_id: impl Into<String>,
+        idempotency_key: Option<&str>,
+        accepted: impl std::fmt::Display,
+        read_error: &Error,
+    ) -> Self {
+        Error::OutcomeUnknown {
+            provider: provider.into(),
+            operation,
+            payment_id: Some(payment_id.into()),
+            idempotency_key: idempotency_key.map(str::to_owned),
+            message: format!("{accepted}, but its result could not be read: {read_error}"),
+        }
+    }
+
     /// Shorthand for an [`Error::InvalidRequest`] on field `field` from a money error.
     pub fn money(field: impl Into<String>, err: MoneyError) -> Self {
         Error::invalid(field, err.to_string())
@@ -210,12 +243,18 @@ pub fn scrubbed_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
     let mut out = String::with_capacity(EXCERPT_CHARS);
     let mut chars = 0;
+    // Set after `Bearer`/`Basic`: the next word is a credential, whatever it looks like.
+    let mut credential_next = false;
     for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ':') {
         let (token, sep) = match word.char_indices().last() {
             Some((i, c)) if c.is_whitespace() || c == '"' || c == ',' || c == ':' => word.split_at(i),
             _ => (word, ""),
         };
-        let piece = if looks_secret(token) { "[REDACTED]" } else { token };
+        let secret = (credential_next && !token.is_empty()) || looks_secret(token);
+        if !token.is_empty() {
+            credential_next = token.eq_ignore_ascii_case("bearer") || token.eq_ignore_ascii_case("basic");
+        }
+        let piece = if secret { "[REDACTED]" } else { token };
         for c in piece.chars().chain(sep.chars()) {
             if chars >= EXCERPT_CHARS {
                 out.push('…');
@@ -230,11 +269,11 @@ pub fn scrubbed_excerpt(body: &[u8]) -> String {
 
 fn looks_secret(token: &str) -> bool {
     let lower = token.to_ascii_lowercase();
-    if ["sk_", "pk_", "pw_", "bearer"]
-        .iter()
-        .any(|p| lower.starts_with(p))
-        && token.len() > 6
-    {
+    if ["sk_", "pk_", "pw_", "tw_"].iter().any(|p| lower.starts_with(p)) && token.len() > 6 {
+        return true;
+    }
+    // A JSON web token: a base64url header that starts `{"`.
+    if lower.starts_with("eyj") && token.len() > 20 {
         return true;
     }
     // Long opaque tokens (keys, tokens) but not ids we want to keep, which carry prefixes
@@ -258,6 +297,29 @@ mod tests {
         assert_eq!(
             scrubbed_excerpt(b"<html>\n<body>Bad Gateway"),
             "<html> <body>Bad Gateway"
+        );
+    }
+
+    #[test]
+    fn credentials_after_bearer_or_basic_and_tokens_are_scrubbed() {
+        for (body, secret) in [
+            (&b"Authorization: Bearer 6f1c2a9e-4b7d-4e1f"[..], "6f1c2a9e"),
+            (b"authorization: bearer short", "short"),
+            (b"Basic dXNlcjpwYXNz", "dXNlcjpwYXNz"),
+            (b"{\"token\":\"tw_live_abcdefghijk\"}", "tw_live"),
+            (b"jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "eyJhbGci"),
+        ] {
+            let ex = scrubbed_excerpt(body);
+            assert!(!ex.contains(secret), "{ex}");
+            assert!(ex.contains("[REDACTED]"), "{ex}");
+        }
+        // Ids stay readable.
+        let ex = scrubbed_excerpt(
+            b"payment pay_mbabizu24mvu3mela5njyhpit4 checkout 0f6b3c1e-9a4d-4f1a-8c2e-5b7d9e1f3a2c",
+        );
+        assert!(
+            ex.contains("pay_mbabizu24mvu3mela5njyhpit4") && ex.contains("0f6b3c1e-9a4d"),
+            "{ex}"
         );
     }
 

@@ -563,9 +563,15 @@ impl Money {
     ///
     /// # Errors
     /// [`MoneyError::NotRepresentable`] when the value needs more integer digits than allowed,
-    /// or more fractional digits than the format has.
+    /// or more fractional digits than the format has, or the format asks for more than 18
+    /// fractional digits.
     pub fn to_wire_decimal(&self, rule: DecimalStringRule) -> Result<String, MoneyError> {
         let cur = self.currency.exponent;
+        // No currency has more than 4 decimals; a rule asking for more than an i64 can hold
+        // digits for is a configuration error, not something to write out.
+        if rule.fraction_digits > MAX_WIRE_FRACTION_DIGITS {
+            return Err(self.not_representable(rule));
+        }
         if cur > rule.fraction_digits {
             let factor = pow10(u32::from(cur - rule.fraction_digits))?;
             if self.minor % factor != 0 {
@@ -752,6 +758,9 @@ fn digit_count(mut v: u64) -> u32 {
     }
     n
 }
+
+/// The most fractional digits [`Money::to_wire_decimal`] writes.
+const MAX_WIRE_FRACTION_DIGITS: u8 = 18;
 
 /// Writes `minor` (with `exp` implied decimals) using `shown` fractional digits; when
 /// `shown < exp` the dropped digits must be zero (checked by the caller).
@@ -1079,6 +1088,26 @@ mod tests {
         assert!(Money::from_minor(10_000_000_000, Currency::CZK)
             .to_wire_decimal(rule)
             .is_err());
+        // A format asking for more decimals than any amount can have is refused, not a panic.
+        for fraction_digits in [19, 50, u8::MAX] {
+            let odd = DecimalStringRule {
+                max_integer_digits: 8,
+                fraction_digits,
+            };
+            assert!(Money::from_minor(-12_345, Currency::CZK)
+                .to_wire_decimal(odd)
+                .is_err());
+        }
+        let widest = DecimalStringRule {
+            max_integer_digits: 20,
+            fraction_digits: 18,
+        };
+        assert_eq!(
+            Money::from_minor(i64::MIN, Currency::CZK)
+                .to_wire_decimal(widest)
+                .as_deref(),
+            Ok("-92233720368547758.080000000000000000")
+        );
     }
 
     #[test]

@@ -9,6 +9,12 @@
 //! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | retried |
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
 //! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
+//!
+//! A mutation (`Idempotent` or `Never`) that ends without a definite answer is
+//! [`Error::OutcomeUnknown`] with its idempotency key, never an error that invites a fresh
+//! call (which would carry a new key and could charge, capture or refund twice): a final
+//! 5xx; a final 408, 409 or 429, or a connection that could not be opened, after an earlier
+//! attempt that got no answer or a 5xx; and an answer larger than the size cap.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -672,10 +678,11 @@ impl HttpTransport {
     async fn send_with_retries(&self, request: &ApiRequest, traced: bool) -> Result<ApiResponse> {
         let started = traced.then(Instant::now);
         let mut attempt: u32 = 0;
+        let mut uncertain = false;
         loop {
             attempt += 1;
             let outcome = self.attempt(request).await;
-            match self.after_attempt(request, attempt, started, outcome) {
+            match self.after_attempt(request, attempt, started, &mut uncertain, outcome) {
                 Next::Done(result) => return result,
                 Next::RetryAfter(wait) => tokio::time::sleep(wait).await,
             }
@@ -686,12 +693,16 @@ impl HttpTransport {
     /// the next attempt. Kept out of the `async` loop (and not inlined into it) so the
     /// state machine every request polls stays small; the retry and error paths are cold.
     /// `started` is set when the request's span listens (see `send_with_retries`).
+    /// `uncertain` records, across the attempts of one call, that an earlier attempt may
+    /// have reached the provider and taken effect (no answer, or a 5xx): a mutation that then ends without a definite answer is
+    /// [`Error::OutcomeUnknown`], never an error that invites a fresh call.
     #[inline(never)]
     fn after_attempt(
         &self,
         request: &ApiRequest,
         attempt: u32,
         started: Option<Instant>,
+        uncertain: &mut bool,
         outcome: std::result::Result<(StatusCode, HeaderMap, Bytes), AttemptFailure>,
     ) -> Next {
         let may_retry = attempt <= self.config.max_retries;
@@ -719,8 +730,16 @@ impl HttpTransport {
                             wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
                             "retrying"
                         );
+                        // A 409 alone says another request with this key is in flight, which
+                        // this call need not have sent: only a 5xx makes this call's own
+                        // outcome uncertain.
+                        *uncertain |= status.is_server_error();
                         return Next::RetryAfter(wait);
                     }
+                }
+                if let Some(err) = self.unsettled(request, status, &headers, *uncertain, &body) {
+                    tracing::warn!(status = status.as_u16(), "outcome unknown");
+                    return Next::Done(Err(err));
                 }
                 tracing::debug!(status = status.as_u16(), "answered");
                 let request_id = self
@@ -742,6 +761,11 @@ impl HttpTransport {
                     tracing::debug!(%message, "connection failed, retrying");
                     return Next::RetryAfter(self.backoff(attempt));
                 }
+                if *uncertain && self.settles_money(request) {
+                    // This attempt was not sent, but an earlier one was.
+                    let message = format!("an earlier attempt got no definite answer, then: {message}");
+                    return Next::Done(Err(self.lost_error(request, message, false)));
+                }
                 Next::Done(Err(Error::Transport {
                     provider: self.provider.to_owned(),
                     message,
@@ -751,18 +775,66 @@ impl HttpTransport {
                 let retry_allowed = request.retry != RetryPolicy::Never;
                 if may_retry && retry_allowed {
                     tracing::debug!(%message, "no answer, retrying");
+                    *uncertain = true;
                     return Next::RetryAfter(self.backoff(attempt));
                 }
                 tracing::warn!(%message, "no answer");
                 Next::Done(Err(self.lost_error(request, message, timed_out)))
             }
             Err(AttemptFailure::Unsendable(message)) => Next::Done(Err(Error::invalid("url", message))),
-            Err(AttemptFailure::TooLarge(prefix)) => Next::Done(Err(Error::decode(
-                self.provider,
-                format!("response larger than {} bytes", self.config.max_response_bytes),
-                &prefix,
-            ))),
+            Err(AttemptFailure::TooLarge(prefix)) => {
+                let message = format!("response larger than {} bytes", self.config.max_response_bytes);
+                if self.settles_money(request) {
+                    // The provider answered, so the mutation may well have taken effect.
+                    return Next::Done(Err(self.lost_error(request, message, false)));
+                }
+                Next::Done(Err(Error::decode(self.provider, message, &prefix)))
+            }
         }
+    }
+
+    /// A mutation whose repetition is not harmless: a lost or unclear answer to it leaves
+    /// its outcome unknown. (`Safe` mutations, such as Twisto's checkout creation, may be
+    /// repeated freely, so their errors stay as they are.)
+    fn settles_money(&self, request: &ApiRequest) -> bool {
+        request.operation.is_mutation() && request.retry != RetryPolicy::Safe
+    }
+
+    /// [`Error::OutcomeUnknown`] for a final answer that does not settle a mutation: a 5xx
+    /// (the provider may have committed before failing), or a 408, 409 or 429 after an
+    /// earlier attempt that may have taken effect (the key is in flight, or the last try
+    /// learnt nothing). `None` for anything else, which the backend maps itself.
+    fn unsettled(
+        &self,
+        request: &ApiRequest,
+        status: StatusCode,
+        headers: &HeaderMap,
+        uncertain: bool,
+        body: &[u8],
+    ) -> Option<Error> {
+        if !self.settles_money(request) {
+            return None;
+        }
+        let code = status.as_u16();
+        let what = if status.is_server_error() {
+            "after the request was sent"
+        } else if uncertain && matches!(code, 408 | 409 | 429) {
+            "after an earlier attempt that may have taken effect"
+        } else {
+            return None;
+        };
+        let request_id = self
+            .request_id_header
+            .as_ref()
+            .and_then(|h| headers.get(h))
+            .and_then(|v| v.to_str().ok())
+            .map(|id| format!(" (request id {id})"))
+            .unwrap_or_default();
+        let message = format!(
+            "HTTP {code}{request_id} {what}: {}",
+            crate::error::scrubbed_excerpt(body)
+        );
+        Some(self.lost_error(request, message, false))
     }
 
     fn lost_error(&self, request: &ApiRequest, message: String, timed_out: bool) -> Error {
@@ -910,7 +982,9 @@ fn error_chain(err: &dyn std::error::Error) -> String {
 /// their own provider-specific cases: 401 → `Authentication`, 404 → `NotFound`,
 /// 409 → `Conflict`, 429 → `RateLimited`, 5xx on a mutation that cannot be retried safely →
 /// `OutcomeUnknown` (the provider may have committed before failing), anything else →
-/// `Provider` with a scrubbed excerpt of the body.
+/// `Provider` with a scrubbed excerpt of the body. ([`HttpTransport::send`] already turns
+/// the answers that leave a mutation unsettled into `OutcomeUnknown`; see the module
+/// table.)
 pub fn common_error(
     provider: &str,
     request: &ApiRequest,

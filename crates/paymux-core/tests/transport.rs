@@ -277,10 +277,19 @@ async fn rate_limits_honour_retry_after_and_non_idempotent_mutations_are_not_ret
         Operation::Capture,
         RetryPolicy::Never,
     );
-    let resp = transport("k").send(&req).await.unwrap();
-    assert_eq!(resp.status.as_u16(), 503);
+    // A 5xx after a non-idempotent mutation was sent may have committed: not retried, and
+    // reported as such by the transport itself.
+    let err = transport("k").send(&req).await.unwrap_err();
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
     assert_eq!(seen2.lock().unwrap().requests.len(), 1);
-    // A 5xx after a non-idempotent mutation was sent may have committed.
+    // The same reading for a backend mapping such an answer itself.
+    let resp = paymux_core::transport::ApiResponse {
+        status: reqwest::StatusCode::SERVICE_UNAVAILABLE,
+        headers: reqwest::header::HeaderMap::new(),
+        body: bytes::Bytes::from_static(b"oops"),
+        request_id: None,
+        attempts: 1,
+    };
     assert!(matches!(
         common_error("testpsp", &req, &resp, None, None),
         Error::OutcomeUnknown { .. }
@@ -524,4 +533,127 @@ async fn the_request_span_records_path_status_attempts_and_latency_when_someone_
     assert_eq!(last("http.status").as_deref(), Some("200"), "{seen:?}");
     assert_eq!(last("attempts").as_deref(), Some("2"), "{seen:?}");
     assert!(last("latency_ms").is_some(), "{seen:?}");
+}
+
+fn keyed_capture(base: &str, key: &str) -> ApiRequest {
+    ApiRequest::new(
+        Method::POST,
+        url(&format!("{base}/payments/pay_1/captures")),
+        Operation::Capture,
+        RetryPolicy::Idempotent,
+    )
+    .idempotency_key(
+        HeaderName::from_static("idempotency-key"),
+        IdempotencyKey::from_string(key).unwrap(),
+    )
+    .payment("pay_1")
+}
+
+fn outcome_unknown_key(err: &Error) -> Option<&str> {
+    match err {
+        Error::OutcomeUnknown { idempotency_key, .. } => idempotency_key.as_deref(),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn a_keyed_mutation_answered_5xx_to_the_end_is_outcome_unknown_with_its_key() {
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(502, "", "<html>Bad Gateway</html>".into()),
+        Step::Answer(502, "", "<html>Bad Gateway</html>".into()),
+        Step::Answer(503, "", "busy".into()),
+    ])
+    .await;
+    let err = transport("k")
+        .send(&keyed_capture(&base, "cap-1"))
+        .await
+        .unwrap_err();
+    assert_eq!(outcome_unknown_key(&err), Some("cap-1"), "{err:?}");
+    assert!(err.to_string().contains("HTTP 503"), "{err}");
+    assert!(!err.is_retryable());
+    assert_eq!(seen.lock().unwrap().requests.len(), 3);
+}
+
+#[tokio::test]
+async fn a_key_still_in_flight_after_a_lost_attempt_is_outcome_unknown_not_a_conflict() {
+    // The first capture reaches the provider and times out; the retries find the key in
+    // flight (409) or rate limited (429). Either could hide a capture already made.
+    for last in [409, 429] {
+        let (base, _) = scripted_server(vec![
+            Step::Hang,
+            Step::Answer(409, "", r#"{"error_type":"request_in_progress"}"#.into()),
+            Step::Answer(last, "", "{}".into()),
+        ])
+        .await;
+        let err = transport("k")
+            .send(&keyed_capture(&base, "cap-2"))
+            .await
+            .unwrap_err();
+        assert_eq!(outcome_unknown_key(&err), Some("cap-2"), "{last}: {err:?}");
+        assert!(matches!(&err, Error::OutcomeUnknown { payment_id: Some(p), .. } if p == "pay_1"));
+    }
+}
+
+#[tokio::test]
+async fn a_conflict_or_rate_limit_with_nothing_sent_before_is_returned_as_answered() {
+    // No earlier attempt could have taken effect: the backend maps the answer (Conflict,
+    // RateLimited), which may be retried.
+    let (base, _) = scripted_server(vec![
+        Step::Answer(429, "retry-after: 0\r\n", "{}".into()),
+        Step::Answer(429, "retry-after: 0\r\n", "{}".into()),
+        Step::Answer(429, "retry-after: 0\r\n", "{}".into()),
+    ])
+    .await;
+    let resp = transport("k").send(&keyed_capture(&base, "cap-3")).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (429, 3));
+}
+
+#[tokio::test]
+async fn a_read_or_a_freely_repeatable_mutation_answered_5xx_is_returned_as_answered() {
+    for (operation, retry) in [
+        (Operation::Get, RetryPolicy::Safe),
+        (Operation::Create, RetryPolicy::Safe),
+    ] {
+        let (base, _) = scripted_server(vec![
+            Step::Answer(502, "", "bad".into()),
+            Step::Answer(502, "", "bad".into()),
+            Step::Answer(502, "", "bad".into()),
+        ])
+        .await;
+        let req = ApiRequest::new(Method::POST, url(&format!("{base}/checkouts")), operation, retry);
+        let resp = transport("k").send(&req).await.unwrap();
+        assert_eq!(resp.status.as_u16(), 502);
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_after_a_lost_attempt_is_outcome_unknown_not_a_transport_error() {
+    // The first attempt is received and never answered; then the server is gone, so the
+    // retries cannot connect. The first capture may have been made.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = socket.read(&mut buf).await;
+        drop(listener);
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        drop(socket);
+    });
+    let err = transport("k")
+        .send(&keyed_capture(&base, "cap-4"))
+        .await
+        .unwrap_err();
+    assert_eq!(outcome_unknown_key(&err), Some("cap-4"), "{err:?}");
+    server.abort();
+}
+
+#[tokio::test]
+async fn an_oversized_answer_to_a_mutation_is_outcome_unknown() {
+    let (base, _) = scripted_server(vec![Step::Answer(201, "", "x".repeat(4096))]).await;
+    let small = HttpTransport::new("testpsp", fast_config().with_max_response_bytes(1024))
+        .unwrap()
+        .with_auth(AUTHORIZATION, ApiKey::new("k").header_value("Bearer ").unwrap());
+    let err = small.send(&keyed_capture(&base, "cap-5")).await.unwrap_err();
+    assert_eq!(outcome_unknown_key(&err), Some("cap-5"), "{err:?}");
 }
