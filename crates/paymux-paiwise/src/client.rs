@@ -385,6 +385,7 @@ impl PaiwiseProvider {
             &body,
         )?;
         let resp = self.send(&req).await?;
+        refused_in_2xx(&resp)?;
         Ok(mapping::decode_checkout_details(&resp.body).ok())
     }
 
@@ -455,6 +456,7 @@ impl PaiwiseProvider {
             &body,
         )?;
         let resp = self.send(&req).await?;
+        refused_in_2xx(&resp)?;
         Ok(mapping::decode_customer(&resp.body).ok())
     }
 
@@ -511,7 +513,16 @@ impl PaiwiseProvider {
     /// The refund's checks against the checkout as Paiwise has it now (see
     /// [`refund`](PaymentProvider::refund)). Its own function so the checkout read here is
     /// gone before the refund is sent, and the refund's future stays small.
-    async fn check_refundable(&self, id: &str, request: &RefundRequest) -> Result<()> {
+    ///
+    /// Returns the amount to send: the caller's, or for a full refund of a checkout already
+    /// partly refunded, what is left (Paiwise documents that a refund without an amount
+    /// refunds "the whole amount", not what happens once part of it is refunded, so the
+    /// rest is named rather than left to that reading). `None`: the whole amount.
+    async fn check_refundable(
+        &self,
+        id: &str,
+        request: &RefundRequest,
+    ) -> Result<Option<paymux_core::Money>> {
         let p = self.retrieve_as(id, mapping::decode_checkout_state).await?;
         match &*p.raw_status {
             "paid" | "partialRefund" => {}
@@ -550,8 +561,21 @@ impl PaiwiseProvider {
                     ));
                 }
             }
+            return Ok(Some(asked));
         }
-        Ok(())
+        if p.raw_status == "partialRefund" || p.refunded.is_some_and(|r| r.is_positive()) {
+            return match p.refundable {
+                Some(left) if left.is_positive() => Ok(Some(left)),
+                // Part refunded, and what is left unknown: refunding "the whole amount"
+                // could refund more than was paid.
+                _ => Err(invalid_state(
+                    Operation::Refund,
+                    &p,
+                    "partly refunded, and Paiwise's answer does not say how much is left: refund an amount",
+                )),
+            };
+        }
+        Ok(None)
     }
 
     /// Decodes a 2xx answer. An error object in a 2xx body is a provider error; an
@@ -566,7 +590,7 @@ impl PaiwiseProvider {
         match decode(&resp.body) {
             Ok(v) => Ok(v),
             Err(err) => {
-                if let Some((code, message)) = error_fields(&resp.body) {
+                if let Some((code, message)) = error_object_fields(&resp.body) {
                     return Err(Error::Provider {
                         provider: PROVIDER.to_owned(),
                         http_status: resp.status.as_u16(),
@@ -599,6 +623,22 @@ impl PaiwiseProvider {
     }
 }
 
+/// A 2xx answer carrying an error object (`{"error": …}`) is Paiwise refusing: reported as
+/// a provider error, not read as success (a delete taken as done would cancel an order the
+/// customer can still pay).
+fn refused_in_2xx(resp: &ApiResponse) -> Result<()> {
+    match error_object_fields(&resp.body) {
+        Some((code, message)) => Err(Error::Provider {
+            provider: PROVIDER.to_owned(),
+            http_status: resp.status.as_u16(),
+            code,
+            message,
+            request_id: resp.request_id.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
 fn check_id(field: &str, id: &str) -> Result<()> {
     // Ids are ASCII in practice: check bytes, and decode characters only for other text.
     let control = if id.is_ascii() {
@@ -619,9 +659,23 @@ fn check_id(field: &str, id: &str) -> Result<()> {
 /// `{"error": "text"}`, `{"code", "message"}`, `{"message"}`, `{"errors": [{…}]}`. `None`
 /// when the body is not JSON or has none of these. The message is scrubbed.
 fn error_fields(body: &[u8]) -> Option<(Option<String>, String)> {
+    error_fields_in(body, false)
+}
+
+/// As [`error_fields`], but only for a body that is an error object (`error` or `errors`
+/// at the top): for a 2xx answer, where a top-level `message` is the checkout's own text
+/// for the customer, not an error.
+fn error_object_fields(body: &[u8]) -> Option<(Option<String>, String)> {
+    error_fields_in(body, true)
+}
+
+fn error_fields_in(body: &[u8], only_error_objects: bool) -> Option<(Option<String>, String)> {
     use serde_json::Value;
     let value: Value = serde_json::from_slice(body).ok()?;
     let obj = value.as_object()?;
+    if only_error_objects && !obj.contains_key("error") && !obj.contains_key("errors") {
+        return None;
+    }
     let text = |v: Option<&Value>| -> Option<String> {
         match v? {
             Value::String(s) if !s.is_empty() => Some(s.clone()),
@@ -773,11 +827,11 @@ impl PaymentProvider for PaiwiseProvider {
                 ));
             }
         }
-        self.check_refundable(id, request).await?;
+        let amount = self.check_refundable(id, request).await?;
         let (reason, details) = mapping::refund_reason(request.reason.as_ref(), request.note.as_deref());
         self.send_refund(
             id,
-            request.amount,
+            amount,
             reason,
             details.as_deref(),
             Operation::Refund,

@@ -300,6 +300,9 @@ pub(crate) fn amounts(raw_status: &str, amount: Money, balance: Option<i64>, log
             let refunded = match balance {
                 Some(b) if within(b) => Some(total - b),
                 _ if raw_status == "refunded" => Some(total),
+                // A partial refund that the log shows none of: the log is incomplete, and
+                // reading it as "nothing refunded" would offer the whole amount again.
+                _ if raw_status == "partialRefund" && log_refunded == 0 => None,
                 _ if within(log_refunded) => Some(log_refunded),
                 _ => None,
             };

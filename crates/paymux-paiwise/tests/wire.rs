@@ -281,7 +281,7 @@ async fn refund_reasons_in_paiwise_spelling() {
         server
             .mock_async(|when, then| {
                 when.method(POST).path("/checkout/retrieve");
-                then.status(200).body(checkout(ID, "partialRefund", 3000, 100));
+                then.status(200).body(checkout(ID, "paid", 3000, 3000));
             })
             .await;
         let refund = server
@@ -829,4 +829,139 @@ async fn a_base_url_path_prefixes_every_endpoint() {
     retrieve.assert_async().await;
     capture.assert_async().await;
     customer.assert_async().await;
+}
+
+#[tokio::test]
+async fn an_undecodable_success_whose_message_is_the_checkouts_own_text_is_outcome_unknown() {
+    // A capture Paiwise accepted, answered with a checkout whose log cannot be read; its
+    // top-level `message` is the text for the customer, not an error.
+    let mut body: serde_json::Value = serde_json::from_str(&checkout(ID, "paid", 3000, 3000)).unwrap();
+    body["amount"] = json!("thirty");
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "reserved", 3000, 0));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/capture");
+            then.status(200).body(body.to_string());
+        })
+        .await;
+    let err = provider(&server.base_url())
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::OutcomeUnknown {
+                operation: Operation::Capture,
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_delete_refused_inside_a_200_is_an_error_not_a_cancellation() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "created", 3000, 0));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/delete");
+            then.status(200)
+                .body(r#"{"error": {"code": "not_allowed", "message": "checkout is being paid"}}"#);
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let err = p.void(ID, &VoidRequest::new()).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Provider { http_status: 200, code: Some(c), .. } if c == "not_allowed"),
+        "{err}"
+    );
+    assert!(p.delete_checkout(ID).await.is_err());
+}
+
+#[tokio::test]
+async fn a_full_refund_of_a_partly_refunded_checkout_names_what_is_left() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "partialRefund", 1000, 300));
+        })
+        .await;
+    let refund = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/checkout/refund")
+                .json_body(json!({"checkout_id": ID, "amount": 300}));
+            then.status(200).body(checkout(ID, "refunded", 1000, 0));
+        })
+        .await;
+    let payment = provider(&server.base_url())
+        .refund(ID, &RefundRequest::full())
+        .await
+        .unwrap();
+    refund.assert_async().await;
+    assert_eq!(payment.status, PaymentStatus::Refunded);
+}
+
+#[tokio::test]
+async fn a_full_refund_of_a_paid_checkout_still_sends_no_amount() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "paid", 1000, 1000));
+        })
+        .await;
+    let refund = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/checkout/refund")
+                .json_body(json!({"checkout_id": ID}));
+            then.status(200).body(checkout(ID, "refunded", 1000, 0));
+        })
+        .await;
+    provider(&server.base_url())
+        .refund(ID, &RefundRequest::full())
+        .await
+        .unwrap();
+    refund.assert_async().await;
+}
+
+#[tokio::test]
+async fn a_partial_refund_without_balance_or_log_leaves_the_amounts_unknown() {
+    let server = MockServer::start_async().await;
+    let bare = json!({"checkout_id": ID, "status": "partialRefund", "amount": 1000, "currency": "SEK"});
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(bare.to_string());
+        })
+        .await;
+    let refund = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/refund");
+            then.status(200).body(checkout(ID, "refunded", 1000, 0));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let payment = p.get_payment(ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!((payment.refunded, payment.refundable), (None, None));
+    // Refunding "everything" is refused: how much is left is not known.
+    let err = p.refund(ID, &RefundRequest::full()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidState { .. }), "{err}");
+    assert_eq!(refund.calls_async().await, 0);
 }
