@@ -176,15 +176,19 @@ impl<P: ?Sized + PaymentProvider> PaymentProvider for Checked<P> {
 }
 
 fn check_id(id: &str) -> Result<()> {
+    // `.` and `..` are path segments a URL resolves (`/checkouts/../cancel` is `/cancel`),
+    // and some URL parsers read `\` as `/`.
     if id.is_empty()
         || id.len() > 256
+        || id == "."
+        || id == ".."
         || id
             .chars()
-            .any(|c| c.is_control() || c == '/' || c == '?' || c == '#')
+            .any(|c| c.is_control() || matches!(c, '/' | '\\' | '?' | '#'))
     {
         return Err(Error::invalid(
             "id",
-            "must be a non-empty provider id without '/', '?', '#' or control characters",
+            "must be a non-empty provider id, not '.' or '..', without '/', '\\', '?', '#' or control characters",
         ));
     }
     Ok(())
@@ -274,6 +278,16 @@ pub fn ensure_permits(payment: &Payment, operation: Operation) -> Result<()> {
 mod tests {
     use super::*;
     use crate::{Currency, InMemoryProvider, Money};
+
+    #[test]
+    fn ids_that_a_url_would_resolve_or_split_are_refused() {
+        for bad in ["", ".", "..", "a/b", "a\\b", "a?b", "a#b", "a\nb"] {
+            assert!(check_id(bad).is_err(), "{bad:?}");
+        }
+        for good in ["pay_123", "0f6b3c1e-9a4d-4f1a-8c2e-5b7d9e1f3a2c", "a.b", "...x"] {
+            assert!(check_id(good).is_ok(), "{good:?}");
+        }
+    }
 
     #[tokio::test]
     async fn capture_and_refund_of_a_held_payment_refuse_another_currency() {
