@@ -39,6 +39,14 @@ pub const REQUEST_ID_HEADER: &str = "cko-request-id";
 /// [`Payment`]; the accepted action's id is among [`Payment::events`]. The `*_action` methods
 /// return the bare [`ActionAccepted`] without the second call.
 ///
+/// Once Checkout.com has accepted an action, the action stands: if the payment then cannot
+/// be read back (the `GET` fails after its retries, times out, or its answer cannot be
+/// decoded), the call returns [`Error::OutcomeUnknown`] with the action's idempotency key
+/// (the caller's or the generated one), the payment id and the accepted action id in the
+/// message — never the read's own error, which would invite a new call with a new key and a
+/// second capture or refund. Repeat the call with that key, or reconcile with
+/// [`get_payment`](PaymentProvider::get_payment).
+///
 /// Every POST carries `Cko-Idempotency-Key` (the caller's key or a UUID v4 generated once per
 /// call), and is retried with the same key on timeouts, 409, 429 and 5xx.
 #[derive(Debug, Clone)]
@@ -451,6 +459,28 @@ impl CheckoutProvider {
         })
     }
 
+    /// `GET /payments/{id}` after Checkout.com accepted `accepted`. The action stands even
+    /// when the read fails, so a failure is not the read's (retryable) error but
+    /// [`Error::OutcomeUnknown`] with the action's idempotency key: a new call with a new key
+    /// could capture or refund twice.
+    async fn refetch(&self, accepted: ActionAccepted, operation: Operation, what: &str) -> Result<Payment> {
+        self.fetch_payment(&accepted.payment_id).await.map_err(|read| {
+            let action = accepted
+                .action_id
+                .as_deref()
+                .map(|a| format!(" (action {a})"))
+                .unwrap_or_default();
+            Error::after_accepted(
+                PROVIDER,
+                operation,
+                accepted.payment_id.as_str(),
+                Some(accepted.idempotency_key.as_str()),
+                format_args!("Checkout.com accepted the {what}{action}"),
+                &read,
+            )
+        })
+    }
+
     async fn action(
         &self,
         id: &str,
@@ -626,10 +656,12 @@ impl CheckoutProvider {
     /// Reverses the payment, then returns it re-fetched.
     ///
     /// # Errors
-    /// As [`reversal_action`](Self::reversal_action) and [`fetch_payment`](Self::fetch_payment).
+    /// As [`reversal_action`](Self::reversal_action); when the reversal was accepted but the
+    /// payment cannot be read back, [`Error::OutcomeUnknown`] with the reversal's idempotency
+    /// key (see [`CheckoutProvider`]).
     pub async fn reverse(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
-        self.reversal_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.reversal_action(id, request).await?;
+        self.refetch(accepted, Operation::Void, "reversal").await
     }
 
     /// `POST /payments/{id}/authorizations` (incremental authorization: `amount` is the
@@ -674,10 +706,13 @@ impl CheckoutProvider {
     /// Increments the authorization, then returns the payment re-fetched.
     ///
     /// # Errors
-    /// As [`increment_authorization_action`](Self::increment_authorization_action).
+    /// As [`increment_authorization_action`](Self::increment_authorization_action); when the
+    /// increment was accepted but the payment cannot be read back, [`Error::OutcomeUnknown`]
+    /// with its idempotency key (see [`CheckoutProvider`]).
     pub async fn increment_authorization(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
-        self.increment_authorization_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.increment_authorization_action(id, request).await?;
+        self.refetch(accepted, Operation::Capture, "incremental authorization")
+            .await
     }
 
     /// `POST /payments/{id}/cancellations` (cancels a scheduled retry) without re-fetching.
@@ -707,10 +742,12 @@ impl CheckoutProvider {
     /// Cancels a scheduled retry, then returns the payment re-fetched.
     ///
     /// # Errors
-    /// As [`cancellation_action`](Self::cancellation_action).
+    /// As [`cancellation_action`](Self::cancellation_action); when the cancellation was
+    /// accepted but the payment cannot be read back, [`Error::OutcomeUnknown`] with its
+    /// idempotency key (see [`CheckoutProvider`]).
     pub async fn cancel_scheduled_retry(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
-        self.cancellation_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.cancellation_action(id, request).await?;
+        self.refetch(accepted, Operation::Void, "cancellation").await
     }
 
     /// The Checkout.com request for a unified [`CreatePayment`]: source, capture, reference,
@@ -790,18 +827,18 @@ impl PaymentProvider for CheckoutProvider {
     }
 
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
-        self.capture_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.capture_action(id, request).await?;
+        self.refetch(accepted, Operation::Capture, "capture").await
     }
 
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
-        self.refund_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.refund_action(id, request).await?;
+        self.refetch(accepted, Operation::Refund, "refund").await
     }
 
     async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
-        self.void_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.void_action(id, request).await?;
+        self.refetch(accepted, Operation::Void, "void").await
     }
 
     async fn update_metadata(&self, _id: &str, _update: &MetadataUpdate) -> Result<Payment> {

@@ -810,3 +810,177 @@ async fn amounts_breaking_the_rules_are_refused_before_sending() {
     assert!(e.to_string().contains("last digit"), "{e}");
     any.assert_calls_async(0).await;
 }
+
+/// Mocks an action endpoint answering `202 {action_id: "act_1"}` (the documented
+/// `*AcceptedResponse`) whatever the key.
+async fn accepted_action<'a>(server: &'a MockServer, path: &str) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/{path}"))
+                .header("authorization", AUTH)
+                .header_exists(IDEM);
+            then.status(202)
+                .header("cko-request-id", "req_act")
+                .json_body(json!({"action_id": "act_1", "reference": "ref-1",
+                                  "_links": {"payment": {"href": "x"}}}));
+        })
+        .await
+}
+
+/// Asserts `e` is `OutcomeUnknown` for `operation` on `PAY_ID` with `key`, naming the
+/// accepted action and containing `cause`.
+fn assert_accepted_unknown(e: &Error, operation: paymux_core::Operation, key: &str, what: &str, cause: &str) {
+    match e {
+        Error::OutcomeUnknown {
+            operation: op,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*op, operation, "{e}");
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID), "{e}");
+            assert_eq!(idempotency_key.as_deref(), Some(key), "{e}");
+            assert!(
+                message.contains(&format!("Checkout.com accepted the {what} (action act_1)")),
+                "{message}"
+            );
+            assert!(message.contains(cause), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!e.is_retryable(), "{e}");
+}
+
+#[tokio::test]
+async fn an_accepted_action_whose_payment_cannot_be_read_is_outcome_unknown_with_its_key() {
+    use paymux_core::Operation;
+    let cases = [
+        ("captures", Operation::Capture, "capture"),
+        ("refunds", Operation::Refund, "refund"),
+        ("voids", Operation::Void, "void"),
+        ("reversals", Operation::Void, "reversal"),
+        ("authorizations", Operation::Capture, "incremental authorization"),
+        ("cancellations", Operation::Void, "cancellation"),
+    ];
+    for (path, operation, what) in cases {
+        let server = MockServer::start_async().await;
+        let post = accepted_action(&server, path).await;
+        let get = server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/payments/{PAY_ID}"));
+                then.status(503).body("Service Unavailable");
+            })
+            .await;
+        let p = provider(&server.base_url());
+        let key = format!("order-1-{path}");
+        let k = IdempotencyKey::from_string(key.clone()).unwrap();
+        let e = match path {
+            "captures" => {
+                p.capture(PAY_ID, &CaptureRequest::full().with_idempotency_key(k))
+                    .await
+            }
+            "refunds" => {
+                p.refund(PAY_ID, &RefundRequest::full().with_idempotency_key(k))
+                    .await
+            }
+            "voids" => p.void(PAY_ID, &VoidRequest::new().with_idempotency_key(k)).await,
+            "reversals" => {
+                p.reverse(PAY_ID, &ActionRequest::new().with_idempotency_key(k))
+                    .await
+            }
+            "authorizations" => {
+                p.increment_authorization(PAY_ID, &ActionRequest::new().with_idempotency_key(k))
+                    .await
+            }
+            _ => {
+                p.cancel_scheduled_retry(PAY_ID, &ActionRequest::new().with_idempotency_key(k))
+                    .await
+            }
+        }
+        .unwrap_err();
+        post.assert_calls_async(1).await;
+        get.assert_calls_async(3).await;
+        assert_accepted_unknown(&e, operation, &key, what, "HTTP 503");
+    }
+
+    // Without a caller's key, the error carries the generated one that was sent.
+    let server = MockServer::start_async().await;
+    let (keys, rec) = key_recorder();
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/refunds"))
+                .is_true(rec);
+            then.status(202)
+                .json_body(json!({"action_id": "act_1", "_links": {"payment": {"href": "x"}}}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(503);
+        })
+        .await;
+    let e = provider(&server.base_url())
+        .refund(PAY_ID, &RefundRequest::full())
+        .await
+        .unwrap_err();
+    let sent = keys.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(regex_like_uuid(&sent[0]));
+    assert_accepted_unknown(&e, Operation::Refund, &sent[0], "refund", "HTTP 503");
+}
+
+#[tokio::test]
+async fn an_accepted_refund_whose_payment_read_times_out_or_is_unreadable_is_outcome_unknown() {
+    use paymux_core::Operation;
+    let server = MockServer::start_async().await;
+    accepted_action(&server, "refunds").await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200)
+                .delay(std::time::Duration::from_millis(1500))
+                .json_body(details("Refunded", 6540, 6540, json!([])));
+        })
+        .await;
+    let p = CheckoutBuilder::new(common::KEY)
+        .with_base_url(server.base_url())
+        .with_transport(
+            paymux_core::TransportConfig::default()
+                .with_max_retries(1)
+                .with_request_timeout(std::time::Duration::from_millis(200))
+                .with_backoff(
+                    std::time::Duration::from_millis(1),
+                    std::time::Duration::from_millis(5),
+                ),
+        )
+        .build()
+        .unwrap();
+    let key = IdempotencyKey::from_string("rf-timeout").unwrap();
+    let e = p
+        .refund(PAY_ID, &RefundRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap_err();
+    get.assert_calls_async(2).await;
+    assert_accepted_unknown(&e, Operation::Refund, "rf-timeout", "refund", "timed out");
+
+    // A payment answer that cannot be decoded after an accepted capture.
+    let server = MockServer::start_async().await;
+    accepted_action(&server, "captures").await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200)
+                .body(r#"{"id": "pay_mbabizu24mvu3mela5njyhpit4", "amount": 65"#);
+        })
+        .await;
+    let key = IdempotencyKey::from_string("cap-garbled").unwrap();
+    let e = provider(&server.base_url())
+        .capture(PAY_ID, &CaptureRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap_err();
+    assert_accepted_unknown(&e, Operation::Capture, "cap-garbled", "capture", "decode");
+}
