@@ -17,8 +17,8 @@ use reqwest::Method;
 use crate::config::CheckoutConfig;
 use crate::mapping::{self, decode_payment, to_wire_amount};
 use crate::model::{
-    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, PagedWire, PaymentRequestWire,
-    PaymentWire, SearchRequestWire, SourceWire, ThreeDsWire,
+    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, PagedWire, PaymentIdWire,
+    PaymentRequestWire, PaymentWire, SearchRequestWire, SourceWire, ThreeDsWire,
 };
 use crate::request::{
     check_len, check_metadata, check_processing_channel, ActionAccepted, ActionRequest, CaptureType,
@@ -98,6 +98,31 @@ fn check_id(id: &str) -> Result<()> {
 
 fn idempotency_header() -> HeaderName {
     HeaderName::from_static(IDEMPOTENCY_HEADER)
+}
+
+/// The error for a success answer to `POST /payments` that cannot be decoded. The payment
+/// was created, so this is not [`Error::Decode`] (a new call with a new key would create a
+/// second payment) but [`Error::OutcomeUnknown`] with the key that was sent, and the payment
+/// id when the answer still names one.
+fn created_but_unreadable(request: &ApiRequest, response: &ApiResponse, decode: &Error) -> Error {
+    let key = request.idempotency.as_ref().map(|(_, k)| k.as_str());
+    let accepted = format!(
+        "Checkout.com accepted the payment request (HTTP {})",
+        response.status.as_u16()
+    );
+    match serde_json::from_slice::<PaymentIdWire>(&response.body)
+        .ok()
+        .and_then(|w| w.id)
+    {
+        Some(id) => Error::after_accepted(PROVIDER, Operation::Create, id, key, accepted, decode),
+        None => Error::OutcomeUnknown {
+            provider: PROVIDER.to_owned(),
+            operation: Operation::Create,
+            payment_id: None,
+            idempotency_key: key.map(str::to_owned),
+            message: format!("{accepted}, but its result could not be read: {decode}"),
+        },
+    }
 }
 
 /// Maps an answer that is not a success: 401 → `Authentication`, 422 → `InvalidRequest` with
@@ -238,11 +263,14 @@ impl CheckoutProvider {
     /// # Errors
     /// [`Error::InvalidRequest`] before sending for a negative amount or one breaking the
     /// currency's rule, too long text fields, or a bad processing channel; after sending, as
-    /// [`parse_error`], [`Error::OutcomeUnknown`] when no answer came after the retries.
+    /// [`parse_error`], and [`Error::OutcomeUnknown`] with the idempotency key when no
+    /// definite answer came after the retries or when Checkout.com accepted the payment but
+    /// its answer cannot be decoded (the payment id is in the error when the answer names it).
     pub async fn request_payment(&self, request: &CheckoutPaymentRequest) -> Result<Payment> {
         let req = self.payment_request(request)?;
         let response = self.send_ok(&req).await?;
         decode_payment(&response.body, Some(request.amount))
+            .map_err(|e| created_but_unreadable(&req, &response, &e))
     }
 
     /// The checked and encoded `POST /payments`. Built outside the `async` functions so the
@@ -486,6 +514,7 @@ impl CheckoutProvider {
         id: &str,
         path: &str,
         operation: Operation,
+        what: &str,
         key: Option<&IdempotencyKey>,
         body: &ActionRequestWire<'_>,
     ) -> Result<ActionAccepted> {
@@ -498,8 +527,22 @@ impl CheckoutProvider {
         let wire: ActionAcceptedWire = if response.body.iter().all(u8::is_ascii_whitespace) {
             ActionAcceptedWire::default()
         } else {
-            paymux_core::transport::parse_json(&response.body)
-                .map_err(|e| Error::decode(PROVIDER, format!("action answer: {e}"), &response.body))?
+            // A success answer: the action was accepted even if its answer cannot be read,
+            // so a decode failure is OutcomeUnknown with the key, never Decode.
+            paymux_core::transport::parse_json(&response.body).map_err(|e| {
+                let decode = Error::decode(PROVIDER, format!("action answer: {e}"), &response.body);
+                Error::after_accepted(
+                    PROVIDER,
+                    operation,
+                    id,
+                    req.idempotency.as_ref().map(|(_, k)| k.as_str()),
+                    format_args!(
+                        "Checkout.com accepted the {what} (HTTP {})",
+                        response.status.as_u16()
+                    ),
+                    &decode,
+                )
+            })?
         };
         let key = req
             .idempotency
@@ -522,7 +565,9 @@ impl CheckoutProvider {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for an amount breaking the rules; [`Error::InvalidState`]
-    /// (403) when the payment cannot be captured; others as [`parse_error`].
+    /// (403) when the payment cannot be captured; others as [`parse_error`];
+    /// [`Error::OutcomeUnknown`] with the idempotency key when no definite answer came after
+    /// the retries, or when Checkout.com accepted the action but its answer cannot be decoded.
     pub async fn capture_action(&self, id: &str, request: &CaptureRequest) -> Result<ActionAccepted> {
         let capture_type = if request.final_capture {
             CaptureType::Final
@@ -556,6 +601,7 @@ impl CheckoutProvider {
             id,
             "captures",
             Operation::Capture,
+            "capture",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -597,6 +643,7 @@ impl CheckoutProvider {
             id,
             "refunds",
             Operation::Refund,
+            "refund",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -617,6 +664,7 @@ impl CheckoutProvider {
             id,
             "voids",
             Operation::Void,
+            "void",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -635,7 +683,8 @@ impl CheckoutProvider {
     /// requires) without re-fetching.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] when an amount is given; others as [`parse_error`].
+    /// [`Error::InvalidRequest`] when an amount is given; others as [`parse_error`];
+    /// [`Error::OutcomeUnknown`] as for [`capture_action`](Self::capture_action).
     pub async fn reversal_action(&self, id: &str, request: &ActionRequest) -> Result<ActionAccepted> {
         Self::no_amount(request, "reversal")?;
         let body = ActionRequestWire {
@@ -647,6 +696,7 @@ impl CheckoutProvider {
             id,
             "reversals",
             Operation::Void,
+            "reversal",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -669,7 +719,8 @@ impl CheckoutProvider {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a negative amount or one breaking the rules (at most
-    /// 99 999 999 wire units here); others as [`parse_error`].
+    /// 99 999 999 wire units here); others as [`parse_error`]; [`Error::OutcomeUnknown`] as
+    /// for [`capture_action`](Self::capture_action).
     pub async fn increment_authorization_action(
         &self,
         id: &str,
@@ -697,6 +748,7 @@ impl CheckoutProvider {
             id,
             "authorizations",
             Operation::Capture,
+            "incremental authorization",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -719,7 +771,8 @@ impl CheckoutProvider {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] when an amount or metadata is given; others as
-    /// [`parse_error`].
+    /// [`parse_error`]; [`Error::OutcomeUnknown`] as for
+    /// [`capture_action`](Self::capture_action).
     pub async fn cancellation_action(&self, id: &str, request: &ActionRequest) -> Result<ActionAccepted> {
         Self::no_amount(request, "cancellation")?;
         if !request.metadata.is_empty() {
@@ -733,6 +786,7 @@ impl CheckoutProvider {
             id,
             "cancellations",
             Operation::Void,
+            "cancellation",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -820,6 +874,7 @@ impl PaymentProvider for CheckoutProvider {
         let req = self.payment_request(&Self::checkout_request(request)?)?;
         let response = self.send_ok(&req).await?;
         decode_payment(&response.body, Some(request.amount))
+            .map_err(|e| created_but_unreadable(&req, &response, &e))
     }
 
     async fn get_payment(&self, id: &str) -> Result<Payment> {

@@ -984,3 +984,114 @@ async fn an_accepted_refund_whose_payment_read_times_out_or_is_unreadable_is_out
         .unwrap_err();
     assert_accepted_unknown(&e, Operation::Capture, "cap-garbled", "capture", "decode");
 }
+
+#[tokio::test]
+async fn an_accepted_action_answer_that_cannot_be_decoded_is_outcome_unknown_with_its_key() {
+    use paymux_core::Operation;
+    let server = MockServer::start_async().await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/refunds"))
+                .header(IDEM, "rf-truncated");
+            then.status(202).body(r#"{"action_id": "act_1", "refer"#);
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let key = IdempotencyKey::from_string("rf-truncated").unwrap();
+    let e = p
+        .refund_action(PAY_ID, &RefundRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap_err();
+    post.assert_calls_async(1).await;
+    match &e {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Refund);
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID));
+            assert_eq!(idempotency_key.as_deref(), Some("rf-truncated"));
+            assert!(message.contains("Checkout.com accepted the refund"), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_created_payment_whose_answer_cannot_be_decoded_is_outcome_unknown_with_its_key() {
+    use paymux_core::Operation;
+    let server = MockServer::start_async().await;
+    let (keys, rec) = key_recorder();
+    // The documented 201 example, cut off half way.
+    let full = spec_201_example().to_string();
+    let truncated = full[..full.len() / 2].to_owned();
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments").is_true(rec);
+            then.status(201).body(truncated.clone());
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let req = CreatePayment::new(Money::from_minor(6540, Currency::USD), "ORD-5023-4E89").with_source(
+        PaymentSource::CardToken {
+            token: "tok_1".into(),
+        },
+    );
+    let e = p.create_payment(&req).await.unwrap_err();
+    create.assert_calls_async(1).await;
+    let sent = keys.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    match &e {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Create);
+            assert_eq!(*payment_id, None, "the id is in the part that did not arrive");
+            assert_eq!(idempotency_key.as_deref(), Some(sent[0].as_str()));
+            assert!(message.contains("Checkout.com accepted the payment"), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!e.is_retryable());
+
+    // A complete answer breaking the amount rule still names the payment it created.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments").header(IDEM, "order-2-create");
+            then.status(201).json_body(json!({
+                "id": PAY_ID, "action_id": "act_1", "amount": 1505, "currency": "BHD", "approved": true,
+                "status": "Authorized", "response_code": "10000", "_links": {"self": {"href": "x"}}
+            }));
+        })
+        .await;
+    let e = provider(&server.base_url())
+        .request_payment(
+            &CheckoutPaymentRequest::new(Money::from_minor(1500, Currency::BHD))
+                .with_source(CheckoutSource::Token("tok_1".into()))
+                .with_idempotency_key(IdempotencyKey::from_string("order-2-create").unwrap()),
+        )
+        .await
+        .unwrap_err();
+    match &e {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Create);
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID));
+            assert_eq!(idempotency_key.as_deref(), Some("order-2-create"));
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+}
