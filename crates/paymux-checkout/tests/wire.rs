@@ -1095,3 +1095,31 @@ async fn a_created_payment_whose_answer_cannot_be_decoded_is_outcome_unknown_wit
         other => panic!("expected OutcomeUnknown, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_declined_payment_read_back_takes_its_code_from_the_latest_declined_action() {
+    let server = MockServer::start_async().await;
+    let mut body = details(
+        "Declined",
+        0,
+        0,
+        json!([
+            {"id": "act_2", "type": "Authorization", "approved": false, "response_code": "20051",
+             "response_summary": "Insufficient Funds"},
+            {"id": "act_1", "type": "Authorization", "approved": false, "response_code": "20005",
+             "response_summary": "Declined - Do Not Honour"}
+        ]),
+    );
+    body["approved"] = json!(false);
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let payment = provider(&server.base_url()).get_payment(PAY_ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::Declined);
+    let decline = payment.decline.unwrap();
+    assert_eq!(decline.code.as_deref(), Some("20051"));
+    assert_eq!(decline.message.as_deref(), Some("20051: Insufficient Funds"));
+}
