@@ -129,7 +129,8 @@ fn created_but_unreadable(request: &ApiRequest, response: &ApiResponse, decode: 
 /// every `error_codes` entry and the request id, 403 → `InvalidState`, 404 → `NotFound`,
 /// 409 and 429 `duplicate_request` → `Conflict` (the same idempotency key is still in flight:
 /// retry later), other 429 → `RateLimited`, 5xx and the rest → `Provider` with
-/// `Cko-Request-Id`.
+/// `Cko-Request-Id`. (A final 5xx to a mutation never gets here: the transport makes it
+/// [`Error::OutcomeUnknown`] with the idempotency key.)
 pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
     let body: ErrorWire = serde_json::from_slice(&response.body).unwrap_or_default();
     let request_id = response.request_id.clone().or(body.request_id.clone());
