@@ -17,8 +17,8 @@ use reqwest::Method;
 use crate::config::CheckoutConfig;
 use crate::mapping::{self, decode_payment, to_wire_amount};
 use crate::model::{
-    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, PagedWire, PaymentRequestWire,
-    PaymentWire, SearchRequestWire, SourceWire, ThreeDsWire,
+    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, PagedWire, PaymentIdWire,
+    PaymentRequestWire, PaymentWire, SearchRequestWire, SourceWire, ThreeDsWire,
 };
 use crate::request::{
     check_len, check_metadata, check_processing_channel, ActionAccepted, ActionRequest, CaptureType,
@@ -38,6 +38,14 @@ pub const REQUEST_ID_HEADER: &str = "cko-request-id";
 /// {action_id}`, and then **fetch the payment again** (`GET /payments/{id}`) and return that
 /// [`Payment`]; the accepted action's id is among [`Payment::events`]. The `*_action` methods
 /// return the bare [`ActionAccepted`] without the second call.
+///
+/// Once Checkout.com has accepted an action, the action stands: if the payment then cannot
+/// be read back (the `GET` fails after its retries, times out, or its answer cannot be
+/// decoded), the call returns [`Error::OutcomeUnknown`] with the action's idempotency key
+/// (the caller's or the generated one), the payment id and the accepted action id in the
+/// message — never the read's own error, which would invite a new call with a new key and a
+/// second capture or refund. Repeat the call with that key, or reconcile with
+/// [`get_payment`](PaymentProvider::get_payment).
 ///
 /// Every POST carries `Cko-Idempotency-Key` (the caller's key or a UUID v4 generated once per
 /// call), and is retried with the same key on timeouts, 409, 429 and 5xx.
@@ -92,11 +100,37 @@ fn idempotency_header() -> HeaderName {
     HeaderName::from_static(IDEMPOTENCY_HEADER)
 }
 
+/// The error for a success answer to `POST /payments` that cannot be decoded. The payment
+/// was created, so this is not [`Error::Decode`] (a new call with a new key would create a
+/// second payment) but [`Error::OutcomeUnknown`] with the key that was sent, and the payment
+/// id when the answer still names one.
+fn created_but_unreadable(request: &ApiRequest, response: &ApiResponse, decode: &Error) -> Error {
+    let key = request.idempotency.as_ref().map(|(_, k)| k.as_str());
+    let accepted = format!(
+        "Checkout.com accepted the payment request (HTTP {})",
+        response.status.as_u16()
+    );
+    match serde_json::from_slice::<PaymentIdWire>(&response.body)
+        .ok()
+        .and_then(|w| w.id)
+    {
+        Some(id) => Error::after_accepted(PROVIDER, Operation::Create, id, key, accepted, decode),
+        None => Error::OutcomeUnknown {
+            provider: PROVIDER.to_owned(),
+            operation: Operation::Create,
+            payment_id: None,
+            idempotency_key: key.map(str::to_owned),
+            message: format!("{accepted}, but its result could not be read: {decode}"),
+        },
+    }
+}
+
 /// Maps an answer that is not a success: 401 → `Authentication`, 422 → `InvalidRequest` with
 /// every `error_codes` entry and the request id, 403 → `InvalidState`, 404 → `NotFound`,
 /// 409 and 429 `duplicate_request` → `Conflict` (the same idempotency key is still in flight:
 /// retry later), other 429 → `RateLimited`, 5xx and the rest → `Provider` with
-/// `Cko-Request-Id`.
+/// `Cko-Request-Id`. (A final 5xx to a mutation never gets here: the transport makes it
+/// [`Error::OutcomeUnknown`] with the idempotency key.)
 pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
     let body: ErrorWire = serde_json::from_slice(&response.body).unwrap_or_default();
     let request_id = response.request_id.clone().or(body.request_id.clone());
@@ -230,11 +264,14 @@ impl CheckoutProvider {
     /// # Errors
     /// [`Error::InvalidRequest`] before sending for a negative amount or one breaking the
     /// currency's rule, too long text fields, or a bad processing channel; after sending, as
-    /// [`parse_error`], [`Error::OutcomeUnknown`] when no answer came after the retries.
+    /// [`parse_error`], and [`Error::OutcomeUnknown`] with the idempotency key when no
+    /// definite answer came after the retries or when Checkout.com accepted the payment but
+    /// its answer cannot be decoded (the payment id is in the error when the answer names it).
     pub async fn request_payment(&self, request: &CheckoutPaymentRequest) -> Result<Payment> {
         let req = self.payment_request(request)?;
         let response = self.send_ok(&req).await?;
         decode_payment(&response.body, Some(request.amount))
+            .map_err(|e| created_but_unreadable(&req, &response, &e))
     }
 
     /// The checked and encoded `POST /payments`. Built outside the `async` functions so the
@@ -451,11 +488,34 @@ impl CheckoutProvider {
         })
     }
 
+    /// `GET /payments/{id}` after Checkout.com accepted `accepted`. The action stands even
+    /// when the read fails, so a failure is not the read's (retryable) error but
+    /// [`Error::OutcomeUnknown`] with the action's idempotency key: a new call with a new key
+    /// could capture or refund twice.
+    async fn refetch(&self, accepted: ActionAccepted, operation: Operation, what: &str) -> Result<Payment> {
+        self.fetch_payment(&accepted.payment_id).await.map_err(|read| {
+            let action = accepted
+                .action_id
+                .as_deref()
+                .map(|a| format!(" (action {a})"))
+                .unwrap_or_default();
+            Error::after_accepted(
+                PROVIDER,
+                operation,
+                accepted.payment_id.as_str(),
+                Some(accepted.idempotency_key.as_str()),
+                format_args!("Checkout.com accepted the {what}{action}"),
+                &read,
+            )
+        })
+    }
+
     async fn action(
         &self,
         id: &str,
         path: &str,
         operation: Operation,
+        what: &str,
         key: Option<&IdempotencyKey>,
         body: &ActionRequestWire<'_>,
     ) -> Result<ActionAccepted> {
@@ -468,8 +528,22 @@ impl CheckoutProvider {
         let wire: ActionAcceptedWire = if response.body.iter().all(u8::is_ascii_whitespace) {
             ActionAcceptedWire::default()
         } else {
-            paymux_core::transport::parse_json(&response.body)
-                .map_err(|e| Error::decode(PROVIDER, format!("action answer: {e}"), &response.body))?
+            // A success answer: the action was accepted even if its answer cannot be read,
+            // so a decode failure is OutcomeUnknown with the key, never Decode.
+            paymux_core::transport::parse_json(&response.body).map_err(|e| {
+                let decode = Error::decode(PROVIDER, format!("action answer: {e}"), &response.body);
+                Error::after_accepted(
+                    PROVIDER,
+                    operation,
+                    id,
+                    req.idempotency.as_ref().map(|(_, k)| k.as_str()),
+                    format_args!(
+                        "Checkout.com accepted the {what} (HTTP {})",
+                        response.status.as_u16()
+                    ),
+                    &decode,
+                )
+            })?
         };
         let key = req
             .idempotency
@@ -492,7 +566,9 @@ impl CheckoutProvider {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for an amount breaking the rules; [`Error::InvalidState`]
-    /// (403) when the payment cannot be captured; others as [`parse_error`].
+    /// (403) when the payment cannot be captured; others as [`parse_error`];
+    /// [`Error::OutcomeUnknown`] with the idempotency key when no definite answer came after
+    /// the retries, or when Checkout.com accepted the action but its answer cannot be decoded.
     pub async fn capture_action(&self, id: &str, request: &CaptureRequest) -> Result<ActionAccepted> {
         let capture_type = if request.final_capture {
             CaptureType::Final
@@ -526,6 +602,7 @@ impl CheckoutProvider {
             id,
             "captures",
             Operation::Capture,
+            "capture",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -567,6 +644,7 @@ impl CheckoutProvider {
             id,
             "refunds",
             Operation::Refund,
+            "refund",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -587,6 +665,7 @@ impl CheckoutProvider {
             id,
             "voids",
             Operation::Void,
+            "void",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -605,7 +684,8 @@ impl CheckoutProvider {
     /// requires) without re-fetching.
     ///
     /// # Errors
-    /// [`Error::InvalidRequest`] when an amount is given; others as [`parse_error`].
+    /// [`Error::InvalidRequest`] when an amount is given; others as [`parse_error`];
+    /// [`Error::OutcomeUnknown`] as for [`capture_action`](Self::capture_action).
     pub async fn reversal_action(&self, id: &str, request: &ActionRequest) -> Result<ActionAccepted> {
         Self::no_amount(request, "reversal")?;
         let body = ActionRequestWire {
@@ -617,6 +697,7 @@ impl CheckoutProvider {
             id,
             "reversals",
             Operation::Void,
+            "reversal",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -626,10 +707,12 @@ impl CheckoutProvider {
     /// Reverses the payment, then returns it re-fetched.
     ///
     /// # Errors
-    /// As [`reversal_action`](Self::reversal_action) and [`fetch_payment`](Self::fetch_payment).
+    /// As [`reversal_action`](Self::reversal_action); when the reversal was accepted but the
+    /// payment cannot be read back, [`Error::OutcomeUnknown`] with the reversal's idempotency
+    /// key (see [`CheckoutProvider`]).
     pub async fn reverse(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
-        self.reversal_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.reversal_action(id, request).await?;
+        self.refetch(accepted, Operation::Void, "reversal").await
     }
 
     /// `POST /payments/{id}/authorizations` (incremental authorization: `amount` is the
@@ -637,7 +720,8 @@ impl CheckoutProvider {
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a negative amount or one breaking the rules (at most
-    /// 99 999 999 wire units here); others as [`parse_error`].
+    /// 99 999 999 wire units here); others as [`parse_error`]; [`Error::OutcomeUnknown`] as
+    /// for [`capture_action`](Self::capture_action).
     pub async fn increment_authorization_action(
         &self,
         id: &str,
@@ -665,6 +749,7 @@ impl CheckoutProvider {
             id,
             "authorizations",
             Operation::Capture,
+            "incremental authorization",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -674,17 +759,21 @@ impl CheckoutProvider {
     /// Increments the authorization, then returns the payment re-fetched.
     ///
     /// # Errors
-    /// As [`increment_authorization_action`](Self::increment_authorization_action).
+    /// As [`increment_authorization_action`](Self::increment_authorization_action); when the
+    /// increment was accepted but the payment cannot be read back, [`Error::OutcomeUnknown`]
+    /// with its idempotency key (see [`CheckoutProvider`]).
     pub async fn increment_authorization(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
-        self.increment_authorization_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.increment_authorization_action(id, request).await?;
+        self.refetch(accepted, Operation::Capture, "incremental authorization")
+            .await
     }
 
     /// `POST /payments/{id}/cancellations` (cancels a scheduled retry) without re-fetching.
     ///
     /// # Errors
     /// [`Error::InvalidRequest`] when an amount or metadata is given; others as
-    /// [`parse_error`].
+    /// [`parse_error`]; [`Error::OutcomeUnknown`] as for
+    /// [`capture_action`](Self::capture_action).
     pub async fn cancellation_action(&self, id: &str, request: &ActionRequest) -> Result<ActionAccepted> {
         Self::no_amount(request, "cancellation")?;
         if !request.metadata.is_empty() {
@@ -698,6 +787,7 @@ impl CheckoutProvider {
             id,
             "cancellations",
             Operation::Void,
+            "cancellation",
             request.idempotency_key.as_ref(),
             &body,
         )
@@ -707,10 +797,12 @@ impl CheckoutProvider {
     /// Cancels a scheduled retry, then returns the payment re-fetched.
     ///
     /// # Errors
-    /// As [`cancellation_action`](Self::cancellation_action).
+    /// As [`cancellation_action`](Self::cancellation_action); when the cancellation was
+    /// accepted but the payment cannot be read back, [`Error::OutcomeUnknown`] with its
+    /// idempotency key (see [`CheckoutProvider`]).
     pub async fn cancel_scheduled_retry(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
-        self.cancellation_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.cancellation_action(id, request).await?;
+        self.refetch(accepted, Operation::Void, "cancellation").await
     }
 
     /// The Checkout.com request for a unified [`CreatePayment`]: source, capture, reference,
@@ -783,6 +875,7 @@ impl PaymentProvider for CheckoutProvider {
         let req = self.payment_request(&Self::checkout_request(request)?)?;
         let response = self.send_ok(&req).await?;
         decode_payment(&response.body, Some(request.amount))
+            .map_err(|e| created_but_unreadable(&req, &response, &e))
     }
 
     async fn get_payment(&self, id: &str) -> Result<Payment> {
@@ -790,18 +883,18 @@ impl PaymentProvider for CheckoutProvider {
     }
 
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
-        self.capture_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.capture_action(id, request).await?;
+        self.refetch(accepted, Operation::Capture, "capture").await
     }
 
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
-        self.refund_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.refund_action(id, request).await?;
+        self.refetch(accepted, Operation::Refund, "refund").await
     }
 
     async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
-        self.void_action(id, request).await?;
-        self.fetch_payment(id).await
+        let accepted = self.void_action(id, request).await?;
+        self.refetch(accepted, Operation::Void, "void").await
     }
 
     async fn update_metadata(&self, _id: &str, _update: &MetadataUpdate) -> Result<Payment> {

@@ -17,7 +17,7 @@
 //! | `Captured` | `Captured` | |
 //! | `Partially Refunded` | `PartiallyRefunded` | |
 //! | `Refunded` | `Refunded` | |
-//! | `Declined` | `Declined` | `decline` holds `response_code` / `response_summary` |
+//! | `Declined` | `Declined` | `decline` holds `response_code` / `response_summary` (read back with `GET`: the latest declined action's code) |
 //! | `Canceled` | `Cancelled` | |
 //! | `Expired` | `Expired` | |
 //! | `Paid` | `Captured` | APMs and payouts: the money moved |
@@ -325,6 +325,17 @@ pub(crate) fn payment_from_wire(
         payment.metadata = meta.into_iter().map(|(k, v)| (k, v.into_string())).collect();
     }
     let response_code = wire.response_code.map(|c| c.0);
+    let declined = wire.approved == Some(false) || payment.status == PaymentStatus::Declined;
+    // PaymentDetails has no response code of its own: a decline read back takes the latest
+    // declined action's (actions come latest first).
+    let action_code = match (&response_code, &wire.actions) {
+        (None, Some(actions)) if declined => actions
+            .iter()
+            .find(|a| map_action_kind(&a.kind, a.approved) == EventKind::Declined)
+            .and_then(|a| a.response_code.as_ref())
+            .map(|c| c.0.to_string()),
+        _ => None,
+    };
     let mut events = match wire.actions {
         Some(actions) => events_from_actions(actions, currency, body)?,
         None => Vec::new(),
@@ -349,16 +360,17 @@ pub(crate) fn payment_from_wire(
             events.push(ev);
         }
     }
-    if wire.approved == Some(false) || payment.status == PaymentStatus::Declined {
+    if declined {
         let mut decline = DeclineReason::default();
-        decline.code = response_code.map(Cow::into_owned);
+        let own_code = response_code.map(Cow::into_owned);
         decline.message = wire.response_summary;
-        if decline.code.is_none() {
+        if own_code.is_none() {
             // PaymentDetails has no response code: take the latest declined action's.
             if let Some(ev) = events.iter().rev().find(|e| e.kind == EventKind::Declined) {
                 decline.message = decline.message.or_else(|| ev.detail.clone());
             }
         }
+        decline.code = own_code.or(action_code);
         payment.decline = Some(decline);
     }
     payment.created_at = parse_time(wire.requested_on.as_deref()).or(processed_at);

@@ -241,6 +241,14 @@ pub(crate) enum ActionsWire<'a> {
     One(ActionWire<'a>),
 }
 
+/// Only the `id` of a payment answer: names the payment created when the rest of the answer
+/// cannot be decoded.
+#[derive(Debug, Deserialize)]
+pub(crate) struct PaymentIdWire {
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
 /// 202 answer of captures, refunds, voids, reversals, cancellations (and the 201 of
 /// incremental authorizations, which carries more fields we skip).
 #[derive(Debug, Default, Deserialize)]

@@ -810,3 +810,316 @@ async fn amounts_breaking_the_rules_are_refused_before_sending() {
     assert!(e.to_string().contains("last digit"), "{e}");
     any.assert_calls_async(0).await;
 }
+
+/// Mocks an action endpoint answering `202 {action_id: "act_1"}` (the documented
+/// `*AcceptedResponse`) whatever the key.
+async fn accepted_action<'a>(server: &'a MockServer, path: &str) -> httpmock::Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/{path}"))
+                .header("authorization", AUTH)
+                .header_exists(IDEM);
+            then.status(202)
+                .header("cko-request-id", "req_act")
+                .json_body(json!({"action_id": "act_1", "reference": "ref-1",
+                                  "_links": {"payment": {"href": "x"}}}));
+        })
+        .await
+}
+
+/// Asserts `e` is `OutcomeUnknown` for `operation` on `PAY_ID` with `key`, naming the
+/// accepted action and containing `cause`.
+fn assert_accepted_unknown(e: &Error, operation: paymux_core::Operation, key: &str, what: &str, cause: &str) {
+    match e {
+        Error::OutcomeUnknown {
+            operation: op,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*op, operation, "{e}");
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID), "{e}");
+            assert_eq!(idempotency_key.as_deref(), Some(key), "{e}");
+            assert!(
+                message.contains(&format!("Checkout.com accepted the {what} (action act_1)")),
+                "{message}"
+            );
+            assert!(message.contains(cause), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!e.is_retryable(), "{e}");
+}
+
+#[tokio::test]
+async fn an_accepted_action_whose_payment_cannot_be_read_is_outcome_unknown_with_its_key() {
+    use paymux_core::Operation;
+    let cases = [
+        ("captures", Operation::Capture, "capture"),
+        ("refunds", Operation::Refund, "refund"),
+        ("voids", Operation::Void, "void"),
+        ("reversals", Operation::Void, "reversal"),
+        ("authorizations", Operation::Capture, "incremental authorization"),
+        ("cancellations", Operation::Void, "cancellation"),
+    ];
+    for (path, operation, what) in cases {
+        let server = MockServer::start_async().await;
+        let post = accepted_action(&server, path).await;
+        let get = server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/payments/{PAY_ID}"));
+                then.status(503).body("Service Unavailable");
+            })
+            .await;
+        let p = provider(&server.base_url());
+        let key = format!("order-1-{path}");
+        let k = IdempotencyKey::from_string(key.clone()).unwrap();
+        let e = match path {
+            "captures" => {
+                p.capture(PAY_ID, &CaptureRequest::full().with_idempotency_key(k))
+                    .await
+            }
+            "refunds" => {
+                p.refund(PAY_ID, &RefundRequest::full().with_idempotency_key(k))
+                    .await
+            }
+            "voids" => p.void(PAY_ID, &VoidRequest::new().with_idempotency_key(k)).await,
+            "reversals" => {
+                p.reverse(PAY_ID, &ActionRequest::new().with_idempotency_key(k))
+                    .await
+            }
+            "authorizations" => {
+                p.increment_authorization(PAY_ID, &ActionRequest::new().with_idempotency_key(k))
+                    .await
+            }
+            _ => {
+                p.cancel_scheduled_retry(PAY_ID, &ActionRequest::new().with_idempotency_key(k))
+                    .await
+            }
+        }
+        .unwrap_err();
+        post.assert_calls_async(1).await;
+        get.assert_calls_async(3).await;
+        assert_accepted_unknown(&e, operation, &key, what, "HTTP 503");
+    }
+
+    // Without a caller's key, the error carries the generated one that was sent.
+    let server = MockServer::start_async().await;
+    let (keys, rec) = key_recorder();
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/refunds"))
+                .is_true(rec);
+            then.status(202)
+                .json_body(json!({"action_id": "act_1", "_links": {"payment": {"href": "x"}}}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(503);
+        })
+        .await;
+    let e = provider(&server.base_url())
+        .refund(PAY_ID, &RefundRequest::full())
+        .await
+        .unwrap_err();
+    let sent = keys.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(regex_like_uuid(&sent[0]));
+    assert_accepted_unknown(&e, Operation::Refund, &sent[0], "refund", "HTTP 503");
+}
+
+#[tokio::test]
+async fn an_accepted_refund_whose_payment_read_times_out_or_is_unreadable_is_outcome_unknown() {
+    use paymux_core::Operation;
+    let server = MockServer::start_async().await;
+    accepted_action(&server, "refunds").await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200)
+                .delay(std::time::Duration::from_millis(1500))
+                .json_body(details("Refunded", 6540, 6540, json!([])));
+        })
+        .await;
+    let p = CheckoutBuilder::new(common::KEY)
+        .with_base_url(server.base_url())
+        .with_transport(
+            paymux_core::TransportConfig::default()
+                .with_max_retries(1)
+                .with_request_timeout(std::time::Duration::from_millis(200))
+                .with_backoff(
+                    std::time::Duration::from_millis(1),
+                    std::time::Duration::from_millis(5),
+                ),
+        )
+        .build()
+        .unwrap();
+    let key = IdempotencyKey::from_string("rf-timeout").unwrap();
+    let e = p
+        .refund(PAY_ID, &RefundRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap_err();
+    get.assert_calls_async(2).await;
+    assert_accepted_unknown(&e, Operation::Refund, "rf-timeout", "refund", "timed out");
+
+    // A payment answer that cannot be decoded after an accepted capture.
+    let server = MockServer::start_async().await;
+    accepted_action(&server, "captures").await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200)
+                .body(r#"{"id": "pay_mbabizu24mvu3mela5njyhpit4", "amount": 65"#);
+        })
+        .await;
+    let key = IdempotencyKey::from_string("cap-garbled").unwrap();
+    let e = provider(&server.base_url())
+        .capture(PAY_ID, &CaptureRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap_err();
+    assert_accepted_unknown(&e, Operation::Capture, "cap-garbled", "capture", "decode");
+}
+
+#[tokio::test]
+async fn an_accepted_action_answer_that_cannot_be_decoded_is_outcome_unknown_with_its_key() {
+    use paymux_core::Operation;
+    let server = MockServer::start_async().await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/refunds"))
+                .header(IDEM, "rf-truncated");
+            then.status(202).body(r#"{"action_id": "act_1", "refer"#);
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let key = IdempotencyKey::from_string("rf-truncated").unwrap();
+    let e = p
+        .refund_action(PAY_ID, &RefundRequest::full().with_idempotency_key(key))
+        .await
+        .unwrap_err();
+    post.assert_calls_async(1).await;
+    match &e {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Refund);
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID));
+            assert_eq!(idempotency_key.as_deref(), Some("rf-truncated"));
+            assert!(message.contains("Checkout.com accepted the refund"), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_created_payment_whose_answer_cannot_be_decoded_is_outcome_unknown_with_its_key() {
+    use paymux_core::Operation;
+    let server = MockServer::start_async().await;
+    let (keys, rec) = key_recorder();
+    // The documented 201 example, cut off half way.
+    let full = spec_201_example().to_string();
+    let truncated = full[..full.len() / 2].to_owned();
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments").is_true(rec);
+            then.status(201).body(truncated.clone());
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let req = CreatePayment::new(Money::from_minor(6540, Currency::USD), "ORD-5023-4E89").with_source(
+        PaymentSource::CardToken {
+            token: "tok_1".into(),
+        },
+    );
+    let e = p.create_payment(&req).await.unwrap_err();
+    create.assert_calls_async(1).await;
+    let sent = keys.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    match &e {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Create);
+            assert_eq!(*payment_id, None, "the id is in the part that did not arrive");
+            assert_eq!(idempotency_key.as_deref(), Some(sent[0].as_str()));
+            assert!(message.contains("Checkout.com accepted the payment"), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!e.is_retryable());
+
+    // A complete answer breaking the amount rule still names the payment it created.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments").header(IDEM, "order-2-create");
+            then.status(201).json_body(json!({
+                "id": PAY_ID, "action_id": "act_1", "amount": 1505, "currency": "BHD", "approved": true,
+                "status": "Authorized", "response_code": "10000", "_links": {"self": {"href": "x"}}
+            }));
+        })
+        .await;
+    let e = provider(&server.base_url())
+        .request_payment(
+            &CheckoutPaymentRequest::new(Money::from_minor(1500, Currency::BHD))
+                .with_source(CheckoutSource::Token("tok_1".into()))
+                .with_idempotency_key(IdempotencyKey::from_string("order-2-create").unwrap()),
+        )
+        .await
+        .unwrap_err();
+    match &e {
+        Error::OutcomeUnknown {
+            operation,
+            payment_id,
+            idempotency_key,
+            ..
+        } => {
+            assert_eq!(*operation, Operation::Create);
+            assert_eq!(payment_id.as_deref(), Some(PAY_ID));
+            assert_eq!(idempotency_key.as_deref(), Some("order-2-create"));
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_declined_payment_read_back_takes_its_code_from_the_latest_declined_action() {
+    let server = MockServer::start_async().await;
+    let mut body = details(
+        "Declined",
+        0,
+        0,
+        json!([
+            {"id": "act_2", "type": "Authorization", "approved": false, "response_code": "20051",
+             "response_summary": "Insufficient Funds"},
+            {"id": "act_1", "type": "Authorization", "approved": false, "response_code": "20005",
+             "response_summary": "Declined - Do Not Honour"}
+        ]),
+    );
+    body["approved"] = json!(false);
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let payment = provider(&server.base_url()).get_payment(PAY_ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::Declined);
+    let decline = payment.decline.unwrap();
+    assert_eq!(decline.code.as_deref(), Some("20051"));
+    assert_eq!(decline.message.as_deref(), Some("20051: Insufficient Funds"));
+}
