@@ -998,7 +998,15 @@ async fn mutations_are_retried_with_one_key() {
         1,
         "one generated key for every attempt"
     );
-    assert!(matches!(e, Error::Provider { http_status: 503, .. }), "{e:?}");
+    // A final 5xx on a keyed mutation is unsettled: OutcomeUnknown with the key sent, so
+    // the caller can reconcile and repeat the call with it.
+    let sent = keys.lock().unwrap().iter().next().cloned().unwrap();
+    assert!(
+        matches!(&e, Error::OutcomeUnknown { operation: Operation::Capture, payment_id: Some(p),
+            idempotency_key: Some(k), .. } if p == ID && *k == sent),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable());
 }
 
 #[tokio::test]
