@@ -229,7 +229,13 @@ impl TwistoProvider {
         self.base.endpoint_with_query(path, query)
     }
 
+    /// `id` as one path segment: percent-encoded where needed, refused when empty, longer
+    /// than 256 bytes, holding a control character, or `.` or `..` (dot segments, which the
+    /// URL library resolves: `void("..")` would post to `/psp/v4/cancel`).
     fn path_id<'a>(field: &str, id: &'a str) -> Result<Cow<'a, str>> {
+        if id == "." || id == ".." {
+            return Err(Error::invalid(field, "must be an id, not \".\" or \"..\""));
+        }
         let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
         // Twisto's ids (UUIDs) are unreserved characters only: nothing to encode, and no
         // control character to look for.
@@ -865,5 +871,20 @@ mod tests {
         assert!(TwistoProvider::path_id("id", "").is_err());
         assert!(TwistoProvider::path_id("id", "a\nb").is_err());
         assert!(TwistoProvider::path_id("id", &"a".repeat(257)).is_err());
+        // The URL library resolves dot segments: ".." would reach another endpoint.
+        for dots in [".", ".."] {
+            assert!(
+                matches!(TwistoProvider::path_id("id", dots), Err(Error::InvalidRequest { field, .. }) if field == "id"),
+                "{dots:?}"
+            );
+        }
+        assert!(matches!(
+            TwistoProvider::path_id("id", "..."),
+            Ok(Cow::Borrowed("..."))
+        ));
+        assert!(matches!(
+            TwistoProvider::path_id("id", "a..b"),
+            Ok(Cow::Borrowed("a..b"))
+        ));
     }
 }

@@ -295,6 +295,18 @@ async fn bad_requests_are_refused_before_sending() {
         twisto.create_payment(&req).await,
         Err(Error::Unsupported { .. })
     ));
+    // Dot segments would be resolved by the URL library: `void("..")` would post to
+    // /psp/v4/cancel.
+    for id in [".", ".."] {
+        assert_eq!(
+            field(twisto.void(id, &VoidRequest::new()).await.unwrap_err()).0,
+            "id"
+        );
+        assert_eq!(field(twisto.get_payment(id).await.unwrap_err()).0, "id");
+        let e = twisto.capture_charge(id, None).await.unwrap_err();
+        assert_eq!(field(e).0, "charge_id");
+    }
+
     let req = request().with_metadata("k", "v");
     assert!(matches!(
         twisto.create_payment(&req).await,
