@@ -31,11 +31,21 @@ use crate::PROVIDER;
 /// `POST /checkouts/{id}/cancel`.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
-/// Largest page Twisto serves; lists paymux walks itself (refunds of a checkout, authorised
-/// charges) use it.
+/// Largest page Twisto serves (documented for `/checkouts`); lists paymux walks itself
+/// (refunds of a checkout, authorised charges) ask for it.
 const MAX_LIMIT: u32 = 1000;
 /// Pages walked at most when paymux lists on its own behalf.
 const MAX_PAGES: u32 = 50;
+
+/// Where the page after one of `received` items starting at `skip` starts, or `None` when
+/// the walk ends: the page said there is no `next`, or was empty (a server may serve fewer
+/// items than asked for, so a short page alone does not end it).
+fn next_skip(skip: u32, received: usize, next: Option<&str>) -> Option<u32> {
+    if next.is_none() || received == 0 {
+        return None;
+    }
+    Some(skip.saturating_add(u32::try_from(received).unwrap_or(u32::MAX)))
+}
 
 fn idempotency_header() -> HeaderName {
     HeaderName::from_static("idempotency-key")
@@ -282,16 +292,18 @@ impl TwistoProvider {
         Ok(self.call(&req).await?.body)
     }
 
-    /// Every refund of a checkout (`GET /refunds?checkoutId=`), all pages.
+    /// Every refund of a checkout (`GET /refunds?checkoutId=`): pages of up to 1000 while
+    /// `next` is set and the page was not empty, at most 50 pages.
     async fn fetch_refunds(&self, checkout_id: &str) -> Result<Vec<model::Refund>> {
         let mut out = Vec::new();
-        for page_no in 0..MAX_PAGES {
+        let mut skip = 0;
+        for _ in 0..MAX_PAGES {
             let url = self.url_with(
                 "/refunds",
                 &[
                     ("checkoutId", checkout_id.to_owned()),
                     ("limit", MAX_LIMIT.to_string()),
-                    ("skip", (page_no * MAX_LIMIT).to_string()),
+                    ("skip", skip.to_string()),
                 ],
             );
             let req =
@@ -305,8 +317,9 @@ impl TwistoProvider {
                     .into_iter()
                     .filter(|r| r.checkout_id.as_deref().is_none_or(|c| c == checkout_id)),
             );
-            if page.next.is_none() || n < MAX_LIMIT as usize {
-                break;
+            match next_skip(skip, n, page.next.as_deref()) {
+                Some(next) => skip = next,
+                None => break,
             }
         }
         Ok(out)
@@ -490,7 +503,8 @@ impl TwistoProvider {
     /// The authorised (not yet captured) charge of a checkout, if any: walks
     /// `GET /charges?state=authorised` and matches the charge `reference` against the
     /// checkout's order reference (the charge object names no checkout). Costs one list call
-    /// per 1000 outstanding authorisations.
+    /// per page of outstanding authorisations (up to 1000 a page, while `next` is set; at
+    /// most 50 pages).
     ///
     /// # Errors
     /// The provider's errors.
@@ -504,9 +518,9 @@ impl TwistoProvider {
     /// their text, and a bad amount on another order's charge does not stop this one.
     async fn find_authorised(&self, checkout: &model::Checkout<'_>) -> Result<Option<TwistoCharge>> {
         let wanted = mapping::order_reference(checkout);
-        for page_no in 0..MAX_PAGES {
-            let req =
-                self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, page_no * MAX_LIMIT));
+        let mut skip = 0;
+        for _ in 0..MAX_PAGES {
+            let req = self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, skip));
             let resp = self.call(&req).await?;
             let page: model::Page<model::Charge<'_>> = decode("charge list", &resp.body)?;
             if let Some(c) = page
@@ -516,8 +530,9 @@ impl TwistoProvider {
             {
                 return mapping::charge(c, &resp.body).map(Some);
             }
-            if page.next.is_none() || page.items.len() < MAX_LIMIT as usize {
-                break;
+            match next_skip(skip, page.items.len(), page.next.as_deref()) {
+                Some(next) => skip = next,
+                None => break,
             }
         }
         Ok(None)

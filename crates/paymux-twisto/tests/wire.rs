@@ -436,6 +436,148 @@ async fn refund_events_are_oldest_first_whatever_the_list_order() {
     );
 }
 
+/// A refund of the 894.00 CZK checkout, as listed.
+fn listed_refund(id: &str, amount: &str) -> Value {
+    json!({"id": id, "checkout_id": ID, "amount": amount, "currency": "CZK"})
+}
+
+#[tokio::test]
+async fn refunds_past_a_short_page_are_read_while_next_is_set() {
+    // A server that serves fewer than the 1000 asked for per page: paging goes on while
+    // `next` is set, each page starting after the refunds received so far.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID)
+                .query_param("limit", "1000")
+                .query_param("skip", "0");
+            then.status(200).json_body(json!({
+                "count": 3, "next": "https://api.twisto.cz/psp/v4/refunds?skip=2", "previous": null,
+                "items": [listed_refund("r1", "100.00"), listed_refund("r2", "20.00")]
+            }));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID)
+                .query_param("limit", "1000")
+                .query_param("skip", "2");
+            then.status(200).json_body(json!({
+                "count": 3, "next": null, "previous": "https://api.twisto.cz/psp/v4/refunds?skip=0",
+                "items": [listed_refund("r3", "3.00")]
+            }));
+        })
+        .await;
+    let twisto = provider(&server);
+    let p = twisto.get_payment(ID).await.unwrap();
+    assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
+    assert_eq!(p.refunded, Some(czk(12_300)));
+    assert_eq!(p.refundable, Some(czk(77_100)));
+    let ids: Vec<String> = twisto
+        .list_refunds(ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["r1", "r2", "r3"]);
+}
+
+#[tokio::test]
+async fn paging_stops_at_an_empty_page_whatever_next_says() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds").query_param("skip", "0");
+            then.status(200).json_body(json!({
+                "next": "https://api.twisto.cz/psp/v4/refunds?skip=1", "items": [listed_refund("r1", "1.00")]
+            }));
+        })
+        .await;
+    let empty = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds").query_param("skip", "1");
+            then.status(200).json_body(json!({
+                "next": "https://api.twisto.cz/psp/v4/refunds?skip=1", "items": []
+            }));
+        })
+        .await;
+    let refunds = provider(&server).list_refunds(ID).await.unwrap();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(empty.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn capture_finds_an_authorised_charge_past_a_short_page() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let other = |id: &str| {
+        json!({"id": id, "reference": "order-999", "amount": "10.00", "currency": "CZK",
+               "state": "authorised"})
+    };
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised")
+                .query_param("limit", "1000")
+                .query_param("skip", "0");
+            then.status(200).json_body(json!({
+                "count": 3, "next": "https://api.twisto.cz/psp/v4/charges?state=authorised&skip=2",
+                "items": [other("o1"), other("o2")]
+            }));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised")
+                .query_param("limit", "1000")
+                .query_param("skip", "2");
+            then.status(200).json_body(
+                json!({"count": 3, "next": null, "items": [charge("ch_7", "authorised", "0.00")]}),
+            );
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(409)
+                .json_body(json!({"errors": [{"code": "invalid_state"}]}));
+        })
+        .await;
+    let smi = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
+    smi.assert_async().await;
+    assert_eq!(post.calls_async().await, 0);
+    assert_eq!(p.status, PaymentStatus::Captured);
+}
+
 #[tokio::test]
 async fn list_checkouts_sends_date_range_and_paging() {
     let server = MockServer::start_async().await;
