@@ -195,6 +195,52 @@ fn key_of(key: Option<&IdempotencyKey>) -> IdempotencyKey {
     key.cloned().unwrap_or_else(IdempotencyKey::new)
 }
 
+/// The idempotency key `req` was sent with.
+fn sent_key(req: &ApiRequest) -> Option<&str> {
+    req.idempotency.as_ref().map(|(_, key)| key.as_str())
+}
+
+/// What a mutation Twisto accepted answered, for [`Error::after_accepted`] when that answer
+/// cannot be read: `what` (`"charge"`, `"refund"`) with the answer's `id` where one can be
+/// picked out, else `known_id` (the charge asked for). Only built on that error path.
+fn accepted(what: &str, known_id: Option<&str>, answer: &ApiResponse) -> String {
+    let status = answer.status.as_u16();
+    let id = serde_json::from_slice::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| match v.get("id") {
+            Some(serde_json::Value::String(id)) => Some(paymux_core::error::scrubbed_excerpt(id.as_bytes())),
+            Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+            _ => None,
+        })
+        .filter(|id| !id.is_empty())
+        .or_else(|| known_id.map(str::to_owned));
+    match id {
+        Some(id) => format!("Twisto accepted {what} {id} (HTTP {status})"),
+        None => format!("Twisto accepted the {what} (HTTP {status})"),
+    }
+}
+
+/// The error for refund `refund_id`, which Twisto accepted for checkout `id` (sent with
+/// `key`), when what follows it fails with `error`: see [`Error::after_accepted`].
+fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, error: &Error) -> Error {
+    Error::after_accepted(
+        PROVIDER,
+        Operation::Refund,
+        id,
+        key.map(IdempotencyKey::as_str),
+        format_args!("Twisto accepted refund {refund_id}"),
+        error,
+    )
+}
+
+/// A mutation Twisto accepted: its answer, read, and the idempotency key it was sent with
+/// (moved out of the request, not copied), for [`Error::after_accepted`] should what
+/// follows fail.
+struct Accepted<T> {
+    value: T,
+    key: Option<IdempotencyKey>,
+}
+
 impl TwistoProvider {
     /// A provider from `config`.
     ///
@@ -424,7 +470,9 @@ impl TwistoProvider {
     ///
     /// # Errors
     /// `NotFound`, `InvalidState` (checkout not approved or already charged), the provider's
-    /// errors; `OutcomeUnknown` when no answer came (retry with the same key).
+    /// errors; `OutcomeUnknown` with the key sent when no definite answer came, or when
+    /// Twisto accepted the charge but its answer cannot be read (reconcile; retry with the
+    /// same key).
     pub async fn create_charge(
         &self,
         checkout_id: &str,
@@ -442,8 +490,11 @@ impl TwistoProvider {
         };
         self.post_charge(&checkout, amount, reference, capture, operation, idempotency_key)
             .await
+            .map(|accepted| accepted.value)
     }
 
+    /// `POST /charges`. An answer that cannot be read is `OutcomeUnknown`
+    /// ([`Error::after_accepted`]): Twisto took the charge.
     async fn post_charge(
         &self,
         checkout: &model::Checkout<'_>,
@@ -452,8 +503,8 @@ impl TwistoProvider {
         capture: bool,
         operation: Operation,
         idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<TwistoCharge> {
-        let req = {
+    ) -> Result<Accepted<TwistoCharge>> {
+        let mut req = {
             let order_ref = mapping::order_reference(checkout);
             let body = mapping::charge_body(&checkout.id, amount, &order_ref, reference, capture)?;
             ApiRequest::new(
@@ -467,8 +518,20 @@ impl TwistoProvider {
             .payment(checkout.id.to_string())
         };
         let resp = self.call(&req).await?;
-        let charge: model::Charge<'_> = decode("charge", &resp.body)?;
-        mapping::charge(&charge, &resp.body)
+        match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
+            Ok(charge) => Ok(Accepted {
+                value: charge,
+                key: req.idempotency.take().map(|(_, key)| key),
+            }),
+            Err(e) => Err(Error::after_accepted(
+                PROVIDER,
+                operation,
+                &*checkout.id,
+                sent_key(&req),
+                accepted("charge", None, &resp),
+                &e,
+            )),
+        }
     }
 
     /// Lists charges (`GET /charges`, optionally `state`-filtered).
@@ -551,16 +614,20 @@ impl TwistoProvider {
         )))
     }
 
+    /// `POST /psp/smi/charges/{charge_id}/{action}` about payment `payment_id` (the charge
+    /// itself, or the checkout `capture` charges). An answer that cannot be read is
+    /// `OutcomeUnknown` ([`Error::after_accepted`]).
     async fn smi(
         &self,
         charge_id: &str,
         action: &str,
         operation: Operation,
+        payment_id: &str,
         idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<TwistoCharge> {
+    ) -> Result<Accepted<TwistoCharge>> {
         // The merchant API documents no idempotency: the key is sent, but the call is never
         // repeated automatically once it may have reached Twisto.
-        let req = ApiRequest::new(
+        let mut req = ApiRequest::new(
             Method::POST,
             self.smi_url(charge_id, action)?,
             operation,
@@ -568,24 +635,44 @@ impl TwistoProvider {
         )
         .json(&serde_json::json!({}))?
         .idempotency_key(idempotency_header(), key_of(idempotency_key))
-        .payment(charge_id);
+        .payment(payment_id);
         let resp = self.call(&req).await?;
-        let charge: model::Charge<'_> = decode("charge", &resp.body)?;
-        mapping::charge(&charge, &resp.body)
+        match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
+            Ok(charge) => Ok(Accepted {
+                value: charge,
+                key: req.idempotency.take().map(|(_, key)| key),
+            }),
+            Err(e) => Err(Error::after_accepted(
+                PROVIDER,
+                operation,
+                payment_id,
+                sent_key(&req),
+                accepted("charge", Some(charge_id), &resp),
+                &e,
+            )),
+        }
     }
 
     /// Captures an authorised charge in full (`POST /psp/smi/charges/{id}/capture`).
     ///
     /// # Errors
     /// `InvalidRequest` when no merchant API URL is known; `NotFound`; `InvalidState` when
-    /// the charge is not authorised; `OutcomeUnknown` when no answer came (not retried).
+    /// the charge is not authorised; `OutcomeUnknown` with the key sent when no answer came
+    /// (not retried) or the answer cannot be read.
     pub async fn capture_charge(
         &self,
         charge_id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<TwistoCharge> {
-        self.smi(charge_id, "capture", Operation::Capture, idempotency_key)
-            .await
+        self.smi(
+            charge_id,
+            "capture",
+            Operation::Capture,
+            charge_id,
+            idempotency_key,
+        )
+        .await
+        .map(|accepted| accepted.value)
     }
 
     /// Cancels an authorised charge (`POST /psp/smi/charges/{id}/cancel`).
@@ -597,32 +684,40 @@ impl TwistoProvider {
         charge_id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<TwistoCharge> {
-        self.smi(charge_id, "cancel", Operation::Void, idempotency_key)
+        self.smi(charge_id, "cancel", Operation::Void, charge_id, idempotency_key)
             .await
+            .map(|accepted| accepted.value)
     }
 
     /// Creates a refund (`POST /refunds`, with an `Idempotency-Key`) and returns it.
     ///
     /// # Errors
     /// `InvalidRequest` for a non-positive amount or one outside the pattern; the provider's
-    /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown`.
+    /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
+    /// when no definite answer came, or when Twisto accepted the refund but its answer
+    /// cannot be read.
     pub async fn create_refund(
         &self,
         checkout_id: &str,
         amount: Money,
         request: &RefundRequest,
     ) -> Result<TwistoRefund> {
-        let (refund, answer) = self.post_refund(checkout_id, amount, request).await?;
+        let Accepted {
+            value: (refund, answer),
+            key,
+        } = self.post_refund(checkout_id, amount, request).await?;
         mapping::refund(&refund, &answer)
+            .map_err(|e| refund_accepted(checkout_id, key.as_ref(), &refund.id, &e))
     }
 
-    /// `POST /refunds`: the refund as answered, and the answer.
+    /// `POST /refunds`: the refund as answered, and the answer. An answer that cannot be
+    /// read is `OutcomeUnknown` ([`Error::after_accepted`]): Twisto took the refund.
     async fn post_refund(
         &self,
         checkout_id: &str,
         amount: Money,
         request: &RefundRequest,
-    ) -> Result<(model::Refund, Bytes)> {
+    ) -> Result<Accepted<(model::Refund, Bytes)>> {
         if !amount.is_positive() {
             return Err(Error::invalid(
                 "amount",
@@ -638,24 +733,39 @@ impl TwistoProvider {
                 ));
             }
         }
-        let body = model::CreateRefund {
-            checkout_id: checkout_id.to_owned(),
-            reference,
-            reason: mapping::refund_reason(request.reason.as_ref(), request.note.as_deref()),
-            amount: mapping::format_amount(amount).map_err(|e| Error::money("amount", e))?,
+        // Encoded in its own scope: the wire body is gone before the await.
+        let mut req = {
+            let body = model::CreateRefund {
+                checkout_id: checkout_id.to_owned(),
+                reference,
+                reason: mapping::refund_reason(request.reason.as_ref(), request.note.as_deref()),
+                amount: mapping::format_amount(amount).map_err(|e| Error::money("amount", e))?,
+            };
+            ApiRequest::new(
+                Method::POST,
+                self.url("/refunds"),
+                Operation::Refund,
+                RetryPolicy::Idempotent,
+            )
+            .json(&body)?
+            .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
+            .payment(checkout_id)
         };
-        let req = ApiRequest::new(
-            Method::POST,
-            self.url("/refunds"),
-            Operation::Refund,
-            RetryPolicy::Idempotent,
-        )
-        .json(&body)?
-        .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
-        .payment(checkout_id);
         let resp = self.call(&req).await?;
-        let refund: model::Refund = decode("refund", &resp.body)?;
-        Ok((refund, resp.body))
+        match decode::<model::Refund>("refund", &resp.body) {
+            Ok(refund) => Ok(Accepted {
+                value: (refund, resp.body),
+                key: req.idempotency.take().map(|(_, key)| key),
+            }),
+            Err(e) => Err(Error::after_accepted(
+                PROVIDER,
+                Operation::Refund,
+                checkout_id,
+                sent_key(&req),
+                accepted("refund", None, &resp),
+                &e,
+            )),
+        }
     }
 
     /// The refunds of a checkout (`GET /refunds?checkoutId=`, all pages).
@@ -735,9 +845,15 @@ impl TwistoProvider {
                 })
             }
         };
-        let (refund, answer) = self.post_refund(id, left, request).await?;
+        let Accepted {
+            value: (refund, answer),
+            key,
+        } = self.post_refund(id, left, request).await?;
+        // From here on Twisto has taken the refund: whatever fails is OutcomeUnknown with
+        // the key, never an error that invites a fresh call (a second refund).
         // Checked against its own answer, so a bad amount or currency is reported with it.
-        let answered = mapping::refund_amount(&refund, left.currency(), &answer)?;
+        let answered = mapping::refund_amount(&refund, left.currency(), &answer)
+            .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e))?;
         // Added to the reading only when it is the refund asked for: of this checkout, for
         // what was left, and not listed already. An idempotency key used before (for another
         // amount or checkout) is answered with that earlier refund; then the payment is read
@@ -750,10 +866,16 @@ impl TwistoProvider {
                 .iter()
                 .any(|r| r.id == refund.id);
         if !asked_for {
-            return Box::pin(self.fetch_payment(id)).await;
+            return Box::pin(self.fetch_payment(id))
+                .await
+                .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e));
         }
-        refunds.get_or_insert_with(Vec::new).push(refund);
-        mapping::payment(&checkout, &body, None, refunds.as_deref())
+        let refunds = refunds.get_or_insert_with(Vec::new);
+        refunds.push(refund);
+        mapping::payment(&checkout, &body, None, Some(refunds.as_slice())).map_err(|e| {
+            let refund_id = refunds.last().map_or("", |r| r.id.as_str());
+            refund_accepted(id, key.as_ref(), refund_id, &e)
+        })
     }
 }
 
@@ -784,7 +906,9 @@ impl PaymentProvider for TwistoProvider {
     /// an authorised charge (`GET /charges?state=authorised`), then the merchant API's
     /// capture of that charge, or else `POST /charges` with `capture: true`; then the checkout
     /// is read again (its refunds are not: it had none). A rejected charge answers a payment
-    /// with status `Declined`.
+    /// with status `Declined`. Once Twisto has accepted the charge, a failure to read its
+    /// answer or the checkout after it is `OutcomeUnknown` with the key sent
+    /// ([`Error::after_accepted`]), never a retryable error.
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
@@ -818,10 +942,16 @@ impl PaymentProvider for TwistoProvider {
         // future (boxed per call by `async_trait`) 1 184 bytes, past what glibc's per-thread
         // cache serves (1 032); it is 848.
         let authorised = self.find_authorised(&checkout).await?.map(|c| c.id);
-        let charge = match authorised {
+        let Accepted { value: charge, key } = match authorised {
             Some(charge_id) => {
-                self.capture_charge(&charge_id, request.idempotency_key.as_ref())
-                    .await?
+                self.smi(
+                    &charge_id,
+                    "capture",
+                    Operation::Capture,
+                    id,
+                    request.idempotency_key.as_ref(),
+                )
+                .await?
             }
             None => {
                 self.post_charge(
@@ -835,7 +965,20 @@ impl PaymentProvider for TwistoProvider {
                 .await?
             }
         };
-        self.fetch_charged(id, &charge).await
+        // Twisto charged: a read that fails now must not invite a fresh call (a fresh key).
+        self.fetch_charged(id, &charge).await.map_err(|e| {
+            Error::after_accepted(
+                PROVIDER,
+                Operation::Capture,
+                id,
+                key.as_ref().map(IdempotencyKey::as_str),
+                format_args!(
+                    "Twisto answered the capture with charge {} ({})",
+                    charge.id, charge.state
+                ),
+                &e,
+            )
+        })
     }
 
     /// `POST /refunds` for `request.amount`, then the payment is fetched again. With no
@@ -845,8 +988,13 @@ impl PaymentProvider for TwistoProvider {
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
         match request.amount {
             Some(amount) => {
-                self.create_refund(id, amount, request).await?;
-                self.fetch_payment(id).await
+                let Accepted {
+                    value: (refund, _),
+                    key,
+                } = self.post_refund(id, amount, request).await?;
+                self.fetch_payment(id)
+                    .await
+                    .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e))
             }
             None => Box::pin(self.refund_what_is_left(id, request)).await,
         }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -1019,16 +1020,29 @@ async fn a_full_refund_answered_with_another_refund_reads_the_payment_again() {
 }
 
 #[tokio::test]
-async fn full_refund_answered_in_another_currency_is_a_decode_error() {
+async fn full_refund_answered_in_another_currency_is_outcome_unknown() {
+    // Twisto took a refund but its answer cannot be read as this checkout's: OutcomeUnknown
+    // (reconcile), naming the refund and keeping the answer's excerpt.
     let answer = json!({"id": "r9", "checkout_id": ID, "amount": "894.00", "currency": "PLN"});
     let err = full_refund_with(json!([]), answer).await.0.unwrap_err();
-    let Error::Decode { message, excerpt, .. } = &err else {
-        panic!("expected a decode error, got {err:?}");
+    let Error::OutcomeUnknown {
+        operation: Operation::Refund,
+        payment_id: Some(payment),
+        idempotency_key: Some(_),
+        message,
+        ..
+    } = &err
+    else {
+        panic!("expected OutcomeUnknown, got {err:?}");
     };
-    assert!(message.contains("r9") && message.contains("PLN"), "{message}");
+    assert_eq!(payment, ID);
     assert!(
-        excerpt.contains("\"r9\""),
-        "the refund's answer is kept: {excerpt}"
+        message.contains("refund r9") && message.contains("PLN"),
+        "{message}"
+    );
+    assert!(
+        message.contains(r#"\"id\":\"r9\""#),
+        "the refund's answer is kept: {message}"
     );
 }
 
@@ -1161,6 +1175,220 @@ async fn mutations_are_retried_with_one_key() {
         "{e:?}"
     );
     assert!(!e.is_retryable());
+}
+
+/// Notes when the server sees a POST to `path` and the idempotency key it carried, without
+/// answering it: mocks defined after this one can then answer reads differently before and
+/// after that mutation. Define it before them (httpmock tries mocks in order).
+async fn post_spy(server: &MockServer, path: &'static str) -> (Arc<AtomicBool>, Arc<Mutex<Option<String>>>) {
+    let posted = Arc::new(AtomicBool::new(false));
+    let key = Arc::new(Mutex::new(None));
+    let (seen, sent) = (posted.clone(), key.clone());
+    server
+        .mock_async(move |when, then| {
+            when.is_true(move |req| {
+                if req.method_str() == "POST" && req.uri().path() == path {
+                    seen.store(true, Ordering::SeqCst);
+                    let k = req
+                        .headers_vec()
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("idempotency-key"));
+                    *sent.lock().unwrap() = k.map(|(_, v)| v.clone());
+                }
+                false
+            });
+            then.status(599);
+        })
+        .await;
+    (posted, key)
+}
+
+/// The checkout in `state` until `posted` is set; a 500 after it.
+async fn checkout_until_posted(server: &MockServer, posted: &Arc<AtomicBool>, state: &str) {
+    let before = posted.clone();
+    let body = checkout(state, "894.00");
+    server
+        .mock_async(move |when, then| {
+            when.method(GET)
+                .path(format!("/psp/v4/checkouts/{ID}"))
+                .is_true(move |_| !before.load(Ordering::SeqCst));
+            then.status(200).json_body(body);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(500).body("<html>down</html>");
+        })
+        .await;
+}
+
+/// `e` is the `OutcomeUnknown` of a mutation Twisto accepted: for `operation` on `payment`,
+/// with `key`, naming `accepted` (what Twisto answered), and not retryable.
+fn assert_after_accepted(e: &Error, operation: Operation, payment: &str, key: &str, accepted: &str) {
+    match e {
+        Error::OutcomeUnknown {
+            operation: op,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*op, operation, "{e}");
+            assert_eq!(payment_id.as_deref(), Some(payment), "{e}");
+            assert_eq!(idempotency_key.as_deref(), Some(key), "{e}");
+            assert!(message.contains(accepted), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn a_capture_whose_read_after_the_charge_fails_is_outcome_unknown_with_its_key() {
+    // Twisto charged; the read after it failed. That failure must not invite a fresh call
+    // (a fresh key: a second charge attempt), so it is OutcomeUnknown with the key sent.
+    let server = MockServer::start_async().await;
+    let (posted, _) = post_spy(&server, "/psp/v4/charges").await;
+    checkout_until_posted(&server, &posted, "approved").await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/charges")
+                .header("idempotency-key", "cap-1");
+            then.status(201).json_body(charge("ch_1", "captured", "894.00"));
+        })
+        .await;
+    let req = CaptureRequest::full().with_idempotency_key(IdempotencyKey::from_string("cap-1").unwrap());
+    let e = provider(&server).capture(ID, &req).await.unwrap_err();
+    assert_eq!(post.calls_async().await, 1);
+    assert_after_accepted(&e, Operation::Capture, ID, "cap-1", "charge ch_1");
+}
+
+#[tokio::test]
+async fn a_merchant_api_capture_whose_read_fails_names_the_generated_key_and_the_checkout() {
+    let server = MockServer::start_async().await;
+    let (posted, sent) = post_spy(&server, "/psp/smi/charges/ch_7/capture").await;
+    checkout_until_posted(&server, &posted, "approved").await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200)
+                .json_body(page(json!([charge("ch_7", "authorised", "0.00")])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    let e = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap_err();
+    let key = sent.lock().unwrap().clone().expect("a generated key was sent");
+    assert_after_accepted(&e, Operation::Capture, ID, &key, "charge ch_7");
+}
+
+#[tokio::test]
+async fn a_refund_answered_with_another_refund_whose_re_read_fails_is_outcome_unknown() {
+    // An earlier refund under this key answers the POST; the payment is then read again,
+    // and that read fails. Twisto took the key: OutcomeUnknown with it, not a read error.
+    for request in [RefundRequest::full(), RefundRequest::partial(czk(10_000))] {
+        let server = MockServer::start_async().await;
+        let (posted, _) = post_spy(&server, "/psp/v4/refunds").await;
+        checkout_until_posted(&server, &posted, "completed").await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/refunds");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/psp/v4/refunds")
+                    .header("idempotency-key", "rf-key-1");
+                then.status(201).json_body(
+                    json!({"id": "rX", "checkout_id": "another-checkout", "amount": "5.00", "currency": "CZK"}),
+                );
+            })
+            .await;
+        let request = request.with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
+        let e = provider(&server).refund(ID, &request).await.unwrap_err();
+        assert_after_accepted(&e, Operation::Refund, ID, "rf-key-1", "refund rX");
+    }
+}
+
+#[tokio::test]
+async fn an_accepted_mutation_whose_answer_cannot_be_read_is_outcome_unknown() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    // An amount of the wrong type: the charge is named, its answer unreadable.
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(201)
+                .json_body(json!({"id": "ch_1", "amount": 894, "currency": "CZK", "state": "captured"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).body(r#"{"id": "ch_7", "amount": "89"#);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).body("<html>Created</html>");
+        })
+        .await;
+    let twisto = provider(&server);
+    let key = |k: &str| IdempotencyKey::from_string(k).unwrap();
+
+    let req = CaptureRequest::full().with_idempotency_key(key("cap-1"));
+    let e = twisto.capture(ID, &req).await.unwrap_err();
+    assert_after_accepted(&e, Operation::Capture, ID, "cap-1", "charge ch_1");
+    let e = twisto
+        .create_charge(ID, false, None, Some(&key("auth-1")))
+        .await
+        .unwrap_err();
+    assert_after_accepted(&e, Operation::Create, ID, "auth-1", "charge ch_1");
+    // The merchant API's answer cut short: the charge id asked for is named.
+    let e = twisto
+        .capture_charge("ch_7", Some(&key("smi-1")))
+        .await
+        .unwrap_err();
+    assert_after_accepted(&e, Operation::Capture, "ch_7", "smi-1", "charge ch_7");
+    let e = twisto
+        .create_refund(
+            ID,
+            czk(100),
+            &RefundRequest::partial(czk(100)).with_idempotency_key(key("rf-1")),
+        )
+        .await
+        .unwrap_err();
+    assert_after_accepted(&e, Operation::Refund, ID, "rf-1", "refund");
+    assert!(e.to_string().contains("<html>Created"), "{e}");
 }
 
 #[tokio::test]
