@@ -233,6 +233,68 @@ fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, erro
     )
 }
 
+/// Checks a refund's own fields before anything is read or sent: a positive `amount`
+/// (where one is given) and a reference Twisto takes.
+fn check_refund(amount: Option<Money>, request: &RefundRequest) -> Result<()> {
+    if let Some(amount) = amount {
+        if !amount.is_positive() {
+            return Err(Error::invalid(
+                "amount",
+                format!("must be greater than zero, got {amount}"),
+            ));
+        }
+    }
+    if let Some(r) = &request.reference {
+        if r.chars().count() > mapping::MAX_REFERENCE {
+            return Err(Error::invalid(
+                "reference",
+                "Twisto allows at most 200 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a refund of `asked` (`None`: all that is left) posts on checkout `id`, which stands
+/// at `current`. `POST /refunds` names no currency, so an amount in another currency than
+/// the checkout's is refused rather than refunded as the checkout's.
+///
+/// # Errors
+/// `InvalidRequest` on `amount` for another currency or more than is left; `InvalidState`
+/// when nothing is left to refund.
+fn refund_to_post(id: &str, asked: Option<Money>, current: &mapping::Standing) -> Result<Money> {
+    let currency = current.amount.currency();
+    if let Some(asked) = asked {
+        if asked.currency() != currency {
+            return Err(Error::invalid(
+                "amount",
+                format!(
+                    "is in {}, the payment in {currency} (Twisto refunds in the checkout's currency)",
+                    asked.currency()
+                ),
+            ));
+        }
+    }
+    let left = match current.refundable {
+        Some(left) if left.is_positive() => left,
+        _ => {
+            return Err(Error::InvalidState {
+                operation: Operation::Refund,
+                status: Some(current.status),
+                message: format!("nothing left to refund on checkout {id} ({})", current.raw_status),
+            })
+        }
+    };
+    match asked {
+        Some(asked) if asked > left => Err(Error::invalid(
+            "amount",
+            format!("{asked} is more than the {left} left to refund on checkout {id}"),
+        )),
+        Some(asked) => Ok(asked),
+        None => Ok(left),
+    }
+}
+
 /// A mutation Twisto accepted: its answer, read, and the idempotency key it was sent with
 /// (moved out of the request, not copied), for [`Error::after_accepted`] should what
 /// follows fail.
@@ -702,6 +764,7 @@ impl TwistoProvider {
         amount: Money,
         request: &RefundRequest,
     ) -> Result<TwistoRefund> {
+        check_refund(Some(amount), request)?;
         let Accepted {
             value: (refund, answer),
             key,
@@ -710,34 +773,20 @@ impl TwistoProvider {
             .map_err(|e| refund_accepted(checkout_id, key.as_ref(), &refund.id, &e))
     }
 
-    /// `POST /refunds`: the refund as answered, and the answer. An answer that cannot be
-    /// read is `OutcomeUnknown` ([`Error::after_accepted`]): Twisto took the refund.
+    /// `POST /refunds` of `amount`, checked by the caller ([`check_refund`]): the refund as
+    /// answered, and the answer. An answer that cannot be read is `OutcomeUnknown`
+    /// ([`Error::after_accepted`]): Twisto took the refund.
     async fn post_refund(
         &self,
         checkout_id: &str,
         amount: Money,
         request: &RefundRequest,
     ) -> Result<Accepted<(model::Refund, Bytes)>> {
-        if !amount.is_positive() {
-            return Err(Error::invalid(
-                "amount",
-                format!("must be greater than zero, got {amount}"),
-            ));
-        }
-        let reference = request.reference.clone();
-        if let Some(r) = &reference {
-            if r.chars().count() > mapping::MAX_REFERENCE {
-                return Err(Error::invalid(
-                    "reference",
-                    "Twisto allows at most 200 characters",
-                ));
-            }
-        }
         // Encoded in its own scope: the wire body is gone before the await.
         let mut req = {
             let body = model::CreateRefund {
                 checkout_id: checkout_id.to_owned(),
-                reference,
+                reference: request.reference.clone(),
                 reason: mapping::refund_reason(request.reason.as_ref(), request.note.as_deref()),
                 amount: mapping::format_amount(amount).map_err(|e| Error::money("amount", e))?,
             };
@@ -821,12 +870,16 @@ impl TwistoProvider {
         mapping::page(page, &resp.body, mapping::batch_entry)
     }
 
-    /// A full refund: reads the checkout and its refunds as `get_payment` does, posts a refund
-    /// of what is left, and maps the payment from that reading plus the new refund. A refund
-    /// does not change the checkout's state, so nothing is read again; a refund someone else
-    /// posts meanwhile shows on the next `get_payment`. If Twisto answers with a refund other
-    /// than the one asked for (an idempotency key used before), the payment is read again.
-    async fn refund_what_is_left(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+    /// A refund through [`PaymentProvider::refund`]: reads the checkout and its refunds as
+    /// `get_payment` does, checks the amount asked for (`None`: what is left) against that
+    /// reading ([`refund_to_post`]), posts it, and maps the payment from that reading plus
+    /// the new refund. A refund does not change the checkout's state, so nothing is read
+    /// again; a refund someone else posts meanwhile shows on the next `get_payment`. If
+    /// Twisto answers with a refund other than the one asked for (an idempotency key used
+    /// before), the payment is read again. Once Twisto has answered the `POST`, every error
+    /// is `OutcomeUnknown` with the key sent.
+    async fn refund_checked(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        check_refund(request.amount, request)?;
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
         let mut refunds = if may_have_refunds(&checkout, None) {
@@ -834,32 +887,25 @@ impl TwistoProvider {
         } else {
             None
         };
-        let current = mapping::standing(&checkout, &body, None, refunds.as_deref())?;
-        let left = match current.refundable {
-            Some(left) if left.is_positive() => left,
-            _ => {
-                return Err(Error::InvalidState {
-                    operation: Operation::Refund,
-                    status: Some(current.status),
-                    message: format!("nothing left to refund on checkout {id} ({})", current.raw_status),
-                })
-            }
+        let amount = {
+            let current = mapping::standing(&checkout, &body, None, refunds.as_deref())?;
+            refund_to_post(id, request.amount, &current)?
         };
         let Accepted {
             value: (refund, answer),
             key,
-        } = self.post_refund(id, left, request).await?;
+        } = self.post_refund(id, amount, request).await?;
         // From here on Twisto has taken the refund: whatever fails is OutcomeUnknown with
         // the key, never an error that invites a fresh call (a second refund).
         // Checked against its own answer, so a bad amount or currency is reported with it.
-        let answered = mapping::refund_amount(&refund, left.currency(), &answer)
+        let answered = mapping::refund_amount(&refund, amount.currency(), &answer)
             .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e))?;
         // Added to the reading only when it is the refund asked for: of this checkout, for
-        // what was left, and not listed already. An idempotency key used before (for another
+        // the amount posted, and not listed already. An idempotency key used before (for another
         // amount or checkout) is answered with that earlier refund; then the payment is read
         // again, as it stands.
         let asked_for = refund.checkout_id.as_deref().is_none_or(|c| c == id)
-            && answered == left
+            && answered == amount
             && !refunds
                 .as_deref()
                 .unwrap_or_default()
@@ -981,23 +1027,16 @@ impl PaymentProvider for TwistoProvider {
         })
     }
 
-    /// `POST /refunds` for `request.amount`, then the payment is fetched again. With no
-    /// amount, the checkout and its refunds are read first, what is left is refunded, and
-    /// the payment is that reading plus the new refund (a refund does not change the
-    /// checkout's state, so nothing is read again).
+    /// `GET /checkouts/{id}` and, once it is `completed`, `GET /refunds?checkoutId={id}`;
+    /// then `POST /refunds` of `request.amount` (with none: all that is left). An amount in
+    /// another currency than the checkout's, or above what is left, is refused before the
+    /// `POST` (`InvalidRequest` on `amount`), and `InvalidState` when nothing is left. The
+    /// payment is that reading plus the new refund (a refund does not change the checkout's
+    /// state, so nothing is read again), or read again when Twisto answers with another
+    /// refund (an idempotency key used before). Once Twisto has answered the `POST`, a
+    /// failure is `OutcomeUnknown` with the key sent ([`Error::after_accepted`]).
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
-        match request.amount {
-            Some(amount) => {
-                let Accepted {
-                    value: (refund, _),
-                    key,
-                } = self.post_refund(id, amount, request).await?;
-                self.fetch_payment(id)
-                    .await
-                    .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e))
-            }
-            None => Box::pin(self.refund_what_is_left(id, request)).await,
-        }
+        Box::pin(self.refund_checked(id, request)).await
     }
 
     /// `POST /checkouts/{id}/cancel` with an `Idempotency-Key`: cancels a checkout that is

@@ -862,8 +862,22 @@ async fn list_charges_filters_by_state() {
 }
 
 #[tokio::test]
-async fn refund_posts_a_partial_refund_with_reason_and_key() {
+async fn a_partial_refund_reads_first_then_posts_with_reason_and_key() {
+    // Like the full refund: the checkout and its refunds are read first (to check the
+    // amount), then the refund is posted, and the payment is that reading plus the refund
+    // answered. Nothing is read after the POST (those reads would fail here).
     let server = MockServer::start_async().await;
+    let (posted, _) = post_spy(&server, "/psp/v4/refunds").await;
+    checkout_until_posted(&server, &posted, "completed").await;
+    let listed = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID);
+            then.status(200)
+                .json_body(page(json!([listed_refund("r0", "50.00")])));
+        })
+        .await;
     let post = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -882,7 +896,24 @@ async fn refund_posts_a_partial_refund_with_reason_and_key() {
             }));
         })
         .await;
-    server
+    let req = RefundRequest::partial(czk(10_000))
+        .with_reason(RefundReason::RequestedByCustomer)
+        .with_reference("rf-1")
+        .with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
+    let p = provider(&server).refund(ID, &req).await.unwrap();
+    post.assert_async().await;
+    assert_eq!(listed.calls_async().await, 1);
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(p.refunded, Some(czk(15_000)));
+    assert_eq!(p.refundable, Some(czk(74_400)));
+    let refunded: Vec<_> = p.events.iter().filter_map(|e| e.id.as_deref()).collect();
+    assert_eq!(refunded, ["r0", "r1"]);
+}
+
+#[tokio::test]
+async fn a_partial_refund_in_another_currency_or_above_what_is_left_is_refused_before_posting() {
+    let server = MockServer::start_async().await;
+    let read = server
         .mock_async(|when, then| {
             when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
             then.status(200).json_body(checkout("completed", "894.00"));
@@ -890,22 +921,79 @@ async fn refund_posts_a_partial_refund_with_reason_and_key() {
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path("/psp/v4/refunds")
-                .query_param("checkoutId", ID);
-            then.status(200).json_body(page(json!([
-                {"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK"}
-            ])));
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200)
+                .json_body(page(json!([listed_refund("r0", "100.00")])));
         })
         .await;
-    let req = RefundRequest::partial(czk(10_000))
-        .with_reason(RefundReason::RequestedByCustomer)
-        .with_reference("rf-1")
-        .with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
-    let p = provider(&server).refund(ID, &req).await.unwrap();
-    post.assert_async().await;
-    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
-    assert_eq!(p.refunded, Some(czk(10_000)));
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201)
+                .json_body(json!({"id": "r1", "checkout_id": ID, "amount": "10.00"}));
+        })
+        .await;
+    let twisto = provider(&server);
+    let invalid = |e: Error| match e {
+        Error::InvalidRequest { field, message } => (field, message),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    };
+
+    // POST /refunds carries no currency: 10.00 EUR would have refunded 10.00 CZK.
+    let eur = Money::from_minor(1_000, Currency::EUR);
+    let (field, message) = invalid(twisto.refund(ID, &RefundRequest::partial(eur)).await.unwrap_err());
+    assert_eq!(field, "amount");
+    assert!(message.contains("EUR") && message.contains("CZK"), "{message}");
+
+    // 794.00 is left.
+    let (field, message) = invalid(
+        twisto
+            .refund(ID, &RefundRequest::partial(czk(79_401)))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(field, "amount");
+    assert!(
+        message.contains("794.01") && message.contains("794.00"),
+        "{message}"
+    );
+
+    // Checked before anything is read.
+    let reads = read.calls_async().await;
+    let (field, _) = invalid(
+        twisto
+            .refund(ID, &RefundRequest::partial(czk(0)))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(field, "amount");
+    assert_eq!(read.calls_async().await, reads);
+    assert_eq!(post.calls_async().await, 0);
+
+    // Nothing charged yet: nothing to refund.
+    read.delete_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let e = twisto
+        .refund(ID, &RefundRequest::partial(czk(100)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidState {
+                operation: Operation::Refund,
+                status: Some(PaymentStatus::Authorized),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(post.calls_async().await, 0);
 }
 
 #[tokio::test]
@@ -968,6 +1056,15 @@ async fn full_refund_with(
     listed: Value,
     answer: Value,
 ) -> (paymux_core::Result<paymux_core::Payment>, usize) {
+    refund_with(RefundRequest::full(), listed, answer).await
+}
+
+/// As [`full_refund_with`], for `request`.
+async fn refund_with(
+    request: RefundRequest,
+    listed: Value,
+    answer: Value,
+) -> (paymux_core::Result<paymux_core::Payment>, usize) {
     let server = MockServer::start_async().await;
     let read = server
         .mock_async(|when, then| {
@@ -987,7 +1084,7 @@ async fn full_refund_with(
             then.status(201).json_body(answer);
         })
         .await;
-    let result = provider(&server).refund(ID, &RefundRequest::full()).await;
+    let result = provider(&server).refund(ID, &request).await;
     (result, read.calls_async().await)
 }
 
@@ -1017,6 +1114,40 @@ async fn a_full_refund_answered_with_another_refund_reads_the_payment_again() {
         (p.status, p.refunded),
         (PaymentStatus::PartiallyRefunded, Some(czk(40_000)))
     );
+}
+
+#[tokio::test]
+async fn a_partial_refund_answered_with_another_refund_reads_the_payment_again() {
+    let partial = || RefundRequest::partial(czk(10_000));
+    // The refund asked for: added to the reading, nothing read again.
+    let r1 = json!({"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK"});
+    let (p, reads) = refund_with(partial(), json!([listed_refund("r0", "50.00")]), r1).await;
+    assert_eq!(reads, 1);
+    assert_eq!(p.unwrap().refunded, Some(czk(15_000)));
+    // Another amount, another checkout's, or one listed already: read again.
+    for (listed, answer) in [
+        (
+            json!([]),
+            json!({"id": "rY", "checkout_id": ID, "amount": "1.00", "currency": "CZK"}),
+        ),
+        (
+            json!([]),
+            json!({"id": "rX", "checkout_id": "another-checkout", "amount": "100.00"}),
+        ),
+        (
+            json!([listed_refund("r2", "100.00")]),
+            listed_refund("r2", "100.00"),
+        ),
+    ] {
+        let expected = if listed.as_array().unwrap().is_empty() {
+            czk(0)
+        } else {
+            czk(10_000)
+        };
+        let (p, reads) = refund_with(partial(), listed, answer).await;
+        assert_eq!(reads, 2);
+        assert_eq!(p.unwrap().refunded, Some(expected));
+    }
 }
 
 #[tokio::test]
