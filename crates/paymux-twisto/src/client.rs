@@ -31,11 +31,21 @@ use crate::PROVIDER;
 /// `POST /checkouts/{id}/cancel`.
 pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
 
-/// Largest page Twisto serves; lists paymux walks itself (refunds of a checkout, authorised
-/// charges) use it.
+/// Largest page Twisto serves (documented for `/checkouts`); lists paymux walks itself
+/// (refunds of a checkout, authorised charges) ask for it.
 const MAX_LIMIT: u32 = 1000;
 /// Pages walked at most when paymux lists on its own behalf.
 const MAX_PAGES: u32 = 50;
+
+/// Where the page after one of `received` items starting at `skip` starts, or `None` when
+/// the walk ends: the page said there is no `next`, or was empty (a server may serve fewer
+/// items than asked for, so a short page alone does not end it).
+fn next_skip(skip: u32, received: usize, next: Option<&str>) -> Option<u32> {
+    if next.is_none() || received == 0 {
+        return None;
+    }
+    Some(skip.saturating_add(u32::try_from(received).unwrap_or(u32::MAX)))
+}
 
 fn idempotency_header() -> HeaderName {
     HeaderName::from_static("idempotency-key")
@@ -185,6 +195,114 @@ fn key_of(key: Option<&IdempotencyKey>) -> IdempotencyKey {
     key.cloned().unwrap_or_else(IdempotencyKey::new)
 }
 
+/// The idempotency key `req` was sent with.
+fn sent_key(req: &ApiRequest) -> Option<&str> {
+    req.idempotency.as_ref().map(|(_, key)| key.as_str())
+}
+
+/// What a mutation Twisto accepted answered, for [`Error::after_accepted`] when that answer
+/// cannot be read: `what` (`"charge"`, `"refund"`) with the answer's `id` where one can be
+/// picked out, else `known_id` (the charge asked for). Only built on that error path.
+fn accepted(what: &str, known_id: Option<&str>, answer: &ApiResponse) -> String {
+    let status = answer.status.as_u16();
+    let id = serde_json::from_slice::<serde_json::Value>(&answer.body)
+        .ok()
+        .and_then(|v| match v.get("id") {
+            Some(serde_json::Value::String(id)) => Some(paymux_core::error::scrubbed_excerpt(id.as_bytes())),
+            Some(serde_json::Value::Number(id)) => Some(id.to_string()),
+            _ => None,
+        })
+        .filter(|id| !id.is_empty())
+        .or_else(|| known_id.map(str::to_owned));
+    match id {
+        Some(id) => format!("Twisto accepted {what} {id} (HTTP {status})"),
+        None => format!("Twisto accepted the {what} (HTTP {status})"),
+    }
+}
+
+/// The error for refund `refund_id`, which Twisto accepted for checkout `id` (sent with
+/// `key`), when what follows it fails with `error`: see [`Error::after_accepted`].
+fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, error: &Error) -> Error {
+    Error::after_accepted(
+        PROVIDER,
+        Operation::Refund,
+        id,
+        key.map(IdempotencyKey::as_str),
+        format_args!("Twisto accepted refund {refund_id}"),
+        error,
+    )
+}
+
+/// Checks a refund's own fields before anything is read or sent: a positive `amount`
+/// (where one is given) and a reference Twisto takes.
+fn check_refund(amount: Option<Money>, request: &RefundRequest) -> Result<()> {
+    if let Some(amount) = amount {
+        if !amount.is_positive() {
+            return Err(Error::invalid(
+                "amount",
+                format!("must be greater than zero, got {amount}"),
+            ));
+        }
+    }
+    if let Some(r) = &request.reference {
+        if r.chars().count() > mapping::MAX_REFERENCE {
+            return Err(Error::invalid(
+                "reference",
+                "Twisto allows at most 200 characters",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a refund of `asked` (`None`: all that is left) posts on checkout `id`, which stands
+/// at `current`. `POST /refunds` names no currency, so an amount in another currency than
+/// the checkout's is refused rather than refunded as the checkout's.
+///
+/// # Errors
+/// `InvalidRequest` on `amount` for another currency or more than is left; `InvalidState`
+/// when nothing is left to refund.
+fn refund_to_post(id: &str, asked: Option<Money>, current: &mapping::Standing) -> Result<Money> {
+    let currency = current.amount.currency();
+    if let Some(asked) = asked {
+        if asked.currency() != currency {
+            return Err(Error::invalid(
+                "amount",
+                format!(
+                    "is in {}, the payment in {currency} (Twisto refunds in the checkout's currency)",
+                    asked.currency()
+                ),
+            ));
+        }
+    }
+    let left = match current.refundable {
+        Some(left) if left.is_positive() => left,
+        _ => {
+            return Err(Error::InvalidState {
+                operation: Operation::Refund,
+                status: Some(current.status),
+                message: format!("nothing left to refund on checkout {id} ({})", current.raw_status),
+            })
+        }
+    };
+    match asked {
+        Some(asked) if asked > left => Err(Error::invalid(
+            "amount",
+            format!("{asked} is more than the {left} left to refund on checkout {id}"),
+        )),
+        Some(asked) => Ok(asked),
+        None => Ok(left),
+    }
+}
+
+/// A mutation Twisto accepted: its answer, read, and the idempotency key it was sent with
+/// (moved out of the request, not copied), for [`Error::after_accepted`] should what
+/// follows fail.
+struct Accepted<T> {
+    value: T,
+    key: Option<IdempotencyKey>,
+}
+
 impl TwistoProvider {
     /// A provider from `config`.
     ///
@@ -229,7 +347,13 @@ impl TwistoProvider {
         self.base.endpoint_with_query(path, query)
     }
 
+    /// `id` as one path segment: percent-encoded where needed, refused when empty, longer
+    /// than 256 bytes, holding a control character, or `.` or `..` (dot segments, which the
+    /// URL library resolves: `void("..")` would post to `/psp/v4/cancel`).
     fn path_id<'a>(field: &str, id: &'a str) -> Result<Cow<'a, str>> {
+        if id == "." || id == ".." {
+            return Err(Error::invalid(field, "must be an id, not \".\" or \"..\""));
+        }
         let unreserved = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
         // Twisto's ids (UUIDs) are unreserved characters only: nothing to encode, and no
         // control character to look for.
@@ -276,16 +400,18 @@ impl TwistoProvider {
         Ok(self.call(&req).await?.body)
     }
 
-    /// Every refund of a checkout (`GET /refunds?checkoutId=`), all pages.
+    /// Every refund of a checkout (`GET /refunds?checkoutId=`): pages of up to 1000 while
+    /// `next` is set and the page was not empty, at most 50 pages.
     async fn fetch_refunds(&self, checkout_id: &str) -> Result<Vec<model::Refund>> {
         let mut out = Vec::new();
-        for page_no in 0..MAX_PAGES {
+        let mut skip = 0;
+        for _ in 0..MAX_PAGES {
             let url = self.url_with(
                 "/refunds",
                 &[
                     ("checkoutId", checkout_id.to_owned()),
                     ("limit", MAX_LIMIT.to_string()),
-                    ("skip", (page_no * MAX_LIMIT).to_string()),
+                    ("skip", skip.to_string()),
                 ],
             );
             let req =
@@ -299,8 +425,9 @@ impl TwistoProvider {
                     .into_iter()
                     .filter(|r| r.checkout_id.as_deref().is_none_or(|c| c == checkout_id)),
             );
-            if page.next.is_none() || n < MAX_LIMIT as usize {
-                break;
+            match next_skip(skip, n, page.next.as_deref()) {
+                Some(next) => skip = next,
+                None => break,
             }
         }
         Ok(out)
@@ -405,7 +532,9 @@ impl TwistoProvider {
     ///
     /// # Errors
     /// `NotFound`, `InvalidState` (checkout not approved or already charged), the provider's
-    /// errors; `OutcomeUnknown` when no answer came (retry with the same key).
+    /// errors; `OutcomeUnknown` with the key sent when no definite answer came, or when
+    /// Twisto accepted the charge but its answer cannot be read (reconcile; retry with the
+    /// same key).
     pub async fn create_charge(
         &self,
         checkout_id: &str,
@@ -423,8 +552,11 @@ impl TwistoProvider {
         };
         self.post_charge(&checkout, amount, reference, capture, operation, idempotency_key)
             .await
+            .map(|accepted| accepted.value)
     }
 
+    /// `POST /charges`. An answer that cannot be read is `OutcomeUnknown`
+    /// ([`Error::after_accepted`]): Twisto took the charge.
     async fn post_charge(
         &self,
         checkout: &model::Checkout<'_>,
@@ -433,8 +565,8 @@ impl TwistoProvider {
         capture: bool,
         operation: Operation,
         idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<TwistoCharge> {
-        let req = {
+    ) -> Result<Accepted<TwistoCharge>> {
+        let mut req = {
             let order_ref = mapping::order_reference(checkout);
             let body = mapping::charge_body(&checkout.id, amount, &order_ref, reference, capture)?;
             ApiRequest::new(
@@ -448,8 +580,20 @@ impl TwistoProvider {
             .payment(checkout.id.to_string())
         };
         let resp = self.call(&req).await?;
-        let charge: model::Charge<'_> = decode("charge", &resp.body)?;
-        mapping::charge(&charge, &resp.body)
+        match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
+            Ok(charge) => Ok(Accepted {
+                value: charge,
+                key: req.idempotency.take().map(|(_, key)| key),
+            }),
+            Err(e) => Err(Error::after_accepted(
+                PROVIDER,
+                operation,
+                &*checkout.id,
+                sent_key(&req),
+                accepted("charge", None, &resp),
+                &e,
+            )),
+        }
     }
 
     /// Lists charges (`GET /charges`, optionally `state`-filtered).
@@ -484,7 +628,8 @@ impl TwistoProvider {
     /// The authorised (not yet captured) charge of a checkout, if any: walks
     /// `GET /charges?state=authorised` and matches the charge `reference` against the
     /// checkout's order reference (the charge object names no checkout). Costs one list call
-    /// per 1000 outstanding authorisations.
+    /// per page of outstanding authorisations (up to 1000 a page, while `next` is set; at
+    /// most 50 pages).
     ///
     /// # Errors
     /// The provider's errors.
@@ -498,9 +643,9 @@ impl TwistoProvider {
     /// their text, and a bad amount on another order's charge does not stop this one.
     async fn find_authorised(&self, checkout: &model::Checkout<'_>) -> Result<Option<TwistoCharge>> {
         let wanted = mapping::order_reference(checkout);
-        for page_no in 0..MAX_PAGES {
-            let req =
-                self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, page_no * MAX_LIMIT));
+        let mut skip = 0;
+        for _ in 0..MAX_PAGES {
+            let req = self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, skip));
             let resp = self.call(&req).await?;
             let page: model::Page<model::Charge<'_>> = decode("charge list", &resp.body)?;
             if let Some(c) = page
@@ -510,8 +655,9 @@ impl TwistoProvider {
             {
                 return mapping::charge(c, &resp.body).map(Some);
             }
-            if page.next.is_none() || page.items.len() < MAX_LIMIT as usize {
-                break;
+            match next_skip(skip, page.items.len(), page.next.as_deref()) {
+                Some(next) => skip = next,
+                None => break,
             }
         }
         Ok(None)
@@ -530,16 +676,20 @@ impl TwistoProvider {
         )))
     }
 
+    /// `POST /psp/smi/charges/{charge_id}/{action}` about payment `payment_id` (the charge
+    /// itself, or the checkout `capture` charges). An answer that cannot be read is
+    /// `OutcomeUnknown` ([`Error::after_accepted`]).
     async fn smi(
         &self,
         charge_id: &str,
         action: &str,
         operation: Operation,
+        payment_id: &str,
         idempotency_key: Option<&IdempotencyKey>,
-    ) -> Result<TwistoCharge> {
+    ) -> Result<Accepted<TwistoCharge>> {
         // The merchant API documents no idempotency: the key is sent, but the call is never
         // repeated automatically once it may have reached Twisto.
-        let req = ApiRequest::new(
+        let mut req = ApiRequest::new(
             Method::POST,
             self.smi_url(charge_id, action)?,
             operation,
@@ -547,24 +697,44 @@ impl TwistoProvider {
         )
         .json(&serde_json::json!({}))?
         .idempotency_key(idempotency_header(), key_of(idempotency_key))
-        .payment(charge_id);
+        .payment(payment_id);
         let resp = self.call(&req).await?;
-        let charge: model::Charge<'_> = decode("charge", &resp.body)?;
-        mapping::charge(&charge, &resp.body)
+        match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
+            Ok(charge) => Ok(Accepted {
+                value: charge,
+                key: req.idempotency.take().map(|(_, key)| key),
+            }),
+            Err(e) => Err(Error::after_accepted(
+                PROVIDER,
+                operation,
+                payment_id,
+                sent_key(&req),
+                accepted("charge", Some(charge_id), &resp),
+                &e,
+            )),
+        }
     }
 
     /// Captures an authorised charge in full (`POST /psp/smi/charges/{id}/capture`).
     ///
     /// # Errors
     /// `InvalidRequest` when no merchant API URL is known; `NotFound`; `InvalidState` when
-    /// the charge is not authorised; `OutcomeUnknown` when no answer came (not retried).
+    /// the charge is not authorised; `OutcomeUnknown` with the key sent when no answer came
+    /// (not retried) or the answer cannot be read.
     pub async fn capture_charge(
         &self,
         charge_id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<TwistoCharge> {
-        self.smi(charge_id, "capture", Operation::Capture, idempotency_key)
-            .await
+        self.smi(
+            charge_id,
+            "capture",
+            Operation::Capture,
+            charge_id,
+            idempotency_key,
+        )
+        .await
+        .map(|accepted| accepted.value)
     }
 
     /// Cancels an authorised charge (`POST /psp/smi/charges/{id}/cancel`).
@@ -576,65 +746,75 @@ impl TwistoProvider {
         charge_id: &str,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<TwistoCharge> {
-        self.smi(charge_id, "cancel", Operation::Void, idempotency_key)
+        self.smi(charge_id, "cancel", Operation::Void, charge_id, idempotency_key)
             .await
+            .map(|accepted| accepted.value)
     }
 
     /// Creates a refund (`POST /refunds`, with an `Idempotency-Key`) and returns it.
     ///
     /// # Errors
     /// `InvalidRequest` for a non-positive amount or one outside the pattern; the provider's
-    /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown`.
+    /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
+    /// when no definite answer came, or when Twisto accepted the refund but its answer
+    /// cannot be read.
     pub async fn create_refund(
         &self,
         checkout_id: &str,
         amount: Money,
         request: &RefundRequest,
     ) -> Result<TwistoRefund> {
-        let (refund, answer) = self.post_refund(checkout_id, amount, request).await?;
+        check_refund(Some(amount), request)?;
+        let Accepted {
+            value: (refund, answer),
+            key,
+        } = self.post_refund(checkout_id, amount, request).await?;
         mapping::refund(&refund, &answer)
+            .map_err(|e| refund_accepted(checkout_id, key.as_ref(), &refund.id, &e))
     }
 
-    /// `POST /refunds`: the refund as answered, and the answer.
+    /// `POST /refunds` of `amount`, checked by the caller ([`check_refund`]): the refund as
+    /// answered, and the answer. An answer that cannot be read is `OutcomeUnknown`
+    /// ([`Error::after_accepted`]): Twisto took the refund.
     async fn post_refund(
         &self,
         checkout_id: &str,
         amount: Money,
         request: &RefundRequest,
-    ) -> Result<(model::Refund, Bytes)> {
-        if !amount.is_positive() {
-            return Err(Error::invalid(
-                "amount",
-                format!("must be greater than zero, got {amount}"),
-            ));
-        }
-        let reference = request.reference.clone();
-        if let Some(r) = &reference {
-            if r.chars().count() > mapping::MAX_REFERENCE {
-                return Err(Error::invalid(
-                    "reference",
-                    "Twisto allows at most 200 characters",
-                ));
-            }
-        }
-        let body = model::CreateRefund {
-            checkout_id: checkout_id.to_owned(),
-            reference,
-            reason: mapping::refund_reason(request.reason.as_ref(), request.note.as_deref()),
-            amount: mapping::format_amount(amount).map_err(|e| Error::money("amount", e))?,
+    ) -> Result<Accepted<(model::Refund, Bytes)>> {
+        // Encoded in its own scope: the wire body is gone before the await.
+        let mut req = {
+            let body = model::CreateRefund {
+                checkout_id: checkout_id.to_owned(),
+                reference: request.reference.clone(),
+                reason: mapping::refund_reason(request.reason.as_ref(), request.note.as_deref()),
+                amount: mapping::format_amount(amount).map_err(|e| Error::money("amount", e))?,
+            };
+            ApiRequest::new(
+                Method::POST,
+                self.url("/refunds"),
+                Operation::Refund,
+                RetryPolicy::Idempotent,
+            )
+            .json(&body)?
+            .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
+            .payment(checkout_id)
         };
-        let req = ApiRequest::new(
-            Method::POST,
-            self.url("/refunds"),
-            Operation::Refund,
-            RetryPolicy::Idempotent,
-        )
-        .json(&body)?
-        .idempotency_key(idempotency_header(), key_of(request.idempotency_key.as_ref()))
-        .payment(checkout_id);
         let resp = self.call(&req).await?;
-        let refund: model::Refund = decode("refund", &resp.body)?;
-        Ok((refund, resp.body))
+        match decode::<model::Refund>("refund", &resp.body) {
+            Ok(refund) => Ok(Accepted {
+                value: (refund, resp.body),
+                key: req.idempotency.take().map(|(_, key)| key),
+            }),
+            Err(e) => Err(Error::after_accepted(
+                PROVIDER,
+                Operation::Refund,
+                checkout_id,
+                sent_key(&req),
+                accepted("refund", None, &resp),
+                &e,
+            )),
+        }
     }
 
     /// The refunds of a checkout (`GET /refunds?checkoutId=`, all pages).
@@ -690,12 +870,16 @@ impl TwistoProvider {
         mapping::page(page, &resp.body, mapping::batch_entry)
     }
 
-    /// A full refund: reads the checkout and its refunds as `get_payment` does, posts a refund
-    /// of what is left, and maps the payment from that reading plus the new refund. A refund
-    /// does not change the checkout's state, so nothing is read again; a refund someone else
-    /// posts meanwhile shows on the next `get_payment`. If Twisto answers with a refund other
-    /// than the one asked for (an idempotency key used before), the payment is read again.
-    async fn refund_what_is_left(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+    /// A refund through [`PaymentProvider::refund`]: reads the checkout and its refunds as
+    /// `get_payment` does, checks the amount asked for (`None`: what is left) against that
+    /// reading ([`refund_to_post`]), posts it, and maps the payment from that reading plus
+    /// the new refund. A refund does not change the checkout's state, so nothing is read
+    /// again; a refund someone else posts meanwhile shows on the next `get_payment`. If
+    /// Twisto answers with a refund other than the one asked for (an idempotency key used
+    /// before), the payment is read again. Once Twisto has answered the `POST`, every error
+    /// is `OutcomeUnknown` with the key sent.
+    async fn refund_checked(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        check_refund(request.amount, request)?;
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
         let mut refunds = if may_have_refunds(&checkout, None) {
@@ -703,36 +887,41 @@ impl TwistoProvider {
         } else {
             None
         };
-        let current = mapping::standing(&checkout, &body, None, refunds.as_deref())?;
-        let left = match current.refundable {
-            Some(left) if left.is_positive() => left,
-            _ => {
-                return Err(Error::InvalidState {
-                    operation: Operation::Refund,
-                    status: Some(current.status),
-                    message: format!("nothing left to refund on checkout {id} ({})", current.raw_status),
-                })
-            }
+        let amount = {
+            let current = mapping::standing(&checkout, &body, None, refunds.as_deref())?;
+            refund_to_post(id, request.amount, &current)?
         };
-        let (refund, answer) = self.post_refund(id, left, request).await?;
+        let Accepted {
+            value: (refund, answer),
+            key,
+        } = self.post_refund(id, amount, request).await?;
+        // From here on Twisto has taken the refund: whatever fails is OutcomeUnknown with
+        // the key, never an error that invites a fresh call (a second refund).
         // Checked against its own answer, so a bad amount or currency is reported with it.
-        let answered = mapping::refund_amount(&refund, left.currency(), &answer)?;
+        let answered = mapping::refund_amount(&refund, amount.currency(), &answer)
+            .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e))?;
         // Added to the reading only when it is the refund asked for: of this checkout, for
-        // what was left, and not listed already. An idempotency key used before (for another
+        // the amount posted, and not listed already. An idempotency key used before (for another
         // amount or checkout) is answered with that earlier refund; then the payment is read
         // again, as it stands.
         let asked_for = refund.checkout_id.as_deref().is_none_or(|c| c == id)
-            && answered == left
+            && answered == amount
             && !refunds
                 .as_deref()
                 .unwrap_or_default()
                 .iter()
                 .any(|r| r.id == refund.id);
         if !asked_for {
-            return Box::pin(self.fetch_payment(id)).await;
+            return Box::pin(self.fetch_payment(id))
+                .await
+                .map_err(|e| refund_accepted(id, key.as_ref(), &refund.id, &e));
         }
-        refunds.get_or_insert_with(Vec::new).push(refund);
-        mapping::payment(&checkout, &body, None, refunds.as_deref())
+        let refunds = refunds.get_or_insert_with(Vec::new);
+        refunds.push(refund);
+        mapping::payment(&checkout, &body, None, Some(refunds.as_slice())).map_err(|e| {
+            let refund_id = refunds.last().map_or("", |r| r.id.as_str());
+            refund_accepted(id, key.as_ref(), refund_id, &e)
+        })
     }
 }
 
@@ -763,7 +952,9 @@ impl PaymentProvider for TwistoProvider {
     /// an authorised charge (`GET /charges?state=authorised`), then the merchant API's
     /// capture of that charge, or else `POST /charges` with `capture: true`; then the checkout
     /// is read again (its refunds are not: it had none). A rejected charge answers a payment
-    /// with status `Declined`.
+    /// with status `Declined`. Once Twisto has accepted the charge, a failure to read its
+    /// answer or the checkout after it is `OutcomeUnknown` with the key sent
+    /// ([`Error::after_accepted`]), never a retryable error.
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
@@ -797,10 +988,16 @@ impl PaymentProvider for TwistoProvider {
         // future (boxed per call by `async_trait`) 1 184 bytes, past what glibc's per-thread
         // cache serves (1 032); it is 848.
         let authorised = self.find_authorised(&checkout).await?.map(|c| c.id);
-        let charge = match authorised {
+        let Accepted { value: charge, key } = match authorised {
             Some(charge_id) => {
-                self.capture_charge(&charge_id, request.idempotency_key.as_ref())
-                    .await?
+                self.smi(
+                    &charge_id,
+                    "capture",
+                    Operation::Capture,
+                    id,
+                    request.idempotency_key.as_ref(),
+                )
+                .await?
             }
             None => {
                 self.post_charge(
@@ -814,21 +1011,32 @@ impl PaymentProvider for TwistoProvider {
                 .await?
             }
         };
-        self.fetch_charged(id, &charge).await
+        // Twisto charged: a read that fails now must not invite a fresh call (a fresh key).
+        self.fetch_charged(id, &charge).await.map_err(|e| {
+            Error::after_accepted(
+                PROVIDER,
+                Operation::Capture,
+                id,
+                key.as_ref().map(IdempotencyKey::as_str),
+                format_args!(
+                    "Twisto answered the capture with charge {} ({})",
+                    charge.id, charge.state
+                ),
+                &e,
+            )
+        })
     }
 
-    /// `POST /refunds` for `request.amount`, then the payment is fetched again. With no
-    /// amount, the checkout and its refunds are read first, what is left is refunded, and
-    /// the payment is that reading plus the new refund (a refund does not change the
-    /// checkout's state, so nothing is read again).
+    /// `GET /checkouts/{id}` and, once it is `completed`, `GET /refunds?checkoutId={id}`;
+    /// then `POST /refunds` of `request.amount` (with none: all that is left). An amount in
+    /// another currency than the checkout's, or above what is left, is refused before the
+    /// `POST` (`InvalidRequest` on `amount`), and `InvalidState` when nothing is left. The
+    /// payment is that reading plus the new refund (a refund does not change the checkout's
+    /// state, so nothing is read again), or read again when Twisto answers with another
+    /// refund (an idempotency key used before). Once Twisto has answered the `POST`, a
+    /// failure is `OutcomeUnknown` with the key sent ([`Error::after_accepted`]).
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
-        match request.amount {
-            Some(amount) => {
-                self.create_refund(id, amount, request).await?;
-                self.fetch_payment(id).await
-            }
-            None => Box::pin(self.refund_what_is_left(id, request)).await,
-        }
+        Box::pin(self.refund_checked(id, request)).await
     }
 
     /// `POST /checkouts/{id}/cancel` with an `Idempotency-Key`: cancels a checkout that is
@@ -865,5 +1073,20 @@ mod tests {
         assert!(TwistoProvider::path_id("id", "").is_err());
         assert!(TwistoProvider::path_id("id", "a\nb").is_err());
         assert!(TwistoProvider::path_id("id", &"a".repeat(257)).is_err());
+        // The URL library resolves dot segments: ".." would reach another endpoint.
+        for dots in [".", ".."] {
+            assert!(
+                matches!(TwistoProvider::path_id("id", dots), Err(Error::InvalidRequest { field, .. }) if field == "id"),
+                "{dots:?}"
+            );
+        }
+        assert!(matches!(
+            TwistoProvider::path_id("id", "..."),
+            Ok(Cow::Borrowed("..."))
+        ));
+        assert!(matches!(
+            TwistoProvider::path_id("id", "a..b"),
+            Ok(Cow::Borrowed("a..b"))
+        ));
     }
 }

@@ -15,8 +15,14 @@
 //! 3. [`capture`](paymux_core::PaymentProvider::capture) charges the full amount
 //!    (`POST /charges` with `capture: true`, or the merchant API's capture of a charge
 //!    authorised earlier with [`TwistoProvider::create_charge`]).
-//! 4. [`refund`](paymux_core::PaymentProvider::refund) in full or in parts (`POST /refunds`);
+//! 4. [`refund`](paymux_core::PaymentProvider::refund) in full or in parts: the checkout
+//!    and its refunds are read, an amount in another currency or above what is left is
+//!    refused, then `POST /refunds`;
 //!    [`void`](paymux_core::PaymentProvider::void) cancels before the charge is captured.
+//!
+//! Once Twisto has accepted a charge or a refund, anything that fails after it (an answer
+//! that cannot be read, the read that follows) is `OutcomeUnknown` with the idempotency key
+//! sent, so the caller reconciles instead of charging or refunding twice.
 //!
 //! Amounts are decimal strings matching `^-?\d{0,8}(?:\.\d{0,2})?$`, converted exactly
 //! ([`parse_amount`], [`format_amount`]); statuses combine the checkout state, the charge

@@ -1,13 +1,15 @@
 //! The Twisto backend against paymux-sim: create → the shopper is approved → capture →
 //! refunds → get, plus authorise-then-capture through the merchant API, void, rejection,
-//! settlements and a lost answer retried with one idempotency key.
+//! settlements, a lost answer retried with one idempotency key, unreadable answers to a
+//! charge and a refund Twisto committed, and partial refunds refused before posting.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
 use paymux_core::{
-    CaptureRequest, Checked, CreatePayment, Currency, Customer, Error, EventKind, LineItem, LineItemKind,
-    Money, PaymentProvider, PaymentStatus, RefundReason, RefundRequest, TransportConfig, VoidRequest,
+    CaptureRequest, Checked, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, LineItem,
+    LineItemKind, Money, PaymentProvider, PaymentStatus, RefundReason, RefundRequest, TransportConfig,
+    VoidRequest,
 };
 use paymux_sim::{FaultKind, FaultSpec, Route, SimProvider, Simulator};
 use paymux_twisto::{PageQuery, TwistoBuilder, TwistoProvider};
@@ -227,5 +229,95 @@ async fn a_full_refund_with_a_key_used_for_another_checkout_reports_what_twisto_
     assert_eq!(sim.commits(SimProvider::Twisto, &ids[1]).refunds, 0);
     assert_eq!((b.status, b.refunded), (PaymentStatus::Captured, Some(czk(0))));
     assert_eq!((b.status, b.refunded), (b_now.status, b_now.refunded));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreadable_charge_or_refund_answer_is_outcome_unknown_with_the_key_and_commits_once() {
+    // Twisto commits, then answers with JSON cut in half. A retryable error here would
+    // invite a fresh call with a fresh key; OutcomeUnknown carries the key sent.
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let p = twisto
+        .create_payment(&request("order-sim-7", "cut@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    for (route, n) in [(Route::Capture, 0), (Route::Refund, 1)] {
+        sim.inject_fault(FaultSpec {
+            provider: SimProvider::Twisto,
+            route,
+            kind: FaultKind::TruncatedJson,
+            times: 1,
+        });
+        let key = IdempotencyKey::from_string(format!("cut-{n}")).unwrap();
+        let e = if route == Route::Capture {
+            let req = CaptureRequest::full().with_idempotency_key(key.clone());
+            twisto.capture(&p.id, &req).await.unwrap_err()
+        } else {
+            let req = RefundRequest::partial(czk(1_000)).with_idempotency_key(key.clone());
+            twisto.refund(&p.id, &req).await.unwrap_err()
+        };
+        assert!(
+            matches!(&e, Error::OutcomeUnknown { payment_id: Some(id), idempotency_key: Some(k), .. }
+                if *id == p.id && k == key.as_str()),
+            "{e:?}"
+        );
+        assert!(!e.is_retryable());
+    }
+    let commits = sim.commits(SimProvider::Twisto, &p.id);
+    assert_eq!((commits.captures, commits.refunds), (1, 1));
+    // Reconciled: both took effect.
+    let now = twisto.get_payment(&p.id).await.unwrap();
+    assert_eq!(now.status, PaymentStatus::PartiallyRefunded, "{}", now.raw_status);
+    assert_eq!(now.refunded, Some(czk(1_000)));
+    // Repeating the refund with its key is answered with the refund made: nothing more.
+    let req = RefundRequest::partial(czk(1_000))
+        .with_idempotency_key(IdempotencyKey::from_string("cut-1").unwrap());
+    let again = twisto.refund(&p.id, &req).await.unwrap();
+    assert_eq!(again.refunded, Some(czk(1_000)));
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_partial_refund_in_another_currency_or_above_what_is_left_commits_nothing() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let p = twisto
+        .create_payment(&request("order-sim-8", "eur@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+    let eur = RefundRequest::partial(Money::from_minor(1_000, Currency::EUR));
+    let e = twisto.refund(&p.id, &eur).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e:?}"
+    );
+    let too_much = RefundRequest::partial(czk(89_401));
+    let e = twisto.refund(&p.id, &too_much).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e:?}"
+    );
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 0);
+    // All of it, in parts: the second part is what is left.
+    twisto
+        .refund(&p.id, &RefundRequest::partial(czk(89_000)))
+        .await
+        .unwrap();
+    let p = twisto
+        .refund(&p.id, &RefundRequest::partial(czk(400)))
+        .await
+        .unwrap();
+    assert_eq!((p.status, p.refundable), (PaymentStatus::Refunded, Some(czk(0))));
+    let e = twisto
+        .refund(&p.id, &RefundRequest::partial(czk(1)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e:?}");
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 2);
     sim.shutdown().await;
 }

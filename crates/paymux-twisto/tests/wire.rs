@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -295,6 +296,18 @@ async fn bad_requests_are_refused_before_sending() {
         twisto.create_payment(&req).await,
         Err(Error::Unsupported { .. })
     ));
+    // Dot segments would be resolved by the URL library: `void("..")` would post to
+    // /psp/v4/cancel.
+    for id in [".", ".."] {
+        assert_eq!(
+            field(twisto.void(id, &VoidRequest::new()).await.unwrap_err()).0,
+            "id"
+        );
+        assert_eq!(field(twisto.get_payment(id).await.unwrap_err()).0, "id");
+        let e = twisto.capture_charge(id, None).await.unwrap_err();
+        assert_eq!(field(e).0, "charge_id");
+    }
+
     let req = request().with_metadata("k", "v");
     assert!(matches!(
         twisto.create_payment(&req).await,
@@ -422,6 +435,148 @@ async fn refund_events_are_oldest_first_whatever_the_list_order() {
         p.updated_at,
         Some(Utc.with_ymd_and_hms(2024, 5, 4, 9, 0, 0).unwrap())
     );
+}
+
+/// A refund of the 894.00 CZK checkout, as listed.
+fn listed_refund(id: &str, amount: &str) -> Value {
+    json!({"id": id, "checkout_id": ID, "amount": amount, "currency": "CZK"})
+}
+
+#[tokio::test]
+async fn refunds_past_a_short_page_are_read_while_next_is_set() {
+    // A server that serves fewer than the 1000 asked for per page: paging goes on while
+    // `next` is set, each page starting after the refunds received so far.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID)
+                .query_param("limit", "1000")
+                .query_param("skip", "0");
+            then.status(200).json_body(json!({
+                "count": 3, "next": "https://api.twisto.cz/psp/v4/refunds?skip=2", "previous": null,
+                "items": [listed_refund("r1", "100.00"), listed_refund("r2", "20.00")]
+            }));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID)
+                .query_param("limit", "1000")
+                .query_param("skip", "2");
+            then.status(200).json_body(json!({
+                "count": 3, "next": null, "previous": "https://api.twisto.cz/psp/v4/refunds?skip=0",
+                "items": [listed_refund("r3", "3.00")]
+            }));
+        })
+        .await;
+    let twisto = provider(&server);
+    let p = twisto.get_payment(ID).await.unwrap();
+    assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
+    assert_eq!(p.refunded, Some(czk(12_300)));
+    assert_eq!(p.refundable, Some(czk(77_100)));
+    let ids: Vec<String> = twisto
+        .list_refunds(ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(ids, ["r1", "r2", "r3"]);
+}
+
+#[tokio::test]
+async fn paging_stops_at_an_empty_page_whatever_next_says() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds").query_param("skip", "0");
+            then.status(200).json_body(json!({
+                "next": "https://api.twisto.cz/psp/v4/refunds?skip=1", "items": [listed_refund("r1", "1.00")]
+            }));
+        })
+        .await;
+    let empty = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds").query_param("skip", "1");
+            then.status(200).json_body(json!({
+                "next": "https://api.twisto.cz/psp/v4/refunds?skip=1", "items": []
+            }));
+        })
+        .await;
+    let refunds = provider(&server).list_refunds(ID).await.unwrap();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(empty.calls_async().await, 1);
+}
+
+#[tokio::test]
+async fn capture_finds_an_authorised_charge_past_a_short_page() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let other = |id: &str| {
+        json!({"id": id, "reference": "order-999", "amount": "10.00", "currency": "CZK",
+               "state": "authorised"})
+    };
+    let first = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised")
+                .query_param("limit", "1000")
+                .query_param("skip", "0");
+            then.status(200).json_body(json!({
+                "count": 3, "next": "https://api.twisto.cz/psp/v4/charges?state=authorised&skip=2",
+                "items": [other("o1"), other("o2")]
+            }));
+        })
+        .await;
+    let second = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised")
+                .query_param("limit", "1000")
+                .query_param("skip", "2");
+            then.status(200).json_body(
+                json!({"count": 3, "next": null, "items": [charge("ch_7", "authorised", "0.00")]}),
+            );
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(409)
+                .json_body(json!({"errors": [{"code": "invalid_state"}]}));
+        })
+        .await;
+    let smi = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
+    smi.assert_async().await;
+    assert_eq!(post.calls_async().await, 0);
+    assert_eq!(p.status, PaymentStatus::Captured);
 }
 
 #[tokio::test]
@@ -707,8 +862,22 @@ async fn list_charges_filters_by_state() {
 }
 
 #[tokio::test]
-async fn refund_posts_a_partial_refund_with_reason_and_key() {
+async fn a_partial_refund_reads_first_then_posts_with_reason_and_key() {
+    // Like the full refund: the checkout and its refunds are read first (to check the
+    // amount), then the refund is posted, and the payment is that reading plus the refund
+    // answered. Nothing is read after the POST (those reads would fail here).
     let server = MockServer::start_async().await;
+    let (posted, _) = post_spy(&server, "/psp/v4/refunds").await;
+    checkout_until_posted(&server, &posted, "completed").await;
+    let listed = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/refunds")
+                .query_param("checkoutId", ID);
+            then.status(200)
+                .json_body(page(json!([listed_refund("r0", "50.00")])));
+        })
+        .await;
     let post = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -727,7 +896,24 @@ async fn refund_posts_a_partial_refund_with_reason_and_key() {
             }));
         })
         .await;
-    server
+    let req = RefundRequest::partial(czk(10_000))
+        .with_reason(RefundReason::RequestedByCustomer)
+        .with_reference("rf-1")
+        .with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
+    let p = provider(&server).refund(ID, &req).await.unwrap();
+    post.assert_async().await;
+    assert_eq!(listed.calls_async().await, 1);
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(p.refunded, Some(czk(15_000)));
+    assert_eq!(p.refundable, Some(czk(74_400)));
+    let refunded: Vec<_> = p.events.iter().filter_map(|e| e.id.as_deref()).collect();
+    assert_eq!(refunded, ["r0", "r1"]);
+}
+
+#[tokio::test]
+async fn a_partial_refund_in_another_currency_or_above_what_is_left_is_refused_before_posting() {
+    let server = MockServer::start_async().await;
+    let read = server
         .mock_async(|when, then| {
             when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
             then.status(200).json_body(checkout("completed", "894.00"));
@@ -735,22 +921,79 @@ async fn refund_posts_a_partial_refund_with_reason_and_key() {
         .await;
     server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path("/psp/v4/refunds")
-                .query_param("checkoutId", ID);
-            then.status(200).json_body(page(json!([
-                {"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK"}
-            ])));
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200)
+                .json_body(page(json!([listed_refund("r0", "100.00")])));
         })
         .await;
-    let req = RefundRequest::partial(czk(10_000))
-        .with_reason(RefundReason::RequestedByCustomer)
-        .with_reference("rf-1")
-        .with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
-    let p = provider(&server).refund(ID, &req).await.unwrap();
-    post.assert_async().await;
-    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
-    assert_eq!(p.refunded, Some(czk(10_000)));
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201)
+                .json_body(json!({"id": "r1", "checkout_id": ID, "amount": "10.00"}));
+        })
+        .await;
+    let twisto = provider(&server);
+    let invalid = |e: Error| match e {
+        Error::InvalidRequest { field, message } => (field, message),
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    };
+
+    // POST /refunds carries no currency: 10.00 EUR would have refunded 10.00 CZK.
+    let eur = Money::from_minor(1_000, Currency::EUR);
+    let (field, message) = invalid(twisto.refund(ID, &RefundRequest::partial(eur)).await.unwrap_err());
+    assert_eq!(field, "amount");
+    assert!(message.contains("EUR") && message.contains("CZK"), "{message}");
+
+    // 794.00 is left.
+    let (field, message) = invalid(
+        twisto
+            .refund(ID, &RefundRequest::partial(czk(79_401)))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(field, "amount");
+    assert!(
+        message.contains("794.01") && message.contains("794.00"),
+        "{message}"
+    );
+
+    // Checked before anything is read.
+    let reads = read.calls_async().await;
+    let (field, _) = invalid(
+        twisto
+            .refund(ID, &RefundRequest::partial(czk(0)))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(field, "amount");
+    assert_eq!(read.calls_async().await, reads);
+    assert_eq!(post.calls_async().await, 0);
+
+    // Nothing charged yet: nothing to refund.
+    read.delete_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let e = twisto
+        .refund(ID, &RefundRequest::partial(czk(100)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::InvalidState {
+                operation: Operation::Refund,
+                status: Some(PaymentStatus::Authorized),
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(post.calls_async().await, 0);
 }
 
 #[tokio::test]
@@ -813,6 +1056,15 @@ async fn full_refund_with(
     listed: Value,
     answer: Value,
 ) -> (paymux_core::Result<paymux_core::Payment>, usize) {
+    refund_with(RefundRequest::full(), listed, answer).await
+}
+
+/// As [`full_refund_with`], for `request`.
+async fn refund_with(
+    request: RefundRequest,
+    listed: Value,
+    answer: Value,
+) -> (paymux_core::Result<paymux_core::Payment>, usize) {
     let server = MockServer::start_async().await;
     let read = server
         .mock_async(|when, then| {
@@ -832,7 +1084,7 @@ async fn full_refund_with(
             then.status(201).json_body(answer);
         })
         .await;
-    let result = provider(&server).refund(ID, &RefundRequest::full()).await;
+    let result = provider(&server).refund(ID, &request).await;
     (result, read.calls_async().await)
 }
 
@@ -865,16 +1117,63 @@ async fn a_full_refund_answered_with_another_refund_reads_the_payment_again() {
 }
 
 #[tokio::test]
-async fn full_refund_answered_in_another_currency_is_a_decode_error() {
+async fn a_partial_refund_answered_with_another_refund_reads_the_payment_again() {
+    let partial = || RefundRequest::partial(czk(10_000));
+    // The refund asked for: added to the reading, nothing read again.
+    let r1 = json!({"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK"});
+    let (p, reads) = refund_with(partial(), json!([listed_refund("r0", "50.00")]), r1).await;
+    assert_eq!(reads, 1);
+    assert_eq!(p.unwrap().refunded, Some(czk(15_000)));
+    // Another amount, another checkout's, or one listed already: read again.
+    for (listed, answer) in [
+        (
+            json!([]),
+            json!({"id": "rY", "checkout_id": ID, "amount": "1.00", "currency": "CZK"}),
+        ),
+        (
+            json!([]),
+            json!({"id": "rX", "checkout_id": "another-checkout", "amount": "100.00"}),
+        ),
+        (
+            json!([listed_refund("r2", "100.00")]),
+            listed_refund("r2", "100.00"),
+        ),
+    ] {
+        let expected = if listed.as_array().unwrap().is_empty() {
+            czk(0)
+        } else {
+            czk(10_000)
+        };
+        let (p, reads) = refund_with(partial(), listed, answer).await;
+        assert_eq!(reads, 2);
+        assert_eq!(p.unwrap().refunded, Some(expected));
+    }
+}
+
+#[tokio::test]
+async fn full_refund_answered_in_another_currency_is_outcome_unknown() {
+    // Twisto took a refund but its answer cannot be read as this checkout's: OutcomeUnknown
+    // (reconcile), naming the refund and keeping the answer's excerpt.
     let answer = json!({"id": "r9", "checkout_id": ID, "amount": "894.00", "currency": "PLN"});
     let err = full_refund_with(json!([]), answer).await.0.unwrap_err();
-    let Error::Decode { message, excerpt, .. } = &err else {
-        panic!("expected a decode error, got {err:?}");
+    let Error::OutcomeUnknown {
+        operation: Operation::Refund,
+        payment_id: Some(payment),
+        idempotency_key: Some(_),
+        message,
+        ..
+    } = &err
+    else {
+        panic!("expected OutcomeUnknown, got {err:?}");
     };
-    assert!(message.contains("r9") && message.contains("PLN"), "{message}");
+    assert_eq!(payment, ID);
     assert!(
-        excerpt.contains("\"r9\""),
-        "the refund's answer is kept: {excerpt}"
+        message.contains("refund r9") && message.contains("PLN"),
+        "{message}"
+    );
+    assert!(
+        message.contains(r#"\"id\":\"r9\""#),
+        "the refund's answer is kept: {message}"
     );
 }
 
@@ -998,7 +1297,229 @@ async fn mutations_are_retried_with_one_key() {
         1,
         "one generated key for every attempt"
     );
-    assert!(matches!(e, Error::Provider { http_status: 503, .. }), "{e:?}");
+    // A final 5xx on a keyed mutation is unsettled: OutcomeUnknown with the key sent, so
+    // the caller can reconcile and repeat the call with it.
+    let sent = keys.lock().unwrap().iter().next().cloned().unwrap();
+    assert!(
+        matches!(&e, Error::OutcomeUnknown { operation: Operation::Capture, payment_id: Some(p),
+            idempotency_key: Some(k), .. } if p == ID && *k == sent),
+        "{e:?}"
+    );
+    assert!(!e.is_retryable());
+}
+
+/// Notes when the server sees a POST to `path` and the idempotency key it carried, without
+/// answering it: mocks defined after this one can then answer reads differently before and
+/// after that mutation. Define it before them (httpmock tries mocks in order).
+async fn post_spy(server: &MockServer, path: &'static str) -> (Arc<AtomicBool>, Arc<Mutex<Option<String>>>) {
+    let posted = Arc::new(AtomicBool::new(false));
+    let key = Arc::new(Mutex::new(None));
+    let (seen, sent) = (posted.clone(), key.clone());
+    server
+        .mock_async(move |when, then| {
+            when.is_true(move |req| {
+                if req.method_str() == "POST" && req.uri().path() == path {
+                    seen.store(true, Ordering::SeqCst);
+                    let k = req
+                        .headers_vec()
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case("idempotency-key"));
+                    *sent.lock().unwrap() = k.map(|(_, v)| v.clone());
+                }
+                false
+            });
+            then.status(599);
+        })
+        .await;
+    (posted, key)
+}
+
+/// The checkout in `state` until `posted` is set; a 500 after it.
+async fn checkout_until_posted(server: &MockServer, posted: &Arc<AtomicBool>, state: &str) {
+    let before = posted.clone();
+    let body = checkout(state, "894.00");
+    server
+        .mock_async(move |when, then| {
+            when.method(GET)
+                .path(format!("/psp/v4/checkouts/{ID}"))
+                .is_true(move |_| !before.load(Ordering::SeqCst));
+            then.status(200).json_body(body);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(500).body("<html>down</html>");
+        })
+        .await;
+}
+
+/// `e` is the `OutcomeUnknown` of a mutation Twisto accepted: for `operation` on `payment`,
+/// with `key`, naming `accepted` (what Twisto answered), and not retryable.
+fn assert_after_accepted(e: &Error, operation: Operation, payment: &str, key: &str, accepted: &str) {
+    match e {
+        Error::OutcomeUnknown {
+            operation: op,
+            payment_id,
+            idempotency_key,
+            message,
+            ..
+        } => {
+            assert_eq!(*op, operation, "{e}");
+            assert_eq!(payment_id.as_deref(), Some(payment), "{e}");
+            assert_eq!(idempotency_key.as_deref(), Some(key), "{e}");
+            assert!(message.contains(accepted), "{message}");
+        }
+        other => panic!("expected OutcomeUnknown, got {other:?}"),
+    }
+    assert!(!e.is_retryable());
+}
+
+#[tokio::test]
+async fn a_capture_whose_read_after_the_charge_fails_is_outcome_unknown_with_its_key() {
+    // Twisto charged; the read after it failed. That failure must not invite a fresh call
+    // (a fresh key: a second charge attempt), so it is OutcomeUnknown with the key sent.
+    let server = MockServer::start_async().await;
+    let (posted, _) = post_spy(&server, "/psp/v4/charges").await;
+    checkout_until_posted(&server, &posted, "approved").await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/charges")
+                .header("idempotency-key", "cap-1");
+            then.status(201).json_body(charge("ch_1", "captured", "894.00"));
+        })
+        .await;
+    let req = CaptureRequest::full().with_idempotency_key(IdempotencyKey::from_string("cap-1").unwrap());
+    let e = provider(&server).capture(ID, &req).await.unwrap_err();
+    assert_eq!(post.calls_async().await, 1);
+    assert_after_accepted(&e, Operation::Capture, ID, "cap-1", "charge ch_1");
+}
+
+#[tokio::test]
+async fn a_merchant_api_capture_whose_read_fails_names_the_generated_key_and_the_checkout() {
+    let server = MockServer::start_async().await;
+    let (posted, sent) = post_spy(&server, "/psp/smi/charges/ch_7/capture").await;
+    checkout_until_posted(&server, &posted, "approved").await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200)
+                .json_body(page(json!([charge("ch_7", "authorised", "0.00")])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    let e = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap_err();
+    let key = sent.lock().unwrap().clone().expect("a generated key was sent");
+    assert_after_accepted(&e, Operation::Capture, ID, &key, "charge ch_7");
+}
+
+#[tokio::test]
+async fn a_refund_answered_with_another_refund_whose_re_read_fails_is_outcome_unknown() {
+    // An earlier refund under this key answers the POST; the payment is then read again,
+    // and that read fails. Twisto took the key: OutcomeUnknown with it, not a read error.
+    for request in [RefundRequest::full(), RefundRequest::partial(czk(10_000))] {
+        let server = MockServer::start_async().await;
+        let (posted, _) = post_spy(&server, "/psp/v4/refunds").await;
+        checkout_until_posted(&server, &posted, "completed").await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/refunds");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST)
+                    .path("/psp/v4/refunds")
+                    .header("idempotency-key", "rf-key-1");
+                then.status(201).json_body(
+                    json!({"id": "rX", "checkout_id": "another-checkout", "amount": "5.00", "currency": "CZK"}),
+                );
+            })
+            .await;
+        let request = request.with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
+        let e = provider(&server).refund(ID, &request).await.unwrap_err();
+        assert_after_accepted(&e, Operation::Refund, ID, "rf-key-1", "refund rX");
+    }
+}
+
+#[tokio::test]
+async fn an_accepted_mutation_whose_answer_cannot_be_read_is_outcome_unknown() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    // An amount of the wrong type: the charge is named, its answer unreadable.
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(201)
+                .json_body(json!({"id": "ch_1", "amount": 894, "currency": "CZK", "state": "captured"}));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).body(r#"{"id": "ch_7", "amount": "89"#);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).body("<html>Created</html>");
+        })
+        .await;
+    let twisto = provider(&server);
+    let key = |k: &str| IdempotencyKey::from_string(k).unwrap();
+
+    let req = CaptureRequest::full().with_idempotency_key(key("cap-1"));
+    let e = twisto.capture(ID, &req).await.unwrap_err();
+    assert_after_accepted(&e, Operation::Capture, ID, "cap-1", "charge ch_1");
+    let e = twisto
+        .create_charge(ID, false, None, Some(&key("auth-1")))
+        .await
+        .unwrap_err();
+    assert_after_accepted(&e, Operation::Create, ID, "auth-1", "charge ch_1");
+    // The merchant API's answer cut short: the charge id asked for is named.
+    let e = twisto
+        .capture_charge("ch_7", Some(&key("smi-1")))
+        .await
+        .unwrap_err();
+    assert_after_accepted(&e, Operation::Capture, "ch_7", "smi-1", "charge ch_7");
+    let e = twisto
+        .create_refund(
+            ID,
+            czk(100),
+            &RefundRequest::partial(czk(100)).with_idempotency_key(key("rf-1")),
+        )
+        .await
+        .unwrap_err();
+    assert_after_accepted(&e, Operation::Refund, ID, "rf-1", "refund");
+    assert!(e.to_string().contains("<html>Created"), "{e}");
 }
 
 #[tokio::test]
