@@ -222,6 +222,31 @@ fn accepted(what: &str, known_id: Option<&str>, answer: &ApiResponse) -> String 
 
 /// The error for refund `refund_id`, which Twisto accepted for checkout `id` (sent with
 /// `key`), when what follows it fails with `error`: see [`Error::after_accepted`].
+/// The charge in a 2xx answer to `req`, with the key it was sent with; an answer that
+/// cannot be read is [`Error::after_accepted`] (Twisto made the charge).
+fn charge_answer(
+    req: &mut ApiRequest,
+    resp: &ApiResponse,
+    operation: Operation,
+    payment_id: &str,
+    charge_id: Option<&str>,
+) -> Result<Accepted<TwistoCharge>> {
+    match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
+        Ok(charge) => Ok(Accepted {
+            value: charge,
+            key: req.idempotency.take().map(|(_, key)| key),
+        }),
+        Err(e) => Err(Error::after_accepted(
+            PROVIDER,
+            operation,
+            payment_id,
+            sent_key(req),
+            accepted("charge", charge_id, resp),
+            &e,
+        )),
+    }
+}
+
 fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, error: &Error) -> Error {
     Error::after_accepted(
         PROVIDER,
@@ -580,20 +605,7 @@ impl TwistoProvider {
             .payment(checkout.id.to_string())
         };
         let resp = self.call(&req).await?;
-        match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
-            Ok(charge) => Ok(Accepted {
-                value: charge,
-                key: req.idempotency.take().map(|(_, key)| key),
-            }),
-            Err(e) => Err(Error::after_accepted(
-                PROVIDER,
-                operation,
-                &*checkout.id,
-                sent_key(&req),
-                accepted("charge", None, &resp),
-                &e,
-            )),
-        }
+        charge_answer(&mut req, &resp, operation, &checkout.id, None)
     }
 
     /// Lists charges (`GET /charges`, optionally `state`-filtered).
@@ -699,20 +711,7 @@ impl TwistoProvider {
         .idempotency_key(idempotency_header(), key_of(idempotency_key))
         .payment(payment_id);
         let resp = self.call(&req).await?;
-        match decode("charge", &resp.body).and_then(|c: model::Charge<'_>| mapping::charge(&c, &resp.body)) {
-            Ok(charge) => Ok(Accepted {
-                value: charge,
-                key: req.idempotency.take().map(|(_, key)| key),
-            }),
-            Err(e) => Err(Error::after_accepted(
-                PROVIDER,
-                operation,
-                payment_id,
-                sent_key(&req),
-                accepted("charge", Some(charge_id), &resp),
-                &e,
-            )),
-        }
+        charge_answer(&mut req, &resp, operation, payment_id, Some(charge_id))
     }
 
     /// Captures an authorised charge in full (`POST /psp/smi/charges/{id}/capture`).
