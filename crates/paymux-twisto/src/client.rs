@@ -47,6 +47,25 @@ fn next_skip(skip: u32, received: usize, next: Option<&str>) -> Option<u32> {
     Some(skip.saturating_add(u32::try_from(received).unwrap_or(u32::MAX)))
 }
 
+/// The ids of the pages walked so far, kept only while another page follows (a one-page
+/// list stores nothing). A server that ignores `skip` answers the same page again with
+/// `next` set: its items must not count twice, and the walk stops at a page of nothing new.
+#[derive(Default)]
+struct SeenIds(Vec<String>);
+
+impl SeenIds {
+    /// Whether `id` is new; remembered when `more` pages follow.
+    fn first_time(&mut self, id: &str, more: bool) -> bool {
+        if self.0.iter().any(|seen| seen == id) {
+            return false;
+        }
+        if more {
+            self.0.push(id.to_owned());
+        }
+        true
+    }
+}
+
 fn idempotency_header() -> HeaderName {
     HeaderName::from_static("idempotency-key")
 }
@@ -429,6 +448,7 @@ impl TwistoProvider {
     /// `next` is set and the page was not empty, at most 50 pages.
     async fn fetch_refunds(&self, checkout_id: &str) -> Result<Vec<model::Refund>> {
         let mut out = Vec::new();
+        let mut seen = SeenIds::default();
         let mut skip = 0;
         for _ in 0..MAX_PAGES {
             let url = self.url_with(
@@ -444,12 +464,21 @@ impl TwistoProvider {
             let resp = self.call(&req).await?;
             let page: model::Page<model::Refund> = decode("refund list", &resp.body)?;
             let n = page.items.len();
-            // Keep only this checkout's refunds, should a server ignore the filter.
-            out.extend(
-                page.items
-                    .into_iter()
-                    .filter(|r| r.checkout_id.as_deref().is_none_or(|c| c == checkout_id)),
-            );
+            let more = page.next.is_some();
+            let mut fresh = 0;
+            for r in page.items {
+                if !seen.first_time(&r.id, more) {
+                    continue;
+                }
+                fresh += 1;
+                // Keep only this checkout's refunds, should a server ignore the filter.
+                if r.checkout_id.as_deref().is_none_or(|c| c == checkout_id) {
+                    out.push(r);
+                }
+            }
+            if fresh == 0 {
+                break;
+            }
             match next_skip(skip, n, page.next.as_deref()) {
                 Some(next) => skip = next,
                 None => break,
@@ -655,6 +684,7 @@ impl TwistoProvider {
     /// their text, and a bad amount on another order's charge does not stop this one.
     async fn find_authorised(&self, checkout: &model::Checkout<'_>) -> Result<Option<TwistoCharge>> {
         let wanted = mapping::order_reference(checkout);
+        let mut seen = SeenIds::default();
         let mut skip = 0;
         for _ in 0..MAX_PAGES {
             let req = self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, skip));
@@ -666,6 +696,12 @@ impl TwistoProvider {
                 .find(|c| c.state == "authorised" && c.reference.as_deref() == Some(wanted.as_str()))
             {
                 return mapping::charge(c, &resp.body).map(Some);
+            }
+            let more = page.next.is_some();
+            // Counted without short-circuiting, so every id of the page is remembered.
+            let fresh = page.items.iter().filter(|c| seen.first_time(&c.id, more)).count();
+            if fresh == 0 {
+                break;
             }
             match next_skip(skip, page.items.len(), page.next.as_deref()) {
                 Some(next) => skip = next,

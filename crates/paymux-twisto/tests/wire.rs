@@ -519,6 +519,62 @@ async fn paging_stops_at_an_empty_page_whatever_next_says() {
 }
 
 #[tokio::test]
+async fn a_server_that_ignores_skip_is_not_counted_twice_nor_walked_fifty_times() {
+    // Every page is the same, with `next` set: the refund is counted once, and the walk
+    // stops at the page that brings nothing new.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let refunds = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(json!({
+                "next": "https://api.twisto.cz/psp/v4/refunds?cursor=abc",
+                "items": [listed_refund("r1", "10.00")]
+            }));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(refunds.calls_async().await, 2);
+    assert_eq!(p.refunded, Some(czk(1_000)));
+    assert_eq!(p.refundable, Some(czk(88_400)));
+
+    // The same for the look-up of an authorised charge before a capture.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    let charges = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(json!({
+                "next": "https://api.twisto.cz/psp/v4/charges?cursor=abc",
+                "items": [{"id": "o1", "reference": "order-999", "amount": "10.00",
+                           "currency": "CZK", "state": "authorised"}]
+            }));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(201).json_body(charge("ch_1", "captured", "894.00"));
+        })
+        .await;
+    provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!(charges.calls_async().await, 2);
+}
+
+#[tokio::test]
 async fn capture_finds_an_authorised_charge_past_a_short_page() {
     let server = MockServer::start_async().await;
     server
