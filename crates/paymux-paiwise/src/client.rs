@@ -673,7 +673,15 @@ fn error_fields_in(body: &[u8], only_error_objects: bool) -> Option<(Option<Stri
     use serde_json::Value;
     let value: Value = serde_json::from_slice(body).ok()?;
     let obj = value.as_object()?;
-    if only_error_objects && !obj.contains_key("error") && !obj.contains_key("errors") {
+    // `"error": null` (or an empty one) next to a success is no error.
+    let holds = |key: &str| match obj.get(key) {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    };
+    if only_error_objects && !holds("error") && !holds("errors") {
         return None;
     }
     let text = |v: Option<&Value>| -> Option<String> {

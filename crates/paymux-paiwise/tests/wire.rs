@@ -892,6 +892,30 @@ async fn a_delete_refused_inside_a_200_is_an_error_not_a_cancellation() {
 }
 
 #[tokio::test]
+async fn a_delete_answered_with_a_null_error_and_a_message_is_a_cancellation() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "created", 3000, 0));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/delete");
+            then.status(200)
+                .body(r#"{"success": true, "error": null, "errors": [], "message": "Checkout deleted"}"#);
+        })
+        .await;
+    let payment = provider(&server.base_url())
+        .void(ID, &VoidRequest::new())
+        .await
+        .unwrap();
+    assert_eq!(payment.status, PaymentStatus::Cancelled);
+    assert_eq!(payment.raw_status, "deleted");
+}
+
+#[tokio::test]
 async fn a_full_refund_of_a_partly_refunded_checkout_names_what_is_left() {
     let server = MockServer::start_async().await;
     server
