@@ -488,6 +488,24 @@ impl CheckoutProvider {
         })
     }
 
+    /// `InvalidRequest` on `amount` when payment `id` is in another currency than `asked`
+    /// (read with `GET /payments/{id}`): a capture or refund names no currency.
+    async fn ensure_currency(&self, id: &str, asked: paymux_core::Money) -> Result<()> {
+        let current = self.fetch_payment(id).await?;
+        if asked.currency() == current.amount.currency() {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "amount",
+                format!(
+                    "is in {}, payment {id} is in {} (Checkout.com actions take the payment's currency)",
+                    asked.currency(),
+                    current.amount.currency()
+                ),
+            ))
+        }
+    }
+
     /// `GET /payments/{id}` after Checkout.com accepted `accepted`. The action stands even
     /// when the read fails, so a failure is not the read's (retryable) error but
     /// [`Error::OutcomeUnknown`] with the action's idempotency key: a new call with a new key
@@ -882,12 +900,26 @@ impl PaymentProvider for CheckoutProvider {
         self.fetch_payment(id).await
     }
 
+    /// `POST /payments/{id}/captures`, then the payment is read. With an amount, the payment
+    /// is read first: the action names no currency, so 10.00 EUR against a JPY payment would
+    /// capture ¥1 000; another currency is `InvalidRequest` before anything is sent.
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
+        if let Some(asked) = request.amount {
+            // The amount's own rules first: nothing is read for an amount no action takes.
+            to_wire_amount("amount", asked, false)?;
+            Box::pin(self.ensure_currency(id, asked)).await?;
+        }
         let accepted = self.capture_action(id, request).await?;
         self.refetch(accepted, Operation::Capture, "capture").await
     }
 
+    /// `POST /payments/{id}/refunds`, then the payment is read; with an amount, read first
+    /// too (see `capture`).
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
+        if let Some(asked) = request.amount {
+            to_wire_amount("amount", asked, false)?;
+            Box::pin(self.ensure_currency(id, asked)).await?;
+        }
         let accepted = self.refund_action(id, request).await?;
         self.refetch(accepted, Operation::Refund, "refund").await
     }

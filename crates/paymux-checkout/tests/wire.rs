@@ -424,7 +424,8 @@ async fn capture_full_and_partial_return_the_refetched_payment() {
         .await
         .unwrap();
     post.assert_async().await;
-    get.assert_async().await;
+    // Read before (the amount's currency is checked against the payment's) and after.
+    get.assert_calls_async(2).await;
     assert_eq!(payment.status, PaymentStatus::PartiallyCaptured);
     assert!(payment.events.iter().any(|e| e.id.as_deref() == Some("act_new")));
 
@@ -436,6 +437,42 @@ async fn capture_full_and_partial_return_the_refetched_payment() {
     assert_eq!(accepted.action_id.as_deref(), Some("act_new"));
     assert_eq!(accepted.request_id.as_deref(), Some("req_act"));
     assert!(!accepted.already_done);
+}
+
+#[tokio::test]
+async fn a_partial_capture_or_refund_in_another_currency_is_refused_before_any_action() {
+    // The payment is in USD; an action names no currency, so 5.00 EUR would move $5.00.
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200)
+                .json_body(details("Captured", 6540, 0, json!([])));
+        })
+        .await;
+    let actions = server
+        .mock_async(|when, then| {
+            when.method(POST).path_includes("/payments/");
+            then.status(202).json_body(json!({"action_id": "act_x"}));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let eur = Money::from_minor(500, Currency::EUR);
+    let e = p
+        .capture(PAY_ID, &CaptureRequest::partial(eur))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e}"
+    );
+    let e = p.refund(PAY_ID, &RefundRequest::partial(eur)).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e}"
+    );
+    assert_eq!(get.calls_async().await, 2);
+    actions.assert_calls_async(0).await;
 }
 
 #[tokio::test]
@@ -460,7 +497,7 @@ async fn refund_full_and_partial() {
         .await
         .unwrap();
     post.assert_async().await;
-    get.assert_async().await;
+    get.assert_calls_async(2).await;
     assert_eq!(payment.status, PaymentStatus::PartiallyRefunded);
     assert_eq!(payment.refunded, Some(Money::from_minor(1000, Currency::USD)));
 

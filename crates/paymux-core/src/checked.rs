@@ -18,9 +18,9 @@ use crate::status::Operation;
 /// metadata update, manual capture, card tokens or saved cards answer
 /// [`Error::Unsupported`]; non-positive amounts answer [`Error::InvalidRequest`]. Nothing is
 /// sent in those cases. (A capture or refund by id cannot know the payment's currency here;
-/// [`PaymentProviderExt`] checks it against the `Payment` the caller holds. Of the
-/// backends, Paiwise and Twisto check it against the checkout they read first;
-/// Checkout.com's capture and refund by id do not read first.)
+/// [`PaymentProviderExt`] checks it against the `Payment` the caller holds, and each
+/// built-in backend against the payment it reads before a capture or refund with an
+/// amount.)
 ///
 /// The facade's registry wraps every backend in `Checked`.
 ///
