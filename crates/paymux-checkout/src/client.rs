@@ -110,19 +110,10 @@ fn created_but_unreadable(request: &ApiRequest, response: &ApiResponse, decode: 
         "Checkout.com accepted the payment request (HTTP {})",
         response.status.as_u16()
     );
-    match serde_json::from_slice::<PaymentIdWire>(&response.body)
+    let id = serde_json::from_slice::<PaymentIdWire>(&response.body)
         .ok()
-        .and_then(|w| w.id)
-    {
-        Some(id) => Error::after_accepted(PROVIDER, Operation::Create, id, key, accepted, decode),
-        None => Error::OutcomeUnknown {
-            provider: PROVIDER.to_owned(),
-            operation: Operation::Create,
-            payment_id: None,
-            idempotency_key: key.map(str::to_owned),
-            message: format!("{accepted}, but its result could not be read: {decode}"),
-        },
-    }
+        .and_then(|w| w.id);
+    Error::after_accepted(PROVIDER, Operation::Create, id.as_deref(), key, accepted, decode)
 }
 
 /// Maps an answer that is not a success: 401 → `Authentication`, 422 → `InvalidRequest` with
@@ -520,7 +511,7 @@ impl CheckoutProvider {
             Error::after_accepted(
                 PROVIDER,
                 operation,
-                accepted.payment_id.as_str(),
+                Some(accepted.payment_id.as_str()),
                 Some(accepted.idempotency_key.as_str()),
                 format_args!("Checkout.com accepted the {what}{action}"),
                 &read,
@@ -553,7 +544,7 @@ impl CheckoutProvider {
                 Error::after_accepted(
                     PROVIDER,
                     operation,
-                    id,
+                    Some(id),
                     req.idempotency.as_ref().map(|(_, k)| k.as_str()),
                     format_args!(
                         "Checkout.com accepted the {what} (HTTP {})",

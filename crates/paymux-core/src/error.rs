@@ -199,7 +199,7 @@ impl Error {
     /// ```
     /// use paymux_core::{Error, Operation};
     /// let read = Error::Timeout { provider: "checkout".into(), operation: Operation::Get };
-    /// let err = Error::after_accepted("checkout", Operation::Refund, "pay_1", Some("key-1"), "refund act_1 accepted", &read);
+    /// let err = Error::after_accepted("checkout", Operation::Refund, Some("pay_1"), Some("key-1"), "refund act_1 accepted", &read);
     /// assert!(matches!(&err, Error::OutcomeUnknown { idempotency_key: Some(k), .. } if k == "key-1"));
     /// assert!(err.to_string().contains("refund act_1 accepted"));
     /// assert!(!err.is_retryable());
@@ -207,7 +207,7 @@ impl Error {
     pub fn after_accepted(
         provider: impl Into<String>,
         operation: Operation,
-        payment_id: impl Into<String>,
+        payment_id: Option<&str>,
         idempotency_key: Option<&str>,
         accepted: impl std::fmt::Display,
         read_error: &Error,
@@ -215,7 +215,7 @@ impl Error {
         Error::OutcomeUnknown {
             provider: provider.into(),
             operation,
-            payment_id: Some(payment_id.into()),
+            payment_id: payment_id.map(str::to_owned),
             idempotency_key: idempotency_key.map(str::to_owned),
             message: format!("{accepted}, but its result could not be read: {read_error}"),
         }

@@ -258,7 +258,7 @@ fn charge_answer(
         Err(e) => Err(Error::after_accepted(
             PROVIDER,
             operation,
-            payment_id,
+            Some(payment_id),
             sent_key(req),
             accepted("charge", charge_id, resp),
             &e,
@@ -270,7 +270,7 @@ fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, erro
     Error::after_accepted(
         PROVIDER,
         Operation::Refund,
-        id,
+        Some(id),
         key.map(IdempotencyKey::as_str),
         format_args!("Twisto accepted refund {refund_id}"),
         error,
@@ -844,7 +844,7 @@ impl TwistoProvider {
             Err(e) => Err(Error::after_accepted(
                 PROVIDER,
                 Operation::Refund,
-                checkout_id,
+                Some(checkout_id),
                 sent_key(&req),
                 accepted("refund", None, &resp),
                 &e,
@@ -1051,7 +1051,7 @@ impl PaymentProvider for TwistoProvider {
             Error::after_accepted(
                 PROVIDER,
                 Operation::Capture,
-                id,
+                Some(id),
                 key.as_ref().map(IdempotencyKey::as_str),
                 format_args!(
                     "Twisto answered the capture with charge {} ({})",
