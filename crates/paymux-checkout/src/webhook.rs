@@ -36,10 +36,14 @@ pub const SIGNATURE_HEADER: &str = "Cko-Signature";
 /// Checks `signature_header` (the `Cko-Signature` value) against `body` with `key`.
 ///
 /// # Errors
-/// [`WebhookError::MissingSignature`] when the header is absent or empty,
-/// [`WebhookError::BadSignature`] when it is not the HMAC-SHA256 of `body` (compared in
-/// constant time).
+/// [`WebhookError::MissingKey`] when `key` is empty (HMAC would accept it, and anyone can
+/// sign with an empty key), [`WebhookError::MissingSignature`] when the header is absent or
+/// empty, [`WebhookError::BadSignature`] when it is not the HMAC-SHA256 of `body` (compared
+/// in constant time).
 pub fn verify_signature(body: &[u8], signature_header: Option<&str>, key: &[u8]) -> Result<(), WebhookError> {
+    if key.is_empty() {
+        return Err(WebhookError::MissingKey);
+    }
     let given = signature_header
         .map(str::trim)
         .filter(|s| !s.is_empty())

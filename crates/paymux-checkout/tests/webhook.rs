@@ -136,3 +136,30 @@ fn event_types_map_to_status_hints() {
         Err(WebhookError::InvalidBody(_))
     ));
 }
+
+#[test]
+fn an_empty_key_verifies_nothing() {
+    // A `webhook_key = ""` left in a configuration must not turn into a key anyone can sign
+    // with: HMAC accepts an empty key, so the check has to be explicit.
+    let body = CAPTURED.as_bytes();
+    let forged = sign(body, b"");
+    assert_eq!(
+        verify_signature(body, Some(&forged), b""),
+        Err(WebhookError::MissingKey)
+    );
+    assert_eq!(
+        verify_and_parse(body, Some(&forged), b""),
+        Err(WebhookError::MissingKey)
+    );
+    let verifier = WebhookVerifier::new("");
+    assert_eq!(
+        verifier.verify_and_parse(body, Some(&forged)),
+        Err(WebhookError::MissingKey)
+    );
+    let from_config = WebhookVerifier::from_config(
+        &serde_json::from_str(r#"{"secret_key":"sk_sbox_x","webhook_key":""}"#).unwrap(),
+    );
+    if let Some(v) = from_config {
+        assert_eq!(v.verify(body, Some(&forged)), Err(WebhookError::MissingKey));
+    }
+}
