@@ -15,7 +15,7 @@
 //! | `payment_refunded`, `payment_returned` | `Refunded` (`PartiallyRefunded` when `data.balances` leaves some refundable) |
 //! | `payment_voided` | `Voided` |
 //! | `payment_declined`, `card_verification_declined`, `payment_authentication_failed` | `Declined` |
-//! | `payment_canceled` | `Cancelled` |
+//! | `payment_canceled`, `payment_cancelled` | `Cancelled` |
 //! | `payment_expired` | `Expired` |
 //! | anything else (`payment_capture_declined`, `payment_refund_declined`, …) | none |
 
@@ -72,7 +72,8 @@ pub fn event_status(event_type: &str) -> Option<PaymentStatus> {
         "payment_declined" | "card_verification_declined" | "payment_authentication_failed" => {
             PaymentStatus::Declined
         }
-        "payment_canceled" => PaymentStatus::Cancelled,
+        // The OpenAPI snapshot's event list spells it `payment_cancelled`.
+        "payment_canceled" | "payment_cancelled" => PaymentStatus::Cancelled,
         "payment_expired" => PaymentStatus::Expired,
         _ => return None,
     })

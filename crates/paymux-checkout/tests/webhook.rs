@@ -163,3 +163,15 @@ fn an_empty_key_verifies_nothing() {
         assert_eq!(v.verify(body, Some(&forged)), Err(WebhookError::MissingKey));
     }
 }
+
+#[test]
+fn both_spellings_of_payment_cancelled_are_cancelled() {
+    // The OpenAPI snapshot's event list spells it `payment_cancelled`; other docs
+    // `payment_canceled`.
+    for kind in ["payment_canceled", "payment_cancelled"] {
+        let body = format!(r#"{{"id":"evt_1","type":"{kind}","data":{{"id":"pay_1"}}}}"#);
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.status, Some(PaymentStatus::Cancelled), "{kind}");
+        assert_eq!(event.event_type, kind);
+    }
+}
