@@ -11,8 +11,8 @@
 //! |---|---|
 //! | `payment_approved`, `card_verified`, `payment_authorization_incremented` | `Authorized` |
 //! | `payment_pending`, `payment_retry_scheduled` | `Pending` |
-//! | `payment_captured`, `payment_paid` | `Captured` (`PartiallyCaptured` when `data.balances` leaves some capturable) |
-//! | `payment_refunded`, `payment_returned` | `Refunded` (`PartiallyRefunded` when `data.balances` leaves some refundable) |
+//! | `payment_captured`, `payment_paid` | `Captured` (`PartiallyCaptured` when `data.balances` leaves some capturable or `data.status` is `Partially Captured`) |
+//! | `payment_refunded`, `payment_returned` | `Refunded` (`PartiallyRefunded` when `data.balances` leaves some refundable or `data.status` is `Partially Refunded`) |
 //! | `payment_voided` | `Voided` |
 //! | `payment_declined`, `card_verification_declined`, `payment_authentication_failed` | `Declined` |
 //! | `payment_canceled`, `payment_cancelled` | `Cancelled` |
@@ -91,19 +91,25 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let mut event = WebhookEvent::new(PROVIDER, wire.kind.clone(), wire.data.id, raw);
     event.event_id = wire.id;
     event.created_at = parse_time(wire.created_on.as_deref());
-    let mut status = event_status(&wire.kind);
-    if let Some(b) = &wire.data.balances {
-        status = match status {
-            Some(PaymentStatus::Captured) if b.available_to_capture.is_some_and(|v| v > 0) => {
-                Some(PaymentStatus::PartiallyCaptured)
-            }
-            Some(PaymentStatus::Refunded) if b.available_to_refund.is_some_and(|v| v > 0) => {
-                Some(PaymentStatus::PartiallyRefunded)
-            }
-            other => other,
-        };
-    }
-    event.status = status;
+    // A capture or refund is partial when the balances leave some to capture or refund, or
+    // (events without balances) when `data.status` says so.
+    let balances = wire.data.balances.as_ref();
+    let data_status = wire.data.status.as_deref();
+    event.status = match event_status(&wire.kind) {
+        Some(PaymentStatus::Captured)
+            if balances.and_then(|b| b.available_to_capture).is_some_and(|v| v > 0)
+                || data_status == Some("Partially Captured") =>
+        {
+            Some(PaymentStatus::PartiallyCaptured)
+        }
+        Some(PaymentStatus::Refunded)
+            if balances.and_then(|b| b.available_to_refund).is_some_and(|v| v > 0)
+                || data_status == Some("Partially Refunded") =>
+        {
+            Some(PaymentStatus::PartiallyRefunded)
+        }
+        other => other,
+    };
     if let (Some(amount), Some(code)) = (wire.data.amount, wire.data.currency.as_deref()) {
         let currency = Currency::from_code(code).map_err(|e| WebhookError::InvalidBody(e.to_string()))?;
         let rule = amount_rule(currency)

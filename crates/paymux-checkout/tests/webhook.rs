@@ -175,3 +175,23 @@ fn both_spellings_of_payment_cancelled_are_cancelled() {
         assert_eq!(event.event_type, kind);
     }
 }
+
+#[test]
+fn a_partial_action_without_balances_is_read_from_data_status() {
+    // The OpenAPI `Data` of an event has `status` but no `balances`: a partial refund or
+    // capture must not be reported as the whole amount.
+    let cases = [
+        ("payment_refunded", "Partially Refunded", PaymentStatus::PartiallyRefunded),
+        ("payment_refunded", "Refunded", PaymentStatus::Refunded),
+        ("payment_captured", "Partially Captured", PaymentStatus::PartiallyCaptured),
+        ("payment_captured", "Captured", PaymentStatus::Captured),
+    ];
+    for (kind, status, expected) in cases {
+        let body = format!(
+            r#"{{"id":"evt_1","type":"{kind}","data":{{"id":"pay_1","status":"{status}","amount":500,"currency":"EUR"}}}}"#
+        );
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.status, Some(expected), "{kind} {status}");
+        assert_eq!(event.amount, Some(Money::from_minor(500, Currency::EUR)));
+    }
+}
