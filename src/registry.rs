@@ -250,7 +250,8 @@ impl Registry {
 
     /// From the environment: the file named by `PAYMUX_CONFIG` if set; otherwise one
     /// provider per backend whose own variables are set (`PAIWISE_API_KEY`,
-    /// `CHECKOUT_SECRET_KEY`, `TWISTO_API_TOKEN`; see each backend's `from_env`), named after its
+    /// `CHECKOUT_SECRET_KEY` or `CHECKOUT_API_KEY`, `TWISTO_API_TOKEN`; see each backend's
+    /// `from_env`), named after its
     /// kind. An empty registry when nothing is set.
     ///
     /// # Errors
@@ -272,7 +273,8 @@ impl Registry {
             registry.insert("paiwise", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "checkout")]
-        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() {
+        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() || std::env::var_os("CHECKOUT_API_KEY").is_some()
+        {
             let provider = paymux_checkout::CheckoutBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
