@@ -97,13 +97,17 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let data_status = wire.data.status.as_deref();
     event.status = match event_status(&wire.kind) {
         Some(PaymentStatus::Captured)
-            if balances.and_then(|b| b.available_to_capture).is_some_and(|v| v > 0)
+            if balances
+                .and_then(|b| b.available_to_capture)
+                .is_some_and(|v| v > 0)
                 || data_status == Some("Partially Captured") =>
         {
             Some(PaymentStatus::PartiallyCaptured)
         }
         Some(PaymentStatus::Refunded)
-            if balances.and_then(|b| b.available_to_refund).is_some_and(|v| v > 0)
+            if balances
+                .and_then(|b| b.available_to_refund)
+                .is_some_and(|v| v > 0)
                 || data_status == Some("Partially Refunded") =>
         {
             Some(PaymentStatus::PartiallyRefunded)

@@ -181,9 +181,17 @@ fn a_partial_action_without_balances_is_read_from_data_status() {
     // The OpenAPI `Data` of an event has `status` but no `balances`: a partial refund or
     // capture must not be reported as the whole amount.
     let cases = [
-        ("payment_refunded", "Partially Refunded", PaymentStatus::PartiallyRefunded),
+        (
+            "payment_refunded",
+            "Partially Refunded",
+            PaymentStatus::PartiallyRefunded,
+        ),
         ("payment_refunded", "Refunded", PaymentStatus::Refunded),
-        ("payment_captured", "Partially Captured", PaymentStatus::PartiallyCaptured),
+        (
+            "payment_captured",
+            "Partially Captured",
+            PaymentStatus::PartiallyCaptured,
+        ),
         ("payment_captured", "Captured", PaymentStatus::Captured),
     ];
     for (kind, status, expected) in cases {

@@ -445,7 +445,11 @@ mod tests {
                 }
             });
             let after = rt.block_on(provider.get_payment(&created.id)).unwrap();
-            assert_eq!(after.captured, Some(sek(100)), "round {round}: captured more than once");
+            assert_eq!(
+                after.captured,
+                Some(sek(100)),
+                "round {round}: captured more than once"
+            );
 
             let key = IdempotencyKey::from_string(format!("create-{round}")).unwrap();
             let p = provider.clone();
@@ -456,7 +460,11 @@ mod tests {
                     p.create_payment(&request).await.unwrap();
                 }
             });
-            assert_eq!(provider.lock().payments.len(), 2, "round {round}: created more than once");
+            assert_eq!(
+                provider.lock().payments.len(),
+                2,
+                "round {round}: created more than once"
+            );
         }
     }
 }
