@@ -25,7 +25,9 @@
 //! ```
 //!
 //! Every provider the registry builds is wrapped in [`Checked`], so capabilities are checked
-//! before any HTTP call. A kind whose cargo feature is off is a [`ConfigError::NotCompiled`].
+//! before any HTTP call. A kind whose cargo feature is off is a [`ConfigError::NotCompiled`];
+//! a setting the backend does not know (a misspelt field) is a [`ConfigError::Settings`]
+//! naming it.
 
 use std::collections::BTreeMap;
 use std::fmt;
