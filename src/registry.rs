@@ -156,7 +156,21 @@ impl RegistryConfig {
     /// # Errors
     /// [`ConfigError::Parse`].
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
+        toml::from_str(text).map_err(|e| {
+            // The message alone (not toml's Display, which quotes the offending line), with
+            // any quoted value hidden, and the line it is on.
+            let message = redacted_serde_message(e.message());
+            match e.span() {
+                Some(span) => {
+                    let line = text
+                        .get(..span.start)
+                        .map_or(0, |before| before.matches('\n').count())
+                        + 1;
+                    ConfigError::Parse(format!("{message} at line {line}"))
+                }
+                None => ConfigError::Parse(message),
+            }
+        })
     }
 
     /// Parses JSON.
@@ -189,7 +203,13 @@ impl RegistryConfig {
 /// part that names the problem.
 fn redacted_serde_message(message: &str) -> String {
     match message.split_once(": ") {
-        Some((head, _)) if head.starts_with("invalid") => format!("{head} (value hidden)"),
+        Some((head, rest)) if head.starts_with("invalid") => {
+            // serde ends with what it expected (a type or field name, not a value): keep it.
+            match rest.rsplit_once(", expected ") {
+                Some((_, expected)) => format!("{head} (value hidden), expected {expected}"),
+                None => format!("{head} (value hidden)"),
+            }
+        }
         _ => message.to_owned(),
     }
 }
@@ -418,8 +438,24 @@ mod tests {
     }
 
     #[test]
+    fn toml_shape_errors_do_not_repeat_values() {
+        // A key written where a table belongs: serde's message would quote it.
+        for text in [
+            "[providers]\ncards = \"sk_live_probe_secret\"\n",
+            "providers = \"sk_live_probe_secret\"\n",
+            "[providers.x]\nkind = \"checkout\"\nsecret_key = \"sk_live_probe_secret\n",
+        ] {
+            let err = RegistryConfig::from_toml_str(text).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse(_)), "{err:?}");
+            assert!(!err.to_string().contains("probe_secret"), "{err}");
+            assert!(err.to_string().contains("line "), "{err}");
+        }
+    }
+
+    #[test]
     fn serde_messages_do_not_repeat_values() {
         let msg = redacted_serde_message("invalid type: string \"sk_live_x\", expected u64 at line 1");
         assert!(!msg.contains("sk_live_x"), "{msg}");
+        assert!(msg.contains("expected u64"), "{msg}");
     }
 }
