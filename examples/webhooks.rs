@@ -45,16 +45,18 @@ async fn checkout_webhook(State(rx): State<Arc<Receiver>>, headers: HeaderMap, b
     let signature = headers.get("cko-signature").and_then(|v| v.to_str().ok());
     match rx.checkout.verify_and_parse(&body, signature) {
         Ok(event) => {
-            let id = event.event_id.clone().unwrap_or_default();
-            let fresh = rx
-                .seen_event_ids
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id.clone());
+            // De-duplicate on the event id; an event without one is never taken for a
+            // duplicate (an empty id would swallow every later id-less event).
+            let fresh = event.event_id.as_ref().is_none_or(|id| {
+                rx.seen_event_ids
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id.clone())
+            });
             if fresh {
                 rx.record(format!(
                     "checkout {} {} for {} → {}",
-                    id,
+                    event.event_id.as_deref().unwrap_or("(no id)"),
                     event.event_type,
                     event.payment_id,
                     event.status.map_or("-".to_owned(), |s| s.to_string())
@@ -84,9 +86,16 @@ async fn twisto_notification(State(rx): State<Arc<Receiver>>, body: Bytes) -> St
             ));
             StatusCode::OK
         }
-        Err(e) => {
-            rx.record(format!("twisto notification not confirmed: {e}"));
+        // A body that does not parse or names no checkout Twisto knows is refused; anything
+        // else (a timeout, Twisto down, our token refused) is answered 503 so the notification
+        // is delivered again rather than lost.
+        Err(e @ (paymux::Error::InvalidRequest { .. } | paymux::Error::NotFound { .. })) => {
+            rx.record(format!("twisto notification refused: {e}"));
             StatusCode::BAD_REQUEST
+        }
+        Err(e) => {
+            rx.record(format!("twisto notification not confirmed yet: {e}"));
+            StatusCode::SERVICE_UNAVAILABLE
         }
     }
 }

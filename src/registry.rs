@@ -25,7 +25,9 @@
 //! ```
 //!
 //! Every provider the registry builds is wrapped in [`Checked`], so capabilities are checked
-//! before any HTTP call. A kind whose cargo feature is off is a [`ConfigError::NotCompiled`].
+//! before any HTTP call. A kind whose cargo feature is off is a [`ConfigError::NotCompiled`];
+//! a setting the backend does not know (a misspelt field) is a [`ConfigError::Settings`]
+//! naming it.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -154,7 +156,21 @@ impl RegistryConfig {
     /// # Errors
     /// [`ConfigError::Parse`].
     pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Parse(e.message().to_owned()))
+        toml::from_str(text).map_err(|e| {
+            // The message alone (not toml's Display, which quotes the offending line), with
+            // any quoted value hidden, and the line it is on.
+            let message = redacted_serde_message(e.message());
+            match e.span() {
+                Some(span) => {
+                    let line = text
+                        .get(..span.start)
+                        .map_or(0, |before| before.matches('\n').count())
+                        + 1;
+                    ConfigError::Parse(format!("{message} at line {line}"))
+                }
+                None => ConfigError::Parse(message),
+            }
+        })
     }
 
     /// Parses JSON.
@@ -187,7 +203,13 @@ impl RegistryConfig {
 /// part that names the problem.
 fn redacted_serde_message(message: &str) -> String {
     match message.split_once(": ") {
-        Some((head, _)) if head.starts_with("invalid") => format!("{head} (value hidden)"),
+        Some((head, rest)) if head.starts_with("invalid") => {
+            // serde ends with what it expected (a type or field name, not a value): keep it.
+            match rest.rsplit_once(", expected ") {
+                Some((_, expected)) => format!("{head} (value hidden), expected {expected}"),
+                None => format!("{head} (value hidden)"),
+            }
+        }
         _ => message.to_owned(),
     }
 }
@@ -250,7 +272,8 @@ impl Registry {
 
     /// From the environment: the file named by `PAYMUX_CONFIG` if set; otherwise one
     /// provider per backend whose own variables are set (`PAIWISE_API_KEY`,
-    /// `CHECKOUT_SECRET_KEY`, `TWISTO_API_TOKEN`; see each backend's `from_env`), named after its
+    /// `CHECKOUT_SECRET_KEY` or `CHECKOUT_API_KEY`, `TWISTO_API_TOKEN`; see each backend's
+    /// `from_env`), named after its
     /// kind. An empty registry when nothing is set.
     ///
     /// # Errors
@@ -272,7 +295,8 @@ impl Registry {
             registry.insert("paiwise", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "checkout")]
-        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() {
+        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() || std::env::var_os("CHECKOUT_API_KEY").is_some()
+        {
             let provider = paymux_checkout::CheckoutBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -414,8 +438,24 @@ mod tests {
     }
 
     #[test]
+    fn toml_shape_errors_do_not_repeat_values() {
+        // A key written where a table belongs: serde's message would quote it.
+        for text in [
+            "[providers]\ncards = \"sk_live_probe_secret\"\n",
+            "providers = \"sk_live_probe_secret\"\n",
+            "[providers.x]\nkind = \"checkout\"\nsecret_key = \"sk_live_probe_secret\n",
+        ] {
+            let err = RegistryConfig::from_toml_str(text).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse(_)), "{err:?}");
+            assert!(!err.to_string().contains("probe_secret"), "{err}");
+            assert!(err.to_string().contains("line "), "{err}");
+        }
+    }
+
+    #[test]
     fn serde_messages_do_not_repeat_values() {
         let msg = redacted_serde_message("invalid type: string \"sk_live_x\", expected u64 at line 1");
         assert!(!msg.contains("sk_live_x"), "{msg}");
+        assert!(msg.contains("expected u64"), "{msg}");
     }
 }

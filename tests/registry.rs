@@ -113,3 +113,25 @@ fn bad_settings_are_typed_errors_without_values() {
     let err = Registry::from_toml_str("[providers.x]\nkind = \"venmo\"\n").unwrap_err();
     assert!(matches!(err, ConfigError::Parse(_)), "{err:?}");
 }
+
+#[test]
+fn a_misspelt_setting_is_an_error_not_a_default() {
+    // `enviroment` or `processing_channel_idd` silently ignored would send a production
+    // account to the sandbox, or payments to the account's default channel.
+    for (kind, key_field, typo) in [
+        ("checkout", "secret_key", "enviroment = \"production\""),
+        ("checkout", "secret_key", "processing_channel_idd = \"pc_x\""),
+        ("paiwise", "api_key", "base_ulr = \"https://api.neuro-admin.com\""),
+        ("twisto", "api_key", "regoin = \"pl\""),
+    ] {
+        let text = format!("[providers.x]\nkind = \"{kind}\"\n{key_field} = \"k_secret_value\"\n{typo}\n");
+        let err = Registry::from_toml_str(&text).unwrap_err();
+        assert!(
+            matches!(err, ConfigError::Settings { .. }),
+            "{kind} {typo}: {err:?}"
+        );
+        let field = typo.split(' ').next().unwrap();
+        assert!(err.to_string().contains(field), "{err}");
+        assert!(!err.to_string().contains("k_secret_value"), "{err}");
+    }
+}

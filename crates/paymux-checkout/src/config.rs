@@ -99,7 +99,11 @@ impl KeyStyle {
 /// `processing_channel_id` (sent on payment requests that do not name one), `webhook_key`
 /// (the signature key of the webhook, for [`crate::WebhookVerifier`]), `timeout_ms`,
 /// `connect_timeout_ms`, `max_retries`.
+///
+/// An unknown field (a misspelt `environment`, say) is a deserialisation error, not a
+/// silent default.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckoutConfig {
     /// The secret key (`sk_...`).
     #[serde(alias = "secret_key")]

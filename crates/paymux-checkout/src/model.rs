@@ -306,6 +306,9 @@ pub(crate) struct WebhookDataWire {
     pub currency: Option<String>,
     #[serde(default)]
     pub balances: Option<BalancesWire>,
+    /// The payment's status after the event (in the OpenAPI `Data`, which has no `balances`).
+    #[serde(default)]
+    pub status: Option<String>,
 }
 
 /// A code that some examples give as a number (`10000`) and the schema as a string, as

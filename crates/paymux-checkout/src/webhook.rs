@@ -11,11 +11,11 @@
 //! |---|---|
 //! | `payment_approved`, `card_verified`, `payment_authorization_incremented` | `Authorized` |
 //! | `payment_pending`, `payment_retry_scheduled` | `Pending` |
-//! | `payment_captured`, `payment_paid` | `Captured` (`PartiallyCaptured` when `data.balances` leaves some capturable) |
-//! | `payment_refunded`, `payment_returned` | `Refunded` (`PartiallyRefunded` when `data.balances` leaves some refundable) |
+//! | `payment_captured`, `payment_paid` | `Captured` (`PartiallyCaptured` when `data.balances` leaves some capturable or `data.status` is `Partially Captured`) |
+//! | `payment_refunded`, `payment_returned` | `Refunded` (`PartiallyRefunded` when `data.balances` leaves some refundable or `data.status` is `Partially Refunded`) |
 //! | `payment_voided` | `Voided` |
 //! | `payment_declined`, `card_verification_declined`, `payment_authentication_failed` | `Declined` |
-//! | `payment_canceled` | `Cancelled` |
+//! | `payment_canceled`, `payment_cancelled` | `Cancelled` |
 //! | `payment_expired` | `Expired` |
 //! | anything else (`payment_capture_declined`, `payment_refund_declined`, …) | none |
 
@@ -36,10 +36,14 @@ pub const SIGNATURE_HEADER: &str = "Cko-Signature";
 /// Checks `signature_header` (the `Cko-Signature` value) against `body` with `key`.
 ///
 /// # Errors
-/// [`WebhookError::MissingSignature`] when the header is absent or empty,
-/// [`WebhookError::BadSignature`] when it is not the HMAC-SHA256 of `body` (compared in
-/// constant time).
+/// [`WebhookError::MissingKey`] when `key` is empty (HMAC would accept it, and anyone can
+/// sign with an empty key), [`WebhookError::MissingSignature`] when the header is absent or
+/// empty, [`WebhookError::BadSignature`] when it is not the HMAC-SHA256 of `body` (compared
+/// in constant time).
 pub fn verify_signature(body: &[u8], signature_header: Option<&str>, key: &[u8]) -> Result<(), WebhookError> {
+    if key.is_empty() {
+        return Err(WebhookError::MissingKey);
+    }
     let given = signature_header
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -68,7 +72,8 @@ pub fn event_status(event_type: &str) -> Option<PaymentStatus> {
         "payment_declined" | "card_verification_declined" | "payment_authentication_failed" => {
             PaymentStatus::Declined
         }
-        "payment_canceled" => PaymentStatus::Cancelled,
+        // The OpenAPI snapshot's event list spells it `payment_cancelled`.
+        "payment_canceled" | "payment_cancelled" => PaymentStatus::Cancelled,
         "payment_expired" => PaymentStatus::Expired,
         _ => return None,
     })
@@ -86,19 +91,29 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let mut event = WebhookEvent::new(PROVIDER, wire.kind.clone(), wire.data.id, raw);
     event.event_id = wire.id;
     event.created_at = parse_time(wire.created_on.as_deref());
-    let mut status = event_status(&wire.kind);
-    if let Some(b) = &wire.data.balances {
-        status = match status {
-            Some(PaymentStatus::Captured) if b.available_to_capture.is_some_and(|v| v > 0) => {
-                Some(PaymentStatus::PartiallyCaptured)
-            }
-            Some(PaymentStatus::Refunded) if b.available_to_refund.is_some_and(|v| v > 0) => {
-                Some(PaymentStatus::PartiallyRefunded)
-            }
-            other => other,
-        };
-    }
-    event.status = status;
+    // A capture or refund is partial when the balances leave some to capture or refund, or
+    // (events without balances) when `data.status` says so.
+    let balances = wire.data.balances.as_ref();
+    let data_status = wire.data.status.as_deref();
+    event.status = match event_status(&wire.kind) {
+        Some(PaymentStatus::Captured)
+            if balances
+                .and_then(|b| b.available_to_capture)
+                .is_some_and(|v| v > 0)
+                || data_status == Some("Partially Captured") =>
+        {
+            Some(PaymentStatus::PartiallyCaptured)
+        }
+        Some(PaymentStatus::Refunded)
+            if balances
+                .and_then(|b| b.available_to_refund)
+                .is_some_and(|v| v > 0)
+                || data_status == Some("Partially Refunded") =>
+        {
+            Some(PaymentStatus::PartiallyRefunded)
+        }
+        other => other,
+    };
     if let (Some(amount), Some(code)) = (wire.data.amount, wire.data.currency.as_deref()) {
         let currency = Currency::from_code(code).map_err(|e| WebhookError::InvalidBody(e.to_string()))?;
         let rule = amount_rule(currency)

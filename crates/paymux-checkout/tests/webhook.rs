@@ -136,3 +136,70 @@ fn event_types_map_to_status_hints() {
         Err(WebhookError::InvalidBody(_))
     ));
 }
+
+#[test]
+fn an_empty_key_verifies_nothing() {
+    // A `webhook_key = ""` left in a configuration must not turn into a key anyone can sign
+    // with: HMAC accepts an empty key, so the check has to be explicit.
+    let body = CAPTURED.as_bytes();
+    let forged = sign(body, b"");
+    assert_eq!(
+        verify_signature(body, Some(&forged), b""),
+        Err(WebhookError::MissingKey)
+    );
+    assert_eq!(
+        verify_and_parse(body, Some(&forged), b""),
+        Err(WebhookError::MissingKey)
+    );
+    let verifier = WebhookVerifier::new("");
+    assert_eq!(
+        verifier.verify_and_parse(body, Some(&forged)),
+        Err(WebhookError::MissingKey)
+    );
+    let from_config = WebhookVerifier::from_config(
+        &serde_json::from_str(r#"{"secret_key":"sk_sbox_x","webhook_key":""}"#).unwrap(),
+    );
+    if let Some(v) = from_config {
+        assert_eq!(v.verify(body, Some(&forged)), Err(WebhookError::MissingKey));
+    }
+}
+
+#[test]
+fn both_spellings_of_payment_cancelled_are_cancelled() {
+    // The OpenAPI snapshot's event list spells it `payment_cancelled`; other docs
+    // `payment_canceled`.
+    for kind in ["payment_canceled", "payment_cancelled"] {
+        let body = format!(r#"{{"id":"evt_1","type":"{kind}","data":{{"id":"pay_1"}}}}"#);
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.status, Some(PaymentStatus::Cancelled), "{kind}");
+        assert_eq!(event.event_type, kind);
+    }
+}
+
+#[test]
+fn a_partial_action_without_balances_is_read_from_data_status() {
+    // The OpenAPI `Data` of an event has `status` but no `balances`: a partial refund or
+    // capture must not be reported as the whole amount.
+    let cases = [
+        (
+            "payment_refunded",
+            "Partially Refunded",
+            PaymentStatus::PartiallyRefunded,
+        ),
+        ("payment_refunded", "Refunded", PaymentStatus::Refunded),
+        (
+            "payment_captured",
+            "Partially Captured",
+            PaymentStatus::PartiallyCaptured,
+        ),
+        ("payment_captured", "Captured", PaymentStatus::Captured),
+    ];
+    for (kind, status, expected) in cases {
+        let body = format!(
+            r#"{{"id":"evt_1","type":"{kind}","data":{{"id":"pay_1","status":"{status}","amount":500,"currency":"EUR"}}}}"#
+        );
+        let event = parse_event(body.as_bytes()).unwrap();
+        assert_eq!(event.status, Some(expected), "{kind} {status}");
+        assert_eq!(event.amount, Some(Money::from_minor(500, Currency::EUR)));
+    }
+}

@@ -125,9 +125,11 @@ impl InMemoryProvider {
         Ok(())
     }
 
-    fn replay(&self, key: Option<&crate::IdempotencyKey>, scope: &str) -> Option<Payment> {
+    /// The answer stored for `key` in `scope`. Called under the same lock as the mutation it
+    /// guards, so that concurrent calls with one key act once.
+    fn replay(state: &State, key: Option<&crate::IdempotencyKey>, scope: &str) -> Option<Payment> {
         let key = key?;
-        self.lock().replays.get(&format!("{scope}:{key}")).cloned()
+        state.replays.get(&format!("{scope}:{key}")).cloned()
     }
 
     fn remember(
@@ -217,7 +219,8 @@ impl PaymentProvider for InMemoryProvider {
 
     async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
         crate::checked::check_create("memory", &self.capabilities, request)?;
-        if let Some(p) = self.replay(request.idempotency_key.as_ref(), "create") {
+        let mut state = self.lock();
+        if let Some(p) = Self::replay(&state, request.idempotency_key.as_ref(), "create") {
             return Ok(p);
         }
         let n = self.next_id.fetch_add(1, Ordering::Relaxed);
@@ -245,7 +248,6 @@ impl PaymentProvider for InMemoryProvider {
             }
             _ => authorize(&mut payment, request.capture),
         }
-        let mut state = self.lock();
         state.capture_requested.insert(id.clone(), request.capture);
         state.payments.insert(id, payment.clone());
         self.remember(&mut state, request.idempotency_key.as_ref(), "create", &payment);
@@ -258,10 +260,10 @@ impl PaymentProvider for InMemoryProvider {
 
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
         let scope = format!("capture:{id}");
-        if let Some(p) = self.replay(request.idempotency_key.as_ref(), &scope) {
+        let mut state = self.lock();
+        if let Some(p) = Self::replay(&state, request.idempotency_key.as_ref(), &scope) {
             return Ok(p);
         }
-        let mut state = self.lock();
         let payment = state.payments.get_mut(id).ok_or_else(|| not_found(id))?;
         if !payment.status.permits(Operation::Capture) {
             return Err(invalid_state(
@@ -305,10 +307,10 @@ impl PaymentProvider for InMemoryProvider {
 
     async fn refund(&self, id: &str, request: &RefundRequest) -> Result<Payment> {
         let scope = format!("refund:{id}");
-        if let Some(p) = self.replay(request.idempotency_key.as_ref(), &scope) {
+        let mut state = self.lock();
+        if let Some(p) = Self::replay(&state, request.idempotency_key.as_ref(), &scope) {
             return Ok(p);
         }
-        let mut state = self.lock();
         let payment = state.payments.get_mut(id).ok_or_else(|| not_found(id))?;
         if !payment.status.permits(Operation::Refund) {
             return Err(invalid_state(
@@ -351,10 +353,10 @@ impl PaymentProvider for InMemoryProvider {
 
     async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
         let scope = format!("void:{id}");
-        if let Some(p) = self.replay(request.idempotency_key.as_ref(), &scope) {
+        let mut state = self.lock();
+        if let Some(p) = Self::replay(&state, request.idempotency_key.as_ref(), &scope) {
             return Ok(p);
         }
-        let mut state = self.lock();
         let payment = state.payments.get_mut(id).ok_or_else(|| not_found(id))?;
         match payment.status {
             PaymentStatus::Authorized => {
@@ -382,5 +384,87 @@ impl PaymentProvider for InMemoryProvider {
         let payment = state.payments.get_mut(id).ok_or_else(|| not_found(id))?;
         update.apply_to(&mut payment.metadata);
         Ok(payment.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use std::sync::{Arc, Barrier};
+
+    use super::*;
+    use crate::{Currency, IdempotencyKey};
+
+    /// Runs `calls` copies of `op` at once on separate threads.
+    fn at_once<F, Fut>(calls: usize, op: F)
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let op = Arc::new(op);
+        let barrier = Arc::new(Barrier::new(calls));
+        let threads: Vec<_> = (0..calls)
+            .map(|_| {
+                let (op, barrier) = (op.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+                    barrier.wait();
+                    rt.block_on(op());
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+    }
+
+    #[test]
+    fn concurrent_calls_with_one_idempotency_key_act_once() {
+        let sek = |minor| Money::from_minor(minor, Currency::SEK);
+        for round in 0..100 {
+            let provider = Arc::new(InMemoryProvider::new());
+            let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let created = rt
+                .block_on(
+                    provider.create_payment(
+                        &CreatePayment::new(sek(10_000), format!("o-{round}"))
+                            .with_source(PaymentSource::CardToken {
+                                token: "tok_visa".into(),
+                            })
+                            .with_manual_capture(),
+                    ),
+                )
+                .unwrap();
+            let key = IdempotencyKey::from_string(format!("capture-{round}")).unwrap();
+            let (p, id) = (provider.clone(), created.id.clone());
+            at_once(4, move || {
+                let (p, id, key) = (p.clone(), id.clone(), key.clone());
+                async move {
+                    let request = CaptureRequest::partial(sek(100)).with_idempotency_key(key);
+                    p.capture(&id, &request).await.unwrap();
+                }
+            });
+            let after = rt.block_on(provider.get_payment(&created.id)).unwrap();
+            assert_eq!(
+                after.captured,
+                Some(sek(100)),
+                "round {round}: captured more than once"
+            );
+
+            let key = IdempotencyKey::from_string(format!("create-{round}")).unwrap();
+            let p = provider.clone();
+            at_once(4, move || {
+                let (p, key) = (p.clone(), key.clone());
+                async move {
+                    let request = CreatePayment::new(sek(500), "dup").with_idempotency_key(key);
+                    p.create_payment(&request).await.unwrap();
+                }
+            });
+            assert_eq!(
+                provider.lock().payments.len(),
+                2,
+                "round {round}: created more than once"
+            );
+        }
     }
 }

@@ -64,6 +64,11 @@ pub enum WebhookError {
     /// The signature does not match the body.
     #[error("webhook signature does not match the body")]
     BadSignature,
+    /// No signature key is configured (it is empty), so nothing can be verified. HMAC
+    /// accepts an empty key, and a signature made with one proves nothing: every
+    /// notification is refused until a key is set.
+    #[error("no webhook signature key is configured")]
+    MissingKey,
     /// The body is not the provider's event shape.
     #[error("invalid webhook body: {0}")]
     InvalidBody(String),

@@ -47,7 +47,11 @@ pub const ENV_MAX_RETRIES: &str = "PAIWISE_MAX_RETRIES";
 /// assert!(!format!("{config:?}").contains("pw_test_123"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
+///
+/// An unknown field (a misspelt `environment`, say) is a deserialisation error, not a
+/// silent default.
 #[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct PaiwiseConfig {
     /// The API key. Its `Debug` shows `[REDACTED]`.

@@ -69,7 +69,11 @@ impl TwistoRegion {
 /// | `max_retries` | retries after the first attempt (reads, and mutations with an idempotency key) | 2 |
 ///
 /// `Debug` never shows the token.
+///
+/// An unknown field (a misspelt `environment`, say) is a deserialisation error, not a
+/// silent default.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TwistoConfig {
     /// The bearer token.
     #[serde(alias = "token")]
