@@ -70,7 +70,9 @@
 //!
 //! # Behaviour choices where the docs are silent
 //!
-//! * Paiwise: a customer decline gives `failed`; `delete` answers the checkout with status
+//! * Paiwise: `amount`, `currency`, `message`, `returnUrl` and `returnUrlCancel` are required
+//!   (the docs mark the others optional; `message` may be empty, `metaData` may be left out);
+//!   a customer decline gives `failed`; `delete` answers the checkout with status
 //!   `canceled`, after which `retrieve` is 404.
 //! * Checkout.com: a missing `amount` is a card verification (as documented); a missing source
 //!   is `payment_source_required` (the OpenAPI example code). `capture_type` defaults to `Final`

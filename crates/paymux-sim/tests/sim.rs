@@ -193,6 +193,17 @@ async fn paiwise_refusals_and_customers() {
         )
         .await;
     assert_eq!(s, 400);
+    // `message` is not optional in Paiwise's docs (unlike identifier, capture, customer_id…)
+    let (s, e) = pw
+        .post(
+            "create",
+            json!({"amount": 100, "currency": "SEK", "returnUrl": "a", "returnUrlCancel": "b"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("missing_field"))
+    );
     let (s, _) = pw.post("retrieve", json!({"checkout_id": "nope"})).await;
     assert_eq!(s, 404);
     // auth
