@@ -139,3 +139,211 @@ proptest! {
         }
     }
 }
+
+/// Checkout.com's rules (full units, × 1000 ending in 0, CLP × 100) and arbitrary others.
+fn any_wire_unit_rule() -> impl Strategy<Value = WireUnitRule> {
+    prop_oneof![
+        Just(WireUnitRule {
+            exponent: 0,
+            multiple_of: 1
+        }),
+        Just(WireUnitRule {
+            exponent: 2,
+            multiple_of: 1
+        }),
+        Just(WireUnitRule {
+            exponent: 3,
+            multiple_of: 10
+        }),
+        Just(WireUnitRule {
+            exponent: 2,
+            multiple_of: 100
+        }),
+        (0u8..=6, prop_oneof![Just(1i64), Just(10), Just(100), Just(1000)]).prop_map(
+            |(exponent, multiple_of)| WireUnitRule {
+                exponent,
+                multiple_of
+            }
+        ),
+    ]
+}
+
+fn any_decimal_string_rule() -> impl Strategy<Value = DecimalStringRule> {
+    prop_oneof![
+        Just(DecimalStringRule {
+            max_integer_digits: 8,
+            fraction_digits: 2
+        }),
+        (0u8..=20, 0u8..=6).prop_map(|(max_integer_digits, fraction_digits)| DecimalStringRule {
+            max_integer_digits,
+            fraction_digits,
+        }),
+    ]
+}
+
+/// Amounts of every size, with the small ones the providers see most.
+fn any_minor() -> impl Strategy<Value = i64> {
+    prop_oneof![any::<i64>(), -10_000_000_000i64..=10_000_000_000, -1000i64..=1000]
+}
+
+fn pow10_i128(exp: u8) -> i128 {
+    10i128.pow(u32::from(exp))
+}
+
+/// Integer digits of `|minor|` with `exp` implied decimals.
+fn integer_digits(minor: i64, exp: u8) -> usize {
+    (i128::from(minor).abs() / pow10_i128(exp)).to_string().len()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Money → wire units → money, checked against i128 arithmetic: the wire integer names
+    /// the same value, keeps the multiple, and every refusal is one the rule demands.
+    #[test]
+    fn wire_units_to_the_wire_are_exact_or_refused_for_a_reason(
+        minor in any_minor(),
+        currency in any_currency(),
+        rule in any_wire_unit_rule(),
+    ) {
+        let m = Money::from_minor(minor, currency);
+        let cur = currency.exponent();
+        // value = minor / 10^cur = wire / 10^rule  ⇒  wire = minor · 10^rule / 10^cur
+        let scaled = i128::from(minor) * pow10_i128(rule.exponent);
+        let exact = scaled % pow10_i128(cur) == 0;
+        let wire_oracle = scaled / pow10_i128(cur);
+        let multiple_ok = wire_oracle % i128::from(rule.multiple_of.max(1)) == 0;
+        match m.to_wire_units(rule) {
+            Ok(w) => {
+                prop_assert!(exact && multiple_ok, "{} sent as {} under {}", m, w, rule);
+                prop_assert_eq!(i128::from(w), wire_oracle);
+                prop_assert_eq!(Money::from_wire_units(w, currency, rule), Ok(m));
+            }
+            Err(MoneyError::NotRepresentable { .. }) => {
+                prop_assert!(!exact || !multiple_ok, "{} refused under {}", m, rule);
+            }
+            Err(MoneyError::Overflow) => {
+                prop_assert!(i64::try_from(wire_oracle).is_err(), "{} overflowed under {}", m, rule);
+            }
+            Err(e) => prop_assert!(false, "unexpected {:?}", e),
+        }
+    }
+
+    /// Wire units → money → wire units: a provider's integer is read exactly or refused.
+    #[test]
+    fn wire_units_from_the_wire_are_exact_or_refused_for_a_reason(
+        wire in any_minor(),
+        currency in any_currency(),
+        rule in any_wire_unit_rule(),
+    ) {
+        let cur = currency.exponent();
+        let scaled = i128::from(wire) * pow10_i128(cur);
+        let exact = scaled % pow10_i128(rule.exponent) == 0;
+        let minor_oracle = scaled / pow10_i128(rule.exponent);
+        let multiple_ok = wire % rule.multiple_of.max(1) == 0;
+        match Money::from_wire_units(wire, currency, rule) {
+            Ok(m) => {
+                prop_assert!(exact && multiple_ok, "{} read as {} under {}", wire, m, rule);
+                prop_assert_eq!(i128::from(m.minor()), minor_oracle);
+                prop_assert_eq!(m.to_wire_units(rule), Ok(wire));
+            }
+            Err(MoneyError::NotRepresentable { .. }) => {
+                prop_assert!(!exact || !multiple_ok, "{} refused under {}", wire, rule);
+            }
+            Err(MoneyError::Overflow) => {
+                prop_assert!(i64::try_from(minor_oracle).is_err(), "{} overflowed under {}", wire, rule);
+            }
+            Err(e) => prop_assert!(false, "unexpected {:?}", e),
+        }
+    }
+
+    /// Money → decimal string → money for every currency (0, 2, 3 and 4 decimals) and rule:
+    /// the text has exactly the rule's decimals, names the same value, and a refusal is one
+    /// the rule demands.
+    #[test]
+    fn wire_decimals_to_the_wire_are_exact_or_refused_for_a_reason(
+        minor in any_minor(),
+        currency in any_currency(),
+        rule in any_decimal_string_rule(),
+    ) {
+        let m = Money::from_minor(minor, currency);
+        let cur = currency.exponent();
+        let lossy = cur > rule.fraction_digits
+            && i128::from(minor) % pow10_i128(cur - rule.fraction_digits) != 0;
+        let too_long = integer_digits(minor, cur) > usize::from(rule.max_integer_digits);
+        match m.to_wire_decimal(rule) {
+            Ok(text) => {
+                prop_assert!(!lossy && !too_long, "{} sent as {:?} under {}", m, text, rule);
+                let body = text.trim_start_matches('-');
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+                prop_assert_eq!(frac.len(), usize::from(rule.fraction_digits), "{:?}", text);
+                prop_assert!(int.len() <= usize::from(rule.max_integer_digits), "{:?}", text);
+                prop_assert_eq!(text.parse::<Decimal>().unwrap(), m.to_decimal(), "{:?}", text);
+                prop_assert_eq!(Money::from_wire_decimal(&text, currency, rule), Ok(m));
+            }
+            Err(MoneyError::NotRepresentable { .. }) => {
+                prop_assert!(lossy || too_long, "{} refused under {}", m, rule);
+            }
+            Err(e) => prop_assert!(false, "unexpected {:?}", e),
+        }
+    }
+
+    /// Decimal string → money → decimal string: a provider's text is read as exactly its
+    /// value, or refused for a reason the rule or the currency gives.
+    #[test]
+    fn wire_decimals_from_the_wire_are_exact_or_refused_for_a_reason(
+        text in "-?[0-9]{1,21}(\\.[0-9]{1,6})?",
+        currency in any_currency(),
+        rule in any_decimal_string_rule(),
+    ) {
+        let value: Decimal = text.parse().unwrap();
+        let body = text.trim_start_matches('-');
+        let (int, frac) = body.split_once('.').unwrap_or((body, ""));
+        let bad_form = int.len() > usize::from(rule.max_integer_digits)
+            || frac.len() > usize::from(rule.fraction_digits);
+        let significant = frac.trim_end_matches('0').len();
+        let excess = significant > usize::from(currency.exponent());
+        match Money::from_wire_decimal(&text, currency, rule) {
+            Ok(m) => {
+                prop_assert!(!bad_form && !excess, "{:?} read as {} under {}", text, m, rule);
+                prop_assert_eq!(m.to_decimal(), value, "{:?}", text);
+                if let Ok(again) = m.to_wire_decimal(rule) {
+                    prop_assert_eq!(again.parse::<Decimal>().unwrap(), value);
+                }
+            }
+            Err(MoneyError::InvalidFormat { .. }) => prop_assert!(bad_form, "{:?} refused", text),
+            Err(MoneyError::ExcessPrecision { .. }) => {
+                prop_assert!(!bad_form && excess, "{:?} refused as excess", text);
+            }
+            Err(MoneyError::Overflow) => {
+                prop_assert!(!bad_form && !excess, "{:?}", text);
+                let minor = value * Decimal::from(10i64.pow(u32::from(currency.exponent())));
+                prop_assert!(i64::try_from(minor).is_err(), "{:?} overflowed", text);
+            }
+            Err(e) => prop_assert!(false, "unexpected {:?}", e),
+        }
+    }
+
+    /// `Money::parse` agrees with `rust_decimal` on every plain decimal, long or short,
+    /// with leading zeros or not.
+    #[test]
+    fn parse_agrees_with_rust_decimal(
+        text in "-?[0-9]{1,24}(\\.[0-9]{1,5})?",
+        currency in any_currency(),
+    ) {
+        let value: Decimal = text.parse().unwrap();
+        let frac = text.split_once('.').map_or("", |(_, f)| f);
+        match Money::parse(&text, currency) {
+            Ok(m) => prop_assert_eq!(m.to_decimal(), value, "{:?}", text),
+            Err(MoneyError::ExcessPrecision { .. }) => {
+                prop_assert!(frac.len() > usize::from(currency.exponent()), "{:?}", text);
+            }
+            Err(MoneyError::Overflow) => {
+                prop_assert!(frac.len() <= usize::from(currency.exponent()), "{:?}", text);
+                let minor = value * Decimal::from(10i64.pow(u32::from(currency.exponent())));
+                prop_assert!(i64::try_from(minor).is_err(), "{:?} overflowed", text);
+            }
+            Err(e) => prop_assert!(false, "{:?}: unexpected {:?}", text, e),
+        }
+    }
+}

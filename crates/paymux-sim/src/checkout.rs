@@ -44,6 +44,13 @@ fn ck_exponent(code: &str) -> Option<u32> {
     })
 }
 
+/// Whether `amount` (wire units) keeps Checkout.com's rule for `currency`: the last digit of
+/// a three-decimal currency is 0, a CLP amount is a multiple of 100. The rule holds for every
+/// amount sent: payments, incremental authorizations, captures and refunds.
+fn amount_fits_currency(amount: i64, currency: &str) -> bool {
+    !((EXP3.contains(&currency) && amount % 10 != 0) || (currency == "CLP" && amount % 100 != 0))
+}
+
 /// Checkout.com state.
 #[derive(Default)]
 pub(crate) struct Store {
@@ -716,7 +723,7 @@ async fn create(
             codes.push("amount_invalid");
             0
         }
-        (Some(a), Some(c)) if (EXP3.contains(&c) && a % 10 != 0) || (c == "CLP" && a % 100 != 0) => {
+        (Some(a), Some(c)) if !amount_fits_currency(a, c) => {
             codes.push("amount_invalid");
             a
         }
@@ -1092,7 +1099,7 @@ async fn captures(
         return empty(StatusCode::FORBIDDEN);
     }
     let amount = b.amount.unwrap_or(available);
-    if amount == 0 {
+    if amount == 0 || !amount_fits_currency(amount, &p.currency) {
         return invalid(&rid.0, &["amount_invalid"]);
     }
     if amount > available {
@@ -1136,7 +1143,7 @@ async fn refunds(
         return empty(StatusCode::FORBIDDEN);
     }
     let amount = b.amount.unwrap_or(available);
-    if amount == 0 {
+    if amount == 0 || !amount_fits_currency(amount, &p.currency) {
         return invalid(&rid.0, &["amount_invalid"]);
     }
     if amount > available {
@@ -1267,7 +1274,7 @@ async fn authorizations(
         return empty(StatusCode::FORBIDDEN);
     }
     let inc = b.amount.unwrap_or(0);
-    if p.amount + inc > MAX_AMOUNT {
+    if p.amount + inc > MAX_AMOUNT || !amount_fits_currency(inc, &p.currency) {
         return invalid(&rid.0, &["amount_invalid"]);
     }
     p.amount += inc;

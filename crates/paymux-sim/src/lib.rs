@@ -50,7 +50,10 @@
 //!   `{"request_id", "error_type": "request_invalid", "error_codes": [...]}`; 409 for a
 //!   `Cko-Idempotency-Key` still in flight with `{"request_id", "error_type": "duplicate_request"}`.
 //!   Capturing more than is available answers 422 `amount_exceeds_balance`; refunding more than
-//!   is available answers 422 `refund_amount_exceeds_balance`. Every answer has `Cko-Request-Id`.
+//!   is available answers 422 `refund_amount_exceeds_balance`. An amount that breaks the
+//!   currency's rule (a BHD/KWD/… amount whose last digit is not 0, a CLP amount that is not a
+//!   multiple of 100) answers 422 `amount_invalid` on payments, incremental authorizations,
+//!   captures and refunds alike. Every answer has `Cko-Request-Id`.
 //! * Twisto documents no error format. The simulator answers
 //!   `{"errors": [{"code": "...", "message": "...", "field": "..."}]}` (`field` may be null)
 //!   with 400, 401, 404 and 409.
@@ -67,7 +70,9 @@
 //!
 //! # Behaviour choices where the docs are silent
 //!
-//! * Paiwise: a customer decline gives `failed`; `delete` answers the checkout with status
+//! * Paiwise: `amount`, `currency`, `message`, `returnUrl` and `returnUrlCancel` are required
+//!   (the docs mark the others optional; `message` may be empty, `metaData` may be left out);
+//!   a customer decline gives `failed`; `delete` answers the checkout with status
 //!   `canceled`, after which `retrieve` is 404.
 //! * Checkout.com: a missing `amount` is a card verification (as documented); a missing source
 //!   is `payment_source_required` (the OpenAPI example code). `capture_type` defaults to `Final`

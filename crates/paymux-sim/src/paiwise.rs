@@ -286,7 +286,6 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         }
         let return_url = req_str(&m, "returnUrl")?;
         let return_url_cancel = req_str(&m, "returnUrlCancel")?;
-        let message = opt_str(&m, "message")?.unwrap_or_default();
         let identifier = opt_str(&m, "identifier")?;
         let capture = opt_bool(&m, "capture", true)?;
         let allow_save_card = opt_bool(&m, "allowSaveCard", true)?;
@@ -297,6 +296,8 @@ async fn create(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
         if card_id.is_some() && customer_id.is_none() {
             return Err(bad("customer_id_required", "card_id requires customer_id"));
         }
+        // Not marked optional in the docs ("Message to be shown to customer in the checkout").
+        let message = opt_str(&m, "message")?.ok_or_else(|| bad("missing_field", "message is required"))?;
         let mut saved_card = None;
         if let Some(cid) = &customer_id {
             let Some(cust) = st.paiwise.customers.get(cid) else {

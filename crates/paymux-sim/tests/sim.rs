@@ -193,6 +193,17 @@ async fn paiwise_refusals_and_customers() {
         )
         .await;
     assert_eq!(s, 400);
+    // `message` is not optional in Paiwise's docs (unlike identifier, capture, customer_id…)
+    let (s, e) = pw
+        .post(
+            "create",
+            json!({"amount": 100, "currency": "SEK", "returnUrl": "a", "returnUrlCancel": "b"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["code"].clone()),
+        (StatusCode::BAD_REQUEST, json!("missing_field"))
+    );
     let (s, _) = pw.post("retrieve", json!({"checkout_id": "nope"})).await;
     assert_eq!(s, 404);
     // auth
@@ -542,6 +553,58 @@ async fn checkout_validation_declines_3ds_and_auth() {
         assert_eq!(r.status(), 401);
         assert!(r.headers().contains_key("cko-request-id"));
         assert_eq!(r.text().await.unwrap(), "");
+    }
+}
+
+#[tokio::test]
+async fn checkout_action_amounts_follow_the_currency_rule() {
+    // Checkout.com's amount rules hold for every amount, not only the payment's: a BHD amount
+    // ends in 0, a CLP amount is a multiple of 100.
+    let sim = Simulator::start().await.unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    for (currency, total, bad, good) in [("BHD", 2000, 1005, 1000), ("CLP", 20_000, 150, 10_000)] {
+        let (s, p) = ck.post("/payments", ck_pay(total, currency, false)).await;
+        assert_eq!(s, 201, "{p}");
+        let id = p["id"].as_str().unwrap().to_owned();
+        let (s, e) = ck
+            .post(&format!("/payments/{id}/authorizations"), json!({"amount": bad}))
+            .await;
+        assert_eq!(
+            (s, e["error_codes"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(["amount_invalid"])),
+            "{currency} incremental authorization of {bad}"
+        );
+        let (s, e) = ck
+            .post(
+                &format!("/payments/{id}/captures"),
+                json!({"amount": bad, "capture_type": "NonFinal"}),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error_codes"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(["amount_invalid"])),
+            "{currency} capture of {bad}"
+        );
+        let (s, _) = ck
+            .post(
+                &format!("/payments/{id}/captures"),
+                json!({"amount": good, "capture_type": "NonFinal"}),
+            )
+            .await;
+        assert_eq!(s, 202, "{currency} capture of {good}");
+        let (s, e) = ck
+            .post(&format!("/payments/{id}/refunds"), json!({"amount": bad}))
+            .await;
+        assert_eq!(
+            (s, e["error_codes"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(["amount_invalid"])),
+            "{currency} refund of {bad}"
+        );
+        assert_eq!(sim.commits(SimProvider::Checkout, &id).refunds, 0);
+        assert_eq!(sim.commits(SimProvider::Checkout, &id).captures, 1);
     }
 }
 
