@@ -2,143 +2,18 @@
 //! OutcomeUnknown when a mutation's answer is lost, a response size cap, and no key in Debug.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use paymux_core::transport::{common_error, ApiRequest, BaseUrl, HttpTransport, RetryPolicy, Url};
-use paymux_core::{ApiKey, Error, IdempotencyKey, Operation, TransportConfig};
+use paymux_core::{ApiKey, Error, IdempotencyKey, Operation};
 use reqwest::header::{HeaderName, AUTHORIZATION};
 use reqwest::Method;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpListener;
 
-/// What the scripted server does with the n-th request.
-#[derive(Clone)]
-enum Step {
-    Answer(u16, &'static str, String),
-    /// Read the request, then never answer.
-    Hang,
-    /// Read the request, then close the connection.
-    Drop,
-}
+mod support;
 
-#[derive(Default)]
-struct Seen {
-    requests: Vec<String>,
-}
-
-async fn scripted_server(script: Vec<Step>) -> (String, Arc<Mutex<Seen>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let script = Arc::new(Mutex::new(script.into_iter()));
-    let seen2 = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let seen = seen2.clone();
-            let script = script.clone();
-            tokio::spawn(async move {
-                loop {
-                    let mut buf = Vec::new();
-                    let mut chunk = [0u8; 4096];
-                    // Read headers, then the body by Content-Length.
-                    let head_end = loop {
-                        let Ok(n) = socket.read(&mut chunk).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            break i + 4;
-                        }
-                    };
-                    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-                    let len = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < head_end + len {
-                        let Ok(n) = socket.read(&mut chunk).await else {
-                            return;
-                        };
-                        if n == 0 {
-                            return;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    seen.lock()
-                        .unwrap()
-                        .requests
-                        .push(String::from_utf8_lossy(&buf).to_string());
-                    let step = script
-                        .lock()
-                        .unwrap()
-                        .next()
-                        .unwrap_or(Step::Answer(200, "", "{}".into()));
-                    match step {
-                        Step::Answer(status, extra, body) => {
-                            let resp = format!(
-                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{extra}\r\n{body}",
-                                body.len()
-                            );
-                            if socket.write_all(resp.as_bytes()).await.is_err() {
-                                return;
-                            }
-                        }
-                        Step::Hang => {
-                            tokio::time::sleep(Duration::from_secs(30)).await;
-                            return;
-                        }
-                        Step::Drop => return,
-                    }
-                }
-            });
-        }
-    });
-    (format!("http://{addr}"), seen)
-}
-
-fn url(text: &str) -> Url {
-    Url::parse(text).unwrap()
-}
-
-fn fast_config() -> TransportConfig {
-    TransportConfig::default()
-        .with_request_timeout(Duration::from_millis(300))
-        .with_max_retries(2)
-        .with_backoff(Duration::from_millis(5), Duration::from_millis(20))
-}
-
-fn transport(key: &str) -> HttpTransport {
-    HttpTransport::new("testpsp", fast_config())
-        .unwrap()
-        .with_auth(AUTHORIZATION, ApiKey::new(key).header_value("Bearer ").unwrap())
-}
-
-fn header_values(seen: &Arc<Mutex<Seen>>, name: &str) -> Vec<String> {
-    seen.lock()
-        .unwrap()
-        .requests
-        .iter()
-        .map(|r| {
-            r.lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-                })
-                .unwrap_or_default()
-        })
-        .collect()
-}
+use support::{fast_config, header_values, scripted_server, transport, url, Step};
 
 #[tokio::test]
 async fn a_mutation_that_times_out_after_sending_is_outcome_unknown_and_not_retried() {
@@ -469,70 +344,6 @@ async fn a_callers_own_client_still_gets_the_request_timeout() {
     let err = transport.send(&req).await.unwrap_err();
     assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(5));
-}
-
-/// Records the fields of every `paymux.http` span, as a subscriber would see them.
-#[derive(Clone, Default)]
-struct SpanFields(Arc<Mutex<Vec<(String, String)>>>);
-
-impl tracing::field::Visit for SpanFields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .lock()
-            .unwrap()
-            .push((field.name().to_owned(), format!("{value:?}")));
-    }
-}
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for SpanFields {
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        _: &tracing::span::Id,
-        _: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        if attrs.metadata().name() == "paymux.http" {
-            attrs.record(&mut self.clone());
-        }
-    }
-
-    fn on_record(
-        &self,
-        _: &tracing::span::Id,
-        values: &tracing::span::Record<'_>,
-        _: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        values.record(&mut self.clone());
-    }
-}
-
-#[tokio::test]
-async fn the_request_span_records_path_status_attempts_and_latency_when_someone_listens() {
-    use tracing_subscriber::layer::SubscriberExt;
-
-    let (base, _) = scripted_server(vec![
-        Step::Answer(503, "", "busy".into()),
-        Step::Answer(200, "", "{}".into()),
-    ])
-    .await;
-    let fields = SpanFields::default();
-    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(fields.clone()));
-    let read = ApiRequest::new(
-        Method::GET,
-        url(&format!("{base}/payments/p1")),
-        Operation::Get,
-        RetryPolicy::Safe,
-    );
-    let resp = transport("k").send(&read).await.unwrap();
-    assert_eq!(resp.attempts, 2);
-    let seen = fields.0.lock().unwrap().clone();
-    let last = |name: &str| seen.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    assert_eq!(last("provider").as_deref(), Some("\"testpsp\""), "{seen:?}");
-    assert_eq!(last("operation").as_deref(), Some("\"get\""), "{seen:?}");
-    assert_eq!(last("path").as_deref(), Some("\"/payments/p1\""), "{seen:?}");
-    assert_eq!(last("http.status").as_deref(), Some("200"), "{seen:?}");
-    assert_eq!(last("attempts").as_deref(), Some("2"), "{seen:?}");
-    assert!(last("latency_ms").is_some(), "{seen:?}");
 }
 
 fn keyed_capture(base: &str, key: &str) -> ApiRequest {
