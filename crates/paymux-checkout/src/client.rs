@@ -7,7 +7,7 @@ use paymux_core::transport::{
     common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
 };
 use paymux_core::{
-    Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey,
+    Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey, LineItem,
     MetadataUpdate, Operation, Payment, PaymentEvent, PaymentProvider, PaymentSource, RefundReason,
     RefundRequest, Result, VoidRequest,
 };
@@ -17,12 +17,13 @@ use reqwest::Method;
 use crate::config::CheckoutConfig;
 use crate::mapping::{self, decode_payment, to_wire_amount};
 use crate::model::{
-    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, PagedWire, PaymentIdWire,
-    PaymentRequestWire, PaymentWire, SearchRequestWire, SourceWire, ThreeDsWire,
+    ActionAcceptedWire, ActionRequestWire, CustomerWire, ErrorWire, ItemWire, PagedWire, PaymentIdWire,
+    PaymentRequestWire, PaymentWire, PhoneWire, SearchRequestWire, SourceWire, ThreeDsWire,
 };
 use crate::request::{
     check_len, check_metadata, check_processing_channel, ActionAccepted, ActionRequest, CaptureType,
-    CheckoutCustomer, CheckoutPaymentRequest, CheckoutSource, PaymentPage, SearchPage, SearchRequest,
+    CheckoutCustomer, CheckoutPaymentRequest, CheckoutSource, PaymentPage, PaymentType, SearchPage,
+    SearchRequest,
 };
 use crate::PROVIDER;
 
@@ -94,6 +95,73 @@ fn check_id(id: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// The card fields Checkout.com constrains: `expiry_month` 1–12, a four-digit
+/// `expiry_year`, a `cvv` of 3 or 4 characters.
+fn check_source(source: Option<&CheckoutSource>) -> Result<()> {
+    let cvv = match source {
+        Some(CheckoutSource::Card(card)) => {
+            if !(1..=12).contains(&card.expiry_month) {
+                return Err(Error::invalid("expiry_month", "must be 1 to 12"));
+            }
+            if !(1000..=9999).contains(&card.expiry_year) {
+                return Err(Error::invalid("expiry_year", "must have four digits (e.g. 2030)"));
+            }
+            card.cvv.as_ref()
+        }
+        Some(CheckoutSource::Instrument { cvv, .. }) => cvv.as_ref(),
+        _ => None,
+    };
+    if cvv.is_some_and(|c| !(3..=4).contains(&c.expose().chars().count())) {
+        return Err(Error::invalid("cvv", "must be 3 or 4 characters"));
+    }
+    Ok(())
+}
+
+/// `items` of a payment request, checked: at most 1000 lines, each in the payment's
+/// currency, `unit_price` not negative (Checkout.com's minimum is 0), quantity at least 1,
+/// name and reference at most 255 characters.
+fn items_wire(items: &[LineItem], currency: Currency) -> Result<Vec<ItemWire<'_>>> {
+    if items.len() > 1000 {
+        return Err(Error::invalid(
+            "line_items",
+            "Checkout.com takes at most 1000 items",
+        ));
+    }
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let field = |k: &str| format!("line_items[{i}].{k}");
+            if line.unit_amount.currency() != currency {
+                return Err(Error::invalid(
+                    field("unit_amount"),
+                    format!("is in {}, the payment in {currency}", line.unit_amount.currency()),
+                ));
+            }
+            if line.unit_amount.is_negative() {
+                return Err(Error::invalid(
+                    field("unit_amount"),
+                    format!(
+                        "is {}: Checkout.com's unit_price cannot be negative (discount and store-credit lines cannot be sent)",
+                        line.unit_amount
+                    ),
+                ));
+            }
+            if line.quantity == 0 {
+                return Err(Error::invalid(field("quantity"), "must be at least 1"));
+            }
+            check_len(&field("name"), Some(&line.name), 255)?;
+            check_len(&field("reference"), line.reference.as_deref(), 255)?;
+            Ok(ItemWire {
+                name: &line.name,
+                quantity: line.quantity,
+                unit_price: to_wire_amount(&field("unit_amount"), line.unit_amount, true)?,
+                reference: line.reference.as_deref(),
+            })
+        })
+        .collect()
 }
 
 fn idempotency_header() -> HeaderName {
@@ -297,11 +365,31 @@ impl CheckoutProvider {
             },
             CheckoutSource::Customer(id) => SourceWire::Customer { id },
         });
-        if let Some(CheckoutSource::Card(card)) = &request.source {
-            if !(1..=12).contains(&card.expiry_month) {
-                return Err(Error::invalid("expiry_month", "must be 1 to 12"));
+        check_source(request.source.as_ref())?;
+        if request.merchant_initiated == Some(true)
+            && matches!(request.payment_type, None | Some(PaymentType::Regular))
+        {
+            // Checkout.com: "If you set this field to true, the value for payment_type must
+            // not be set to Regular", and Regular is the default.
+            return Err(Error::invalid(
+                "payment_type",
+                "a merchant-initiated payment needs a payment type other than Regular (the default), e.g. Recurring or Unscheduled",
+            ));
+        }
+        if let Some(c) = &request.customer {
+            check_len("customer.email", c.email.as_deref(), 255)?;
+            check_len("customer.name", c.name.as_deref(), 255)?;
+            if let Some(phone) = c.phone.as_deref() {
+                let n = phone.chars().count();
+                if !(6..=25).contains(&n) {
+                    return Err(Error::invalid(
+                        "customer.phone",
+                        format!("Checkout.com takes a phone number of 6 to 25 characters, got {n}"),
+                    ));
+                }
             }
         }
+        let items = items_wire(&request.items, request.amount.currency())?;
         let customer = request
             .customer
             .as_ref()
@@ -309,6 +397,7 @@ impl CheckoutProvider {
                 id: c.id.as_deref(),
                 email: c.email.as_deref(),
                 name: c.name.clone(),
+                phone: c.phone.as_deref().map(|number| PhoneWire { number }),
             });
         let wire = PaymentRequestWire {
             source,
@@ -332,6 +421,7 @@ impl CheckoutProvider {
             success_url: request.success_url.as_deref(),
             failure_url: request.failure_url.as_deref(),
             metadata: (!request.metadata.is_empty()).then_some(&request.metadata),
+            items,
         };
         self.post("/payments", Operation::Create, request.idempotency_key.as_ref())
             .json(&wire)
@@ -619,13 +709,19 @@ impl CheckoutProvider {
     }
 
     /// `POST /payments/{id}/refunds` without re-fetching. `reason` and `note` have no field
-    /// at Checkout.com: they are sent as metadata `refund_reason` and `refund_note`.
+    /// at Checkout.com: they are sent as metadata `refund_reason` and `refund_note` (so each
+    /// is at most 255 characters, a metadata value's limit: `InvalidRequest` on `reason` or
+    /// `note` otherwise).
     ///
     /// # Errors
     /// As [`capture_action`](Self::capture_action).
     pub async fn refund_action(&self, id: &str, request: &RefundRequest) -> Result<ActionAccepted> {
         check_len("reference", request.reference.as_deref(), 80)?;
         let mut metadata = BTreeMap::new();
+        if let Some(RefundReason::Other(text)) = &request.reason {
+            check_len("reason", Some(text), 255)?;
+        }
+        check_len("note", request.note.as_deref(), 255)?;
         if let Some(reason) = &request.reason {
             let text = match reason {
                 RefundReason::Duplicate => "duplicate".to_owned(),
@@ -815,18 +911,27 @@ impl CheckoutProvider {
     }
 
     /// The Checkout.com request for a unified [`CreatePayment`]: source, capture, reference,
-    /// description, metadata, customer (email and "first last" name), `return_url`/
-    /// `cancel_url` as `success_url`/`failure_url`, `require_3ds` as `3ds.enabled`.
+    /// description, metadata, customer (id, email, "first last" name, phone as
+    /// `phone.number`), `return_url`/`cancel_url` as `success_url`/`failure_url`,
+    /// `require_3ds` as `3ds.enabled`, `line_items` as `items`.
     ///
     /// # Errors
     /// [`Error::Unsupported`] for `PaymentSource::Hosted` (Checkout.com's hosted payments page
-    /// is a separate API) and sources this backend does not know.
+    /// is a separate API) and sources this backend does not know; [`Error::InvalidRequest`] on
+    /// `customer.id` when it differs from a saved card's customer id.
     pub fn checkout_request(request: &CreatePayment) -> Result<CheckoutPaymentRequest> {
         let mut out = CheckoutPaymentRequest::new(request.amount);
         let mut customer = None;
         match &request.source {
             PaymentSource::CardToken { token } => out.source = Some(CheckoutSource::Token(token.clone())),
             PaymentSource::SavedCard { customer_id, card_id } => {
+                let other = request.customer.as_ref().and_then(|c| c.id.as_deref());
+                if other.is_some_and(|c| !c.is_empty() && c != customer_id) {
+                    return Err(Error::invalid(
+                        "customer.id",
+                        "differs from the saved card's customer id",
+                    ));
+                }
                 out.source = Some(CheckoutSource::Instrument {
                     id: card_id.clone(),
                     cvv: None,
@@ -846,6 +951,7 @@ impl CheckoutProvider {
                 .collect::<Vec<_>>()
                 .join(" ");
             cc.name = (!name.is_empty()).then_some(name);
+            cc.phone = c.phone.clone();
             customer = Some(cc);
         }
         out.customer = customer;
@@ -855,6 +961,7 @@ impl CheckoutProvider {
         out.metadata = request.metadata.clone();
         out.success_url = request.return_url.clone();
         out.failure_url = request.cancel_url.clone();
+        out.items = request.line_items.clone();
         if request.require_3ds {
             out = out.with_3ds();
         }

@@ -44,6 +44,18 @@ pub(crate) struct PaymentRequestWire<'a> {
     pub failure_url: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata: Option<&'a BTreeMap<String, String>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<ItemWire<'a>>,
+}
+
+/// One `items[]` entry of a payment request (`Items`): `unit_price` in wire units.
+#[derive(Debug, Serialize)]
+pub(crate) struct ItemWire<'a> {
+    pub name: &'a str,
+    pub quantity: u32,
+    pub unit_price: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<&'a str>,
 }
 
 /// `source` of a payment request (discriminated by `type`).
@@ -80,6 +92,14 @@ pub(crate) struct CustomerWire<'a> {
     pub email: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneWire<'a>>,
+}
+
+/// `customer.phone` (`PhoneNumber`).
+#[derive(Debug, Serialize)]
+pub(crate) struct PhoneWire<'a> {
+    pub number: &'a str,
 }
 
 #[derive(Debug, Serialize)]

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use paymux_core::{ApiKey, Error, IdempotencyKey, Money, Payment, Result};
+use paymux_core::{ApiKey, Error, IdempotencyKey, LineItem, Money, Payment, Result};
 
 /// How the customer pays (`source.type`).
 #[derive(Clone)]
@@ -135,6 +135,9 @@ pub struct CheckoutCustomer {
     pub email: Option<String>,
     /// Full name.
     pub name: Option<String>,
+    /// Phone number, sent as `phone.number` (6 to 25 characters; Checkout.com's separate
+    /// `country_code` is not sent, so write the number as the customer would dial it).
+    pub phone: Option<String>,
 }
 
 impl CheckoutCustomer {
@@ -155,6 +158,12 @@ impl CheckoutCustomer {
     /// Sets the customer id.
     pub fn id(mut self, id: impl Into<String>) -> Self {
         self.id = Some(id.into());
+        self
+    }
+
+    /// Sets the phone number.
+    pub fn phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
         self
     }
 }
@@ -214,6 +223,10 @@ pub struct CheckoutPaymentRequest {
     pub previous_payment_id: Option<String>,
     /// Processing channel (`pc_...`); the configured one when absent.
     pub processing_channel_id: Option<String>,
+    /// Order lines, sent as `items` (`name`, `quantity`, `unit_price`, `reference`; the line
+    /// kind has no Checkout.com field). Each unit amount must be in the payment's currency and
+    /// not negative (`unit_price` is at least 0), so discount and store-credit lines are refused.
+    pub items: Vec<LineItem>,
     /// Idempotency key; one is generated per call when absent.
     pub idempotency_key: Option<IdempotencyKey>,
 }
@@ -237,8 +250,15 @@ impl CheckoutPaymentRequest {
             merchant_initiated: None,
             previous_payment_id: None,
             processing_channel_id: None,
+            items: Vec::new(),
             idempotency_key: None,
         }
+    }
+
+    /// Adds an order line (see [`items`](Self::items)).
+    pub fn with_item(mut self, item: LineItem) -> Self {
+        self.items.push(item);
+        self
     }
 
     /// Sets the source.

@@ -15,8 +15,9 @@ use paymux_checkout::{
     KeyStyle, PaymentType, SearchRequest,
 };
 use paymux_core::{
-    CaptureRequest, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, MetadataUpdate,
-    Money, PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, VoidRequest,
+    CaptureRequest, CreatePayment, Currency, Customer, Error, EventKind, IdempotencyKey, LineItem,
+    LineItemKind, MetadataUpdate, Money, PaymentProvider, PaymentSource, PaymentStatus, RefundReason,
+    RefundRequest, VoidRequest,
 };
 use serde_json::{json, Value};
 
@@ -1159,4 +1160,171 @@ async fn a_declined_payment_read_back_takes_its_code_from_the_latest_declined_ac
     let decline = payment.decline.unwrap();
     assert_eq!(decline.code.as_deref(), Some("20051"));
     assert_eq!(decline.message.as_deref(), Some("20051: Insufficient Funds"));
+}
+
+fn field_of(e: &Error) -> &str {
+    match e {
+        Error::InvalidRequest { field, .. } => field,
+        other => panic!("expected InvalidRequest, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn unified_create_sends_line_items_and_the_customer_phone() {
+    let server = MockServer::start_async().await;
+    let body = json!({
+        "source": {"type": "token", "token": "tok_4gzeau5o2uqubbk6fufs3m7p54"},
+        "amount": 6540,
+        "currency": "USD",
+        "reference": "ORD-5023-4E89",
+        "capture": true,
+        "customer": {"email": "brucewayne@gmail.com", "name": "Bruce Wayne",
+                     "phone": {"number": "415 555 2671"}},
+        "items": [
+            {"name": "Mask", "quantity": 3, "unit_price": 1500, "reference": "sku-mask"},
+            {"name": "Shipping", "quantity": 1, "unit_price": 2040}
+        ]
+    });
+    assert_valid("PaymentRequest", &body);
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/payments")
+                .header("authorization", AUTH)
+                .header_matches(IDEM, UUID_V4)
+                .json_body(body.clone());
+            then.status(201).json_body(spec_201_example());
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let usd = |m| Money::from_minor(m, Currency::USD);
+    let req = CreatePayment::new(usd(6540), "ORD-5023-4E89")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_4gzeau5o2uqubbk6fufs3m7p54".into(),
+        })
+        .with_customer(
+            Customer::with_email("brucewayne@gmail.com")
+                .name("Bruce", "Wayne")
+                .phone("415 555 2671"),
+        )
+        .with_line_item(LineItem::new("Mask", usd(1500), 3, LineItemKind::Sku).reference("sku-mask"))
+        .with_line_item(LineItem::new("Shipping", usd(2040), 1, LineItemKind::Shipping));
+    p.create_payment(&req).await.unwrap();
+    mock.assert_async().await;
+}
+
+#[tokio::test]
+async fn request_fields_checkout_would_refuse_are_refused_before_sending() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let usd = |m| Money::from_minor(m, Currency::USD);
+    let token = PaymentSource::CardToken {
+        token: "tok_4gzeau5o2uqubbk6fufs3m7p54".into(),
+    };
+    let base = || CreatePayment::new(usd(1000), "o").with_source(token.clone());
+    let cases: Vec<(CreatePayment, &str)> = vec![
+        (
+            base().with_line_item(LineItem::new("Voucher", usd(-200), 1, LineItemKind::Discount)),
+            "line_items[0].unit_amount",
+        ),
+        (
+            base().with_line_item(LineItem::new(
+                "Mask",
+                Money::from_minor(1000, Currency::EUR),
+                1,
+                LineItemKind::Sku,
+            )),
+            "line_items[0].unit_amount",
+        ),
+        (
+            base().with_line_item(LineItem::new("Mask", usd(1000), 0, LineItemKind::Sku)),
+            "line_items[0].quantity",
+        ),
+        (
+            base().with_line_item(LineItem::new("x".repeat(256), usd(1000), 1, LineItemKind::Sku)),
+            "line_items[0].name",
+        ),
+        (
+            base().with_customer(Customer::with_email("b@example.com").phone("12345")),
+            "customer.phone",
+        ),
+        (
+            base().with_customer(Customer::with_email(format!("{}@example.com", "b".repeat(250)))),
+            "customer.email",
+        ),
+        (
+            CreatePayment::new(usd(1000), "o")
+                .with_source(PaymentSource::SavedCard {
+                    customer_id: "cus_y3oqhf46pyzuxjbcn2giaqnb44".into(),
+                    card_id: "src_wmlfc3zyhqzehihu7giusaaawu".into(),
+                })
+                .with_customer(Customer::default().id("cus_aaaaaaaaaaaaaaaaaaaaaaaaaa")),
+            "customer.id",
+        ),
+    ];
+    for (req, field) in cases {
+        let e = p.create_payment(&req).await.unwrap_err();
+        assert_eq!(field_of(&e), field, "{e}");
+    }
+    // A merchant-initiated payment must not be Regular, which is also the default.
+    let mit = CheckoutPaymentRequest::new(usd(1000))
+        .with_source(CheckoutSource::Instrument {
+            id: "src_wmlfc3zyhqzehihu7giusaaawu".into(),
+            cvv: None,
+        })
+        .merchant_initiated("pay_fun26akvvjjerahhctaq2uzhu4");
+    let e = p.request_payment(&mit).await.unwrap_err();
+    assert_eq!(field_of(&e), "payment_type", "{e}");
+    let e = p
+        .request_payment(&mit.clone().with_payment_type(PaymentType::Regular))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "payment_type", "{e}");
+    // Card fields: a four-digit year, a CVV of 3 or 4 characters.
+    let card = |c: CardDetails| CheckoutPaymentRequest::new(usd(1000)).with_source(CheckoutSource::Card(c));
+    let e = p
+        .request_payment(&card(CardDetails::new("4242424242424242", 6, 30)))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "expiry_year", "{e}");
+    let e = p
+        .request_payment(&card(
+            CardDetails::new("4242424242424242", 6, 2030).with_cvv("12"),
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "cvv", "{e}");
+    any.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn a_refund_note_or_reason_too_long_for_metadata_is_refused_naming_it() {
+    let server = MockServer::start_async().await;
+    let any = server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let e = p
+        .refund_action(PAY_ID, &RefundRequest::full().with_note("n".repeat(256)))
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "note", "{e}");
+    let e = p
+        .refund_action(
+            PAY_ID,
+            &RefundRequest::full().with_reason(RefundReason::Other("r".repeat(256))),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(&e), "reason", "{e}");
+    any.assert_calls_async(0).await;
 }
