@@ -569,14 +569,21 @@ pub(crate) fn charge_body(
     })
 }
 
-/// The `reason` text of a refund: the unified reason, else the note.
+/// The `reason` text of a refund: the unified reason and the note, `"reason; note"` when
+/// both are given (Twisto's refund has one free-text field, so neither is dropped).
 pub(crate) fn refund_reason(reason: Option<&RefundReason>, note: Option<&str>) -> Option<String> {
-    match reason {
-        Some(RefundReason::Duplicate) => Some("duplicate".to_owned()),
-        Some(RefundReason::RequestedByCustomer) => Some("requested_by_customer".to_owned()),
-        Some(RefundReason::Fraudulent) => Some("fraudulent".to_owned()),
-        Some(RefundReason::Other(text)) => Some(text.clone()),
-        Some(_) | None => note.map(str::to_owned),
+    let reason = match reason {
+        Some(RefundReason::Duplicate) => Some("duplicate"),
+        Some(RefundReason::RequestedByCustomer) => Some("requested_by_customer"),
+        Some(RefundReason::Fraudulent) => Some("fraudulent"),
+        Some(RefundReason::Other(text)) => Some(text.as_str()),
+        Some(_) | None => None,
+    }
+    .filter(|r| !r.is_empty());
+    match (reason, note.filter(|n| !n.is_empty())) {
+        (Some(r), Some(n)) => Some(format!("{r}; {n}")),
+        (Some(r), None) => Some(r.to_owned()),
+        (None, n) => n.map(str::to_owned),
     }
 }
 

@@ -1716,3 +1716,46 @@ async fn webhook_is_confirmed_by_fetching_the_checkout() {
         .unwrap_err();
     assert!(matches!(e, Error::InvalidRequest { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_refund_sends_the_note_beside_the_reason() {
+    // Twisto's refund has one free-text `reason`: a note given with a reason goes after it
+    // (as Paiwise does), not dropped.
+    let server = MockServer::start_async().await;
+    let mut mocks = Vec::new();
+    for (key, reason) in [
+        ("k-dup", "duplicate; charged twice at the till"),
+        ("k-other", "damaged in transit; charged twice at the till"),
+    ] {
+        mocks.push(
+            server
+                .mock_async(|when, then| {
+                    when.method(POST)
+                        .path("/psp/v4/refunds")
+                        .header("idempotency-key", key)
+                        .json_body(json!({
+                            "checkout_id": ID, "reason": reason, "amount": "10.00"
+                        }));
+                    then.status(201).json_body(json!({
+                        "id": key, "checkout_id": ID, "reason": reason,
+                        "amount": "10.00", "currency": "CZK"
+                    }));
+                })
+                .await,
+        );
+    }
+    let p = provider(&server);
+    for (key, reason) in [
+        ("k-dup", RefundReason::Duplicate),
+        ("k-other", RefundReason::Other("damaged in transit".into())),
+    ] {
+        let req = RefundRequest::full()
+            .with_reason(reason)
+            .with_note("charged twice at the till")
+            .with_idempotency_key(IdempotencyKey::from_string(key).unwrap());
+        p.create_refund(ID, czk(1_000), &req).await.unwrap();
+    }
+    for m in mocks {
+        m.assert_async().await;
+    }
+}
