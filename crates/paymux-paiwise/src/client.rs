@@ -200,7 +200,8 @@ impl PaiwiseProvider {
     /// absent: `message` is required), `return_url`/`cancel_url` → `returnUrl`/
     /// `returnUrlCancel` (required), `capture`, `customer.id` → `customer_id`,
     /// `PaymentSource::SavedCard` → `customer_id` + `card_id` (automatic payment),
-    /// `metadata` → `metaData`. Not sent: `line_items`, `require_3ds` (Paiwise's hosted page
+    /// `metadata` → `metaData`. Not sent: the customer's email, names and phone (`create`
+    /// takes only `customer_id`: register the customer first), `line_items`, `require_3ds` (Paiwise's hosted page
     /// runs its own authentication) and `idempotency_key` (Paiwise has none).
     ///
     /// # Errors
