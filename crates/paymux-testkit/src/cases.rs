@@ -16,13 +16,13 @@ use std::time::Duration;
 
 use futures_util::future::BoxFuture;
 use paymux_core::{
-    CaptureRequest, Checked, CreatePayment, Currency, CurrencySupport, Error, MetadataUpdate, Money, Payment,
-    PaymentProvider, PaymentSource, PaymentStatus, RefundRequest, VoidRequest,
+    CaptureRequest, Checked, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey, MetadataUpdate,
+    Money, Operation, Payment, PaymentProvider, PaymentSource, PaymentStatus, RefundRequest, VoidRequest,
 };
 
 use crate::counting::CountingProvider;
 use crate::report::{CaseFailure, CaseOutcome, CaseResult};
-use crate::Fixture;
+use crate::{Commits, Fixture};
 
 /// A contract case as a function pointer.
 pub type CaseFn = for<'a> fn(&'a Fixture) -> BoxFuture<'a, CaseResult>;
@@ -57,6 +57,9 @@ cases!(
     partial_refund,
     repeated_refunds_up_to_captured,
     refund_beyond_captured_refused,
+    capture_beyond_authorized_refused,
+    currency_mismatch_refused,
+    idempotent_replay_moves_money_once,
     void_authorization,
     void_after_capture_refused,
     operations_on_refunded_refused,
@@ -167,6 +170,173 @@ fn money(f: &Fixture, minor: i64) -> Money {
     Money::from_minor(minor, f.currency)
 }
 
+/// The rules every payment answered must keep, whatever the provider: a raw status is kept;
+/// every reported amount is in the payment's currency; nothing more is captured than
+/// asked nor more refunded than captured; what is left to capture and to refund adds up
+/// with what was captured and refunded; and the status agrees with the amounts (nothing
+/// refunded while `captured`, something refunded and something left while
+/// `partially_refunded`, nothing left to refund once `refunded`, nothing capturable once
+/// capture can no longer start).
+///
+/// # Errors
+/// The rule broken, naming the payment and the amounts.
+pub fn consistent(what: &str, p: &Payment) -> Result<(), CaseFailure> {
+    let ctx = format!(
+        "{what}: payment {} ({}, raw {:?}, amount {}, captured {:?}, refunded {:?}, capturable {:?}, refundable {:?})",
+        p.id, p.status, p.raw_status, p.amount, p.captured, p.refunded, p.capturable, p.refundable
+    );
+    check!(!p.raw_status.is_empty(), "{ctx}: raw_status is empty");
+    let currency = p.amount.currency();
+    for (name, m) in [
+        ("captured", p.captured),
+        ("refunded", p.refunded),
+        ("capturable", p.capturable),
+        ("refundable", p.refundable),
+    ] {
+        if let Some(m) = m {
+            check!(m.currency() == currency, "{ctx}: {name} is in {}", m.currency());
+            check!(!m.is_negative(), "{ctx}: {name} is negative");
+            check!(m.minor() <= p.amount.minor(), "{ctx}: {name} exceeds the amount");
+        }
+    }
+    if let (Some(c), Some(r)) = (p.captured, p.refunded) {
+        check!(r.minor() <= c.minor(), "{ctx}: more refunded than captured");
+    }
+    let zero = |m: Option<Money>| m.is_none_or(|m| m.is_zero());
+    match p.status {
+        PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured => {
+            if let (Some(c), Some(left)) = (p.captured, p.capturable) {
+                check!(
+                    c.minor() + left.minor() == p.amount.minor(),
+                    "{ctx}: captured + capturable is not the amount"
+                );
+            }
+            if p.status == PaymentStatus::Authorized {
+                check!(zero(p.captured), "{ctx}: authorized yet something captured");
+            } else {
+                check!(
+                    !zero(p.captured),
+                    "{ctx}: partially captured yet nothing captured"
+                );
+            }
+        }
+        PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => {
+            check!(
+                zero(p.capturable),
+                "{ctx}: still capturable after the capture ended"
+            );
+            if let (Some(c), Some(r), Some(left)) = (p.captured, p.refunded, p.refundable) {
+                check!(
+                    r.minor() + left.minor() == c.minor(),
+                    "{ctx}: refunded + refundable is not what was captured"
+                );
+            }
+            match p.status {
+                PaymentStatus::Captured => check!(zero(p.refunded), "{ctx}: captured yet something refunded"),
+                PaymentStatus::PartiallyRefunded => {
+                    check!(
+                        !zero(p.refunded),
+                        "{ctx}: partially refunded yet nothing refunded"
+                    );
+                    check!(
+                        p.refundable.is_none_or(|m| m.is_positive()),
+                        "{ctx}: partially refunded yet nothing left to refund"
+                    );
+                }
+                _ => check!(zero(p.refundable), "{ctx}: refunded yet something left to refund"),
+            }
+        }
+        PaymentStatus::Voided
+        | PaymentStatus::Cancelled
+        | PaymentStatus::Declined
+        | PaymentStatus::Failed
+        | PaymentStatus::Expired => {
+            check!(zero(p.captured), "{ctx}: no money moved yet something captured");
+            check!(zero(p.capturable), "{ctx}: closed yet still capturable");
+            check!(
+                zero(p.refundable),
+                "{ctx}: no money moved yet something refundable"
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Reads the payment back and checks that the read agrees with `answer`, what a mutation
+/// (or an earlier read) returned: same id, amount and status, and every amount the answer
+/// reported is read back the same. Answers the payment read.
+///
+/// # Errors
+/// What differed, or the read's error.
+pub async fn read_agrees(f: &Fixture, what: &str, answer: &Payment) -> Result<Payment, CaseFailure> {
+    let got = step("get_payment", f.provider.get_payment(&answer.id).await)?;
+    consistent(&format!("read after {what}"), &got)?;
+    check!(
+        got.id == answer.id,
+        "read after {what}: id {:?}, answered {:?}",
+        got.id,
+        answer.id
+    );
+    check!(
+        got.amount == answer.amount,
+        "read after {what}: amount {}, answered {}",
+        got.amount,
+        answer.amount
+    );
+    check!(
+        got.status == answer.status,
+        "read after {what}: status {} (raw {:?}), {what} answered {} (raw {:?})",
+        got.status,
+        got.raw_status,
+        answer.status,
+        answer.raw_status
+    );
+    for (name, answered, read) in [
+        ("captured", answer.captured, got.captured),
+        ("refunded", answer.refunded, got.refunded),
+        ("capturable", answer.capturable, got.capturable),
+        ("refundable", answer.refundable, got.refundable),
+    ] {
+        if let Some(a) = answered {
+            check!(
+                read == Some(a),
+                "read after {what}: {name} {read:?}, {what} answered {a}"
+            );
+        }
+    }
+    Ok(got)
+}
+
+/// What the provider side committed for payment `id`, where the fixture can tell.
+fn commits_of(f: &Fixture, id: &str) -> Option<Commits> {
+    f.commits.as_ref().map(|count| count(id))
+}
+
+/// Where the fixture counts commits, nothing was committed for `id` since `before`.
+fn nothing_committed(f: &Fixture, what: &str, id: &str, before: Option<Commits>) -> Result<(), CaseFailure> {
+    if let (Some(before), Some(after)) = (before, commits_of(f, id)) {
+        check!(
+            after == before,
+            "{what}: the provider committed {after:?} (was {before:?}): money moved"
+        );
+    }
+    Ok(())
+}
+
+/// After a refused call: the payment reads back as `before` (status and amounts), and
+/// nothing was committed since `commits`.
+async fn unchanged(
+    f: &Fixture,
+    what: &str,
+    before: &Payment,
+    commits: Option<Commits>,
+) -> Result<(), CaseFailure> {
+    nothing_committed(f, what, &before.id, commits)?;
+    read_agrees(f, what, before).await?;
+    Ok(())
+}
+
 static SEQUENCE: AtomicU64 = AtomicU64::new(0);
 
 /// A merchant reference unique per call and per run: `tk-<case>-<n>-<time>`.
@@ -211,6 +381,7 @@ async fn create_with(f: &Fixture, request: &CreatePayment) -> Result<Payment, Ca
         f.provider.id()
     );
     same_money("create_payment amount", p.amount, request.amount)?;
+    consistent("create_payment answer", &p)?;
     if matches!(
         p.status,
         PaymentStatus::AwaitingCustomer | PaymentStatus::RequiresAction
@@ -256,12 +427,15 @@ async fn expect_status(
     payment: Payment,
     wanted: &[PaymentStatus],
 ) -> Result<Payment, CaseFailure> {
+    consistent(&format!("{what} answer"), &payment)?;
     if wanted.contains(&payment.status) {
         return Ok(payment);
     }
-    await_status(f, &payment.id, wanted)
+    let p = await_status(f, &payment.id, wanted)
         .await
-        .map_err(|e| CaseFailure::new(format!("after {what}: answered {}; {e}", payment.status)))
+        .map_err(|e| CaseFailure::new(format!("after {what}: answered {}; {e}", payment.status)))?;
+    consistent(&format!("read after {what}"), &p)?;
+    Ok(p)
 }
 
 /// Creates a payment and has the customer approve it; answers the payment once settled.
@@ -442,6 +616,7 @@ pub async fn full_capture(f: &Fixture) -> CaseResult {
     same_money("amount after capture", c.amount, amount)?;
     let c = expect_status(f, "full capture", c, &[PaymentStatus::Captured]).await?;
     same_reported("captured", c.captured, amount)?;
+    same_reported("refundable after full capture", c.refundable, amount)?;
     let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
     check!(
         got.status == PaymentStatus::Captured,
@@ -449,12 +624,15 @@ pub async fn full_capture(f: &Fixture) -> CaseResult {
         got.status
     );
     same_reported("captured read back", got.captured, amount)?;
+    read_agrees(f, "full capture", &c).await?;
+    let before = commits_of(f, &p.id);
     expect_err(
         "second capture of a captured payment",
         f.provider.capture(&p.id, &CaptureRequest::full()).await,
         "InvalidState",
         is_invalid_state,
     )?;
+    unchanged(f, "refused second capture", &got, before).await?;
     Ok(CaseOutcome::Passed)
 }
 
@@ -483,9 +661,11 @@ pub async fn partial_capture(f: &Fixture) -> CaseResult {
     if caps.multiple_captures {
         same_reported("capturable", c.capturable, money(f, BASE - 3_000))?;
     }
+    same_reported("refundable after partial capture", c.refundable, part)?;
     let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
     same_reported("captured read back", got.captured, part)?;
     same_money("amount read back", got.amount, money(f, BASE))?;
+    read_agrees(f, "partial capture", &c).await?;
     Ok(CaseOutcome::Passed)
 }
 
@@ -507,6 +687,8 @@ pub async fn multiple_captures(f: &Fixture) -> CaseResult {
     )?;
     let c1 = expect_status(f, "capture 1", c1, &[PaymentStatus::PartiallyCaptured]).await?;
     same_reported("captured after 1", c1.captured, money(f, 3_000))?;
+    same_reported("capturable after 1", c1.capturable, money(f, 7_000))?;
+    read_agrees(f, "capture 1", &c1).await?;
     let c2 = step(
         "capture 2",
         f.provider
@@ -515,6 +697,8 @@ pub async fn multiple_captures(f: &Fixture) -> CaseResult {
     )?;
     let c2 = expect_status(f, "capture 2", c2, &[PaymentStatus::PartiallyCaptured]).await?;
     same_reported("captured after 2", c2.captured, money(f, 6_000))?;
+    same_reported("capturable after 2", c2.capturable, money(f, 4_000))?;
+    read_agrees(f, "capture 2", &c2).await?;
     let c3 = step(
         "capture 3 (final)",
         f.provider
@@ -523,6 +707,11 @@ pub async fn multiple_captures(f: &Fixture) -> CaseResult {
     )?;
     let c3 = expect_status(f, "final capture", c3, &[PaymentStatus::Captured]).await?;
     same_reported("captured after 3", c3.captured, money(f, BASE))?;
+    same_reported("refundable after 3", c3.refundable, money(f, BASE))?;
+    read_agrees(f, "final capture", &c3).await?;
+    if let Some(c) = commits_of(f, &p.id) {
+        check!(c.captures == 3, "three captures committed {} times", c.captures);
+    }
     Ok(CaseOutcome::Passed)
 }
 
@@ -549,6 +738,7 @@ pub async fn full_refund(f: &Fixture) -> CaseResult {
         got.status
     );
     same_reported("refunded read back", got.refunded, amount)?;
+    read_agrees(f, "full refund", &r).await?;
     Ok(CaseOutcome::Passed)
 }
 
@@ -571,6 +761,8 @@ pub async fn partial_refund(f: &Fixture) -> CaseResult {
     same_reported("refunded", r.refunded, money(f, 4_000))?;
     same_reported("refundable", r.refundable, money(f, 6_000))?;
     same_money("amount", r.amount, money(f, BASE))?;
+    same_reported("captured after partial refund", r.captured, money(f, BASE))?;
+    read_agrees(f, "partial refund", &r).await?;
     Ok(CaseOutcome::Passed)
 }
 
@@ -593,6 +785,8 @@ pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
     )?;
     let r1 = expect_status(f, "refund 1", r1, &[PaymentStatus::PartiallyRefunded]).await?;
     same_reported("refunded after 1", r1.refunded, money(f, 2_000))?;
+    same_reported("refundable after 1", r1.refundable, money(f, 8_000))?;
+    read_agrees(f, "refund 1", &r1).await?;
     let r2 = step(
         "refund 2",
         f.provider
@@ -601,6 +795,9 @@ pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
     )?;
     let r2 = expect_status(f, "refund 2", r2, &[PaymentStatus::PartiallyRefunded]).await?;
     same_reported("refunded after 2", r2.refunded, money(f, 5_000))?;
+    same_reported("refundable after 2", r2.refundable, money(f, 5_000))?;
+    let r2 = read_agrees(f, "refund 2", &r2).await?;
+    let before = commits_of(f, &p.id);
     expect_err(
         "refund of 5010 with 5000 left",
         f.provider
@@ -616,6 +813,7 @@ pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
         got.status
     );
     same_reported("refunded after the refused refund", got.refunded, money(f, 5_000))?;
+    unchanged(f, "refused refund of 5010", &r2, before).await?;
     let r3 = step(
         "refund 3",
         f.provider
@@ -624,6 +822,10 @@ pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
     )?;
     let r3 = expect_status(f, "refund 3", r3, &[PaymentStatus::Refunded]).await?;
     same_reported("refunded after 3", r3.refunded, money(f, BASE))?;
+    read_agrees(f, "refund 3", &r3).await?;
+    if let Some(c) = commits_of(f, &p.id) {
+        check!(c.refunds == 3, "three refunds committed {} times", c.refunds);
+    }
     Ok(CaseOutcome::Passed)
 }
 
@@ -636,6 +838,7 @@ pub async fn refund_beyond_captured_refused(f: &Fixture) -> CaseResult {
         return skip("capabilities: partial_refund = false (a refund amount cannot be given)");
     }
     let p = captured(f, BASE, "refundbeyond").await?;
+    let before = commits_of(f, &p.id);
     expect_err(
         "refund of more than captured",
         f.provider
@@ -653,7 +856,248 @@ pub async fn refund_beyond_captured_refused(f: &Fixture) -> CaseResult {
     if let Some(r) = got.refunded {
         check!(r.is_zero(), "refunded after a refused refund: {r}");
     }
+    unchanged(f, "refused refund beyond captured", &p, before).await?;
     Ok(CaseOutcome::Passed)
+}
+
+fn is_refused_capture_amount(e: &Error) -> bool {
+    matches!(e, Error::InvalidState { .. } | Error::InvalidRequest { .. })
+}
+
+/// A capture of more than is authorized (or, after a partial capture, of more than is left)
+/// is a typed error (`InvalidRequest` or `InvalidState`; `Unsupported` where the provider
+/// takes no capture amount at all) and moves no money: the payment reads back as before
+/// and, where the fixture counts commits, nothing was committed.
+///
+/// # Errors
+/// The broken rule.
+pub async fn capture_beyond_authorized_refused(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    if !caps.manual_capture {
+        return skip("capabilities: manual_capture = false");
+    }
+    let accept: fn(&Error) -> bool = if caps.partial_capture {
+        is_refused_capture_amount
+    } else {
+        |e| is_refused_capture_amount(e) || is_unsupported(e)
+    };
+    let p = authorized(f, BASE, "capbeyond").await?;
+    let before = commits_of(f, &p.id);
+    expect_err(
+        "capture of more than authorized",
+        f.provider
+            .capture(&p.id, &CaptureRequest::partial(money(f, BASE + 100)))
+            .await,
+        "InvalidRequest or InvalidState",
+        accept,
+    )?;
+    unchanged(f, "refused capture beyond the authorization", &p, before).await?;
+    if caps.partial_capture && caps.multiple_captures {
+        let c = step(
+            "capture of 3000",
+            f.provider
+                .capture(&p.id, &CaptureRequest::partial(money(f, 3_000)))
+                .await,
+        )?;
+        let c = expect_status(f, "capture of 3000", c, &[PaymentStatus::PartiallyCaptured]).await?;
+        let c = read_agrees(f, "capture of 3000", &c).await?;
+        let before = commits_of(f, &p.id);
+        expect_err(
+            "capture of 7010 with 7000 left",
+            f.provider
+                .capture(&p.id, &CaptureRequest::partial(money(f, 7_010)))
+                .await,
+            "InvalidRequest or InvalidState",
+            accept,
+        )?;
+        unchanged(f, "refused capture of 7010 with 7000 left", &c, before).await?;
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// Another currency than the payment's, among those the provider takes where it can.
+fn other_currency(f: &Fixture) -> Currency {
+    let caps = f.provider.capabilities();
+    let candidates = [
+        Currency::EUR,
+        Currency::SEK,
+        Currency::CZK,
+        Currency::PLN,
+        Currency::USD,
+    ];
+    candidates
+        .iter()
+        .copied()
+        .find(|c| *c != f.currency && caps.currencies.supports(*c))
+        .or_else(|| candidates.iter().copied().find(|c| *c != f.currency))
+        .unwrap_or(Currency::USD)
+}
+
+/// A capture or refund whose amount is in another currency than the payment's is refused
+/// with `InvalidRequest` (`Unsupported` where the provider takes no amount for it at all)
+/// and moves no money: a provider whose action names no currency would otherwise move the
+/// same number of the payment's minor units.
+///
+/// # Errors
+/// The broken rule.
+pub async fn currency_mismatch_refused(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    let other = other_currency(f);
+    if caps.manual_capture {
+        let accept: fn(&Error) -> bool = if caps.partial_capture {
+            |e| matches!(e, Error::InvalidRequest { .. })
+        } else {
+            |e| matches!(e, Error::InvalidRequest { .. } | Error::Unsupported { .. })
+        };
+        let p = authorized(f, BASE, "curcap").await?;
+        let before = commits_of(f, &p.id);
+        expect_err(
+            &format!(
+                "capture of {} on a {} payment",
+                Money::from_minor(BASE, other),
+                p.amount
+            ),
+            f.provider
+                .capture(&p.id, &CaptureRequest::partial(Money::from_minor(BASE, other)))
+                .await,
+            "InvalidRequest",
+            accept,
+        )?;
+        unchanged(f, "refused capture in another currency", &p, before).await?;
+    }
+    let accept: fn(&Error) -> bool = if caps.partial_refund {
+        |e| matches!(e, Error::InvalidRequest { .. })
+    } else {
+        |e| matches!(e, Error::InvalidRequest { .. } | Error::Unsupported { .. })
+    };
+    let p = captured(f, BASE, "curref").await?;
+    let before = commits_of(f, &p.id);
+    expect_err(
+        &format!(
+            "refund of {} on a {} payment",
+            Money::from_minor(2_000, other),
+            p.amount
+        ),
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(Money::from_minor(2_000, other)))
+            .await,
+        "InvalidRequest",
+        accept,
+    )?;
+    unchanged(f, "refused refund in another currency", &p, before).await?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Where the provider honours idempotency keys (`server_idempotency`), a capture, refund or
+/// void sent again with the same key (as a caller reconciling an `OutcomeUnknown` does)
+/// moves money once: it answers the same payment as the first call (same status, captured
+/// and refunded) or, where the first call left the payment in a status the operation
+/// cannot start from, `InvalidState`; the payment reads back as after the first call and,
+/// where the fixture counts commits, nothing more was committed. A create sent again with
+/// the same key answers the same payment, or (a provider that may resend creation) a
+/// second payment while the first still waits for its customer, having moved no money.
+///
+/// # Errors
+/// The broken rule.
+pub async fn idempotent_replay_moves_money_once(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    if !caps.server_idempotency {
+        return skip("capabilities: server_idempotency = false (a resent call is a new call)");
+    }
+    // Create.
+    let key = IdempotencyKey::new();
+    let request =
+        (f.request)(money(f, BASE), &reference("idemcreate"), !caps.manual_capture).with_idempotency_key(key);
+    let first = create_with(f, &request).await?;
+    let again = create_with(f, &request).await?;
+    if again.id != first.id {
+        let first_now = step("get_payment", f.provider.get_payment(&first.id).await)?;
+        check!(
+            waiting(first_now.status) && first_now.captured.is_none_or(|m| m.is_zero()),
+            "create sent again with the same key made a second payment {} while the first {} is {} (money may move twice)",
+            again.id,
+            first.id,
+            first_now.status
+        );
+    }
+    // Capture.
+    if caps.manual_capture {
+        let p = authorized(f, BASE, "idemcap").await?;
+        let request = if caps.partial_capture {
+            CaptureRequest::partial(money(f, 3_000))
+        } else {
+            CaptureRequest::full()
+        }
+        .with_idempotency_key(IdempotencyKey::new());
+        let c = step("capture", f.provider.capture(&p.id, &request).await)?;
+        let c = read_agrees(f, "capture", &c).await?;
+        let before = commits_of(f, &p.id);
+        let replay = f.provider.capture(&p.id, &request).await;
+        replayed(f, "capture", Operation::Capture, &c, replay, before).await?;
+    }
+    // Refund.
+    let p = captured(f, BASE, "idemref").await?;
+    let request = if caps.partial_refund {
+        RefundRequest::partial(money(f, 2_000))
+    } else {
+        RefundRequest::full()
+    }
+    .with_idempotency_key(IdempotencyKey::new());
+    let r = step("refund", f.provider.refund(&p.id, &request).await)?;
+    let r = read_agrees(f, "refund", &r).await?;
+    let before = commits_of(f, &p.id);
+    let replay = f.provider.refund(&p.id, &request).await;
+    replayed(f, "refund", Operation::Refund, &r, replay, before).await?;
+    // Void.
+    if caps.void && caps.manual_capture {
+        let p = authorized(f, BASE, "idemvoid").await?;
+        let request = VoidRequest::new().with_idempotency_key(IdempotencyKey::new());
+        let v = step("void", f.provider.void(&p.id, &request).await)?;
+        let v = read_agrees(f, "void", &v).await?;
+        let before = commits_of(f, &p.id);
+        let replay = f.provider.void(&p.id, &request).await;
+        replayed(f, "void", Operation::Void, &v, replay, before).await?;
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// Checks a mutation sent again with its key against `first`, the payment after the first.
+async fn replayed(
+    f: &Fixture,
+    what: &str,
+    operation: Operation,
+    first: &Payment,
+    replay: Result<Payment, Error>,
+    before: Option<Commits>,
+) -> Result<(), CaseFailure> {
+    match replay {
+        Ok(again) => {
+            consistent(&format!("{what} sent again with its key"), &again)?;
+            check!(
+                again.status == first.status && again.captured == first.captured && again.refunded == first.refunded,
+                "{what} sent again with its key answered {} (captured {:?}, refunded {:?}), the first {} (captured {:?}, refunded {:?})",
+                again.status,
+                again.captured,
+                again.refunded,
+                first.status,
+                first.captured,
+                first.refunded
+            );
+        }
+        Err(e) if is_invalid_state(&e) && !first.status.permits(operation) => {}
+        Err(e) => {
+            return Err(CaseFailure::new(format!(
+                "{what} sent again with its key: expected the same payment{}, got {} ({e})",
+                if first.status.permits(operation) {
+                    ""
+                } else {
+                    " or InvalidState"
+                },
+                error_kind(&e)
+            )))
+        }
+    }
+    unchanged(f, &format!("{what} sent again with its key"), first, before).await
 }
 
 /// Void an authorization: voided (or cancelled), nothing capturable.
@@ -670,6 +1114,16 @@ pub async fn void_authorization(f: &Fixture) -> CaseResult {
     let v = expect_status(f, "void", v, &[PaymentStatus::Voided, PaymentStatus::Cancelled]).await?;
     if let Some(c) = v.captured {
         check!(c.is_zero(), "voided payment reports {c} captured");
+    }
+    if let Some(c) = v.capturable {
+        check!(c.is_zero(), "voided payment reports {c} still capturable");
+    }
+    read_agrees(f, "void", &v).await?;
+    if let Some(c) = commits_of(f, &p.id) {
+        check!(
+            c.voids == 1 && c.captures == 0,
+            "void committed as {c:?}, expected one void and no capture"
+        );
     }
     let got = step("get_payment", f.provider.get_payment(&p.id).await)?;
     check!(
@@ -690,6 +1144,7 @@ pub async fn void_after_capture_refused(f: &Fixture) -> CaseResult {
         return skip("capabilities: void = false");
     }
     let p = captured(f, BASE, "voidcaptured").await?;
+    let before = commits_of(f, &p.id);
     expect_err(
         "void of a captured payment",
         f.provider.void(&p.id, &VoidRequest::new()).await,
@@ -702,11 +1157,13 @@ pub async fn void_after_capture_refused(f: &Fixture) -> CaseResult {
         "status after refused void: {}",
         got.status
     );
+    unchanged(f, "refused void of a captured payment", &p, before).await?;
     Ok(CaseOutcome::Passed)
 }
 
 async fn refuse_all(f: &Fixture, p: &Payment, state: &str) -> Result<(), CaseFailure> {
     let caps = f.provider.capabilities();
+    let before = commits_of(f, &p.id);
     expect_err(
         &format!("capture of a {state} payment"),
         f.provider.capture(&p.id, &CaptureRequest::full()).await,
@@ -734,6 +1191,7 @@ async fn refuse_all(f: &Fixture, p: &Payment, state: &str) -> Result<(), CaseFai
         p.status,
         got.status
     );
+    unchanged(f, &format!("refused operations on a {state} payment"), p, before).await?;
     Ok(())
 }
 
@@ -935,6 +1393,7 @@ async fn backend_refuses_partial(
     } else {
         captured(f, BASE, "unsupref").await?
     };
+    let before = commits_of(f, &p.id);
     let result = if capture {
         f.provider.capture(&p.id, &CaptureRequest::partial(part)).await
     } else {
@@ -953,6 +1412,7 @@ async fn backend_refuses_partial(
         p.status,
         got.status
     );
+    unchanged(f, &format!("refused {what}"), &p, before).await?;
     Ok(())
 }
 
@@ -1030,7 +1490,8 @@ pub async fn metadata_update(f: &Fixture) -> CaseResult {
     Ok(CaseOutcome::Passed)
 }
 
-/// An unknown payment id is `NotFound` for get, capture, refund and void.
+/// An unknown payment id is `NotFound` for get, capture, refund (with and without an
+/// amount), void and metadata update.
 ///
 /// # Errors
 /// The broken rule.
@@ -1057,12 +1518,42 @@ pub async fn unknown_payment_not_found(f: &Fixture) -> CaseResult {
             is_not_found,
         )?;
     }
+    if caps.manual_capture && caps.partial_capture {
+        expect_err(
+            "capture of an amount on an unknown id",
+            f.provider
+                .capture(id, &CaptureRequest::partial(money(f, 3_000)))
+                .await,
+            "NotFound",
+            is_not_found,
+        )?;
+    }
     expect_err(
         "refund of an unknown id",
         f.provider.refund(id, &RefundRequest::full()).await,
         "NotFound",
         is_not_found,
     )?;
+    if caps.partial_refund {
+        expect_err(
+            "refund of an amount on an unknown id",
+            f.provider
+                .refund(id, &RefundRequest::partial(money(f, 3_000)))
+                .await,
+            "NotFound",
+            is_not_found,
+        )?;
+    }
+    if caps.metadata_update {
+        expect_err(
+            "metadata update of an unknown id",
+            f.provider
+                .update_metadata(id, &MetadataUpdate::new().set("k", "v"))
+                .await,
+            "NotFound",
+            is_not_found,
+        )?;
+    }
     if caps.void {
         expect_err(
             "void of an unknown id",

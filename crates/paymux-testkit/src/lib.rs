@@ -99,6 +99,22 @@ pub type RequestFn = Arc<dyn Fn(Money, &str, bool) -> CreatePayment + Send + Syn
 /// Counts connections or requests that reached the network.
 pub type ConnectionCounter = Arc<dyn Fn() -> u64 + Send + Sync>;
 
+/// Mutations the provider's test double committed for one payment (the simulator's
+/// `Simulator::commits`): how often money actually moved, independent of what the backend
+/// under test reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Commits {
+    /// Captures committed.
+    pub captures: u32,
+    /// Refunds committed.
+    pub refunds: u32,
+    /// Voids, reservation releases and cancellations committed.
+    pub voids: u32,
+}
+
+/// Reads [`Commits`] for a payment id.
+pub type CommitCounter = Arc<dyn Fn(&str) -> Commits + Send + Sync>;
+
 /// A second instance of the provider under test whose base URL points at a [`Tripwire`]:
 /// any call that reaches the network shows in `connections`.
 #[derive(Clone)]
@@ -133,6 +149,10 @@ pub struct Fixture {
     pub offline: Option<OfflineProbe>,
     /// How long one case may take.
     pub case_timeout: Duration,
+    /// The provider side's own count of committed mutations per payment, where the test
+    /// double keeps one (the simulator): cases then prove that a refused or replayed call
+    /// moved no money, not only that the backend says so.
+    pub commits: Option<CommitCounter>,
 }
 
 impl std::fmt::Debug for Fixture {
@@ -145,13 +165,15 @@ impl std::fmt::Debug for Fixture {
             .field("wrong_key", &self.wrong_key.is_some())
             .field("unknown_id", &self.unknown_id)
             .field("offline", &self.offline.is_some())
+            .field("commits", &self.commits.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Fixture {
     /// A fixture with `currency` as the only round-trip currency, no wrong-key provider, no
-    /// offline probe, an unknown id of `"pay_doesnotexist0000000000000"` and a 60 s case limit.
+    /// offline probe, no commit counter, an unknown id of `"pay_doesnotexist0000000000000"` and
+    /// a 60 s case limit.
     pub fn new(
         name: impl Into<String>,
         provider: Arc<dyn PaymentProvider>,
@@ -170,6 +192,7 @@ impl Fixture {
             unknown_id: "pay_doesnotexist0000000000000".to_owned(),
             offline: None,
             case_timeout: Duration::from_secs(60),
+            commits: None,
         }
     }
 
@@ -194,6 +217,12 @@ impl Fixture {
     /// Sets the offline probe.
     pub fn with_offline_probe(mut self, probe: OfflineProbe) -> Self {
         self.offline = Some(probe);
+        self
+    }
+
+    /// Sets the commit counter (the simulator's per-payment commit counts).
+    pub fn with_commit_counter(mut self, counter: CommitCounter) -> Self {
+        self.commits = Some(counter);
         self
     }
 

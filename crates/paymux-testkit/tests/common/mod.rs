@@ -11,7 +11,7 @@ use paymux_core::{
     TransportConfig,
 };
 use paymux_sim::{SimProvider, Simulator};
-use paymux_testkit::{CustomerDriver, Fixture, OfflineProbe, RequestFn, Tripwire};
+use paymux_testkit::{Commits, CustomerDriver, Fixture, OfflineProbe, RequestFn, Tripwire};
 
 /// The currencies whose amounts must survive every round trip.
 pub const ROUND_TRIP: [Currency; 5] = [
@@ -224,6 +224,8 @@ pub async fn sim_fixture(sim: &Arc<Simulator>, backend: Backend, transport: Tran
         &backend.base_url_at(tripwire.url()),
         transport.with_max_retries(0),
     );
+    let counted = sim.clone();
+    let sim_provider = backend.sim();
     Fixture::new(
         format!("{}@sim", backend.name()),
         provider,
@@ -241,6 +243,14 @@ pub async fn sim_fixture(sim: &Arc<Simulator>, backend: Backend, transport: Tran
         provider: offline,
         connections: tripwire.counter(),
     })
+    .with_commit_counter(Arc::new(move |id: &str| {
+        let c = counted.commits(sim_provider, id);
+        Commits {
+            captures: c.captures,
+            refunds: c.refunds,
+            voids: c.voids + c.cancels,
+        }
+    }))
     .with_case_timeout(Duration::from_secs(30))
 }
 
