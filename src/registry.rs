@@ -145,9 +145,42 @@ impl fmt::Debug for ProviderEntry {
 /// The whole configuration: named providers.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct RegistryConfig {
-    /// Providers by instance name.
-    #[serde(default)]
+    /// Providers by instance name. A name given twice is an error (JSON would otherwise keep
+    /// the last one without a word).
+    #[serde(default, deserialize_with = "unique_names")]
     pub providers: BTreeMap<String, ProviderEntry>,
+}
+
+/// A map of provider entries that refuses a name given twice.
+fn unique_names<'de, D>(deserializer: D) -> Result<BTreeMap<String, ProviderEntry>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct Names;
+
+    impl<'de> serde::de::Visitor<'de> for Names {
+        type Value = BTreeMap<String, ProviderEntry>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a table of named providers")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(name) = map.next_key::<String>()? {
+                let entry = map.next_value::<ProviderEntry>()?;
+                if out.contains_key(&name) {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "provider name `{name}` is given twice"
+                    )));
+                }
+                out.insert(name, entry);
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_map(Names)
 }
 
 impl RegistryConfig {

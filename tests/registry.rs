@@ -135,3 +135,25 @@ fn a_misspelt_setting_is_an_error_not_a_default() {
         assert!(!err.to_string().contains("k_secret_value"), "{err}");
     }
 }
+
+#[test]
+fn a_provider_name_given_twice_is_an_error() {
+    // JSON keeps the last of two equal keys without a word: the first account would vanish.
+    let text = r#"{"providers": {
+        "cards": {"kind": "checkout", "secret_key": "sk_first_secret"},
+        "cards": {"kind": "checkout", "secret_key": "sk_second_secret"}
+    }}"#;
+    let err = Registry::from_json_str(text).unwrap_err();
+    assert!(matches!(err, ConfigError::Parse(_)), "{err:?}");
+    assert!(err.to_string().contains("`cards` is given twice"), "{err}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+    // TOML refuses a duplicate table itself; still a Parse error.
+    let text = "[providers.cards]\nkind = \"paiwise\"\napi_key = \"k\"\n[providers.cards]\nkind = \"paiwise\"\napi_key = \"k\"\n";
+    assert!(matches!(
+        Registry::from_toml_str(text),
+        Err(ConfigError::Parse(_))
+    ));
+    // Distinct names are fine.
+    let text = r#"{"providers": {"a": {"kind": "paiwise", "api_key": "k1"}, "b": {"kind": "paiwise", "api_key": "k2"}}}"#;
+    assert_eq!(Registry::from_json_str(text).unwrap().len(), 2);
+}
