@@ -61,7 +61,11 @@ pub struct Capabilities {
     pub metadata_update: bool,
     /// A customer vault with saved cards ([`PaymentProvider::customers`]).
     pub customers: bool,
-    /// The provider honours idempotency keys, so mutations can be retried safely.
+    /// The provider honours idempotency keys on the mutations that move money (capture,
+    /// refund, void), so a call repeated with the same key acts once. The backend's docs
+    /// name the exceptions; for Twisto, checkout creation (a second checkout is made, which
+    /// moves no money unless its customer approves it) and the merchant API's capture of a
+    /// charge authorised earlier (never repeated automatically).
     pub server_idempotency: bool,
     /// The provider sends notifications.
     pub webhooks: bool,
