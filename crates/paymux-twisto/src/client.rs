@@ -1076,7 +1076,9 @@ impl PaymentProvider for TwistoProvider {
 
     /// `POST /checkouts/{id}/cancel` with an `Idempotency-Key`: cancels a checkout that is
     /// not yet charged, including one whose charge is only authorised. The answer is the
-    /// checkout (`Cancelled`); if Twisto answers without one, the checkout is fetched.
+    /// checkout (`Cancelled`); if Twisto answers without one, the checkout is fetched, and
+    /// if that read fails the error is `OutcomeUnknown` with the key sent
+    /// ([`Error::after_accepted`]): Twisto took the cancel.
     async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
         let url = self.url(&format!("/checkouts/{}/cancel", Self::path_id("id", id)?));
         let req = ApiRequest::new(Method::POST, url, Operation::Void, RetryPolicy::Idempotent)
@@ -1085,7 +1087,16 @@ impl PaymentProvider for TwistoProvider {
         let resp = self.call(&req).await?;
         match mapping::decode_checkout_body(&resp.body) {
             Ok((_, p)) if p.id == id => Ok(p),
-            _ => self.fetch_payment(id).await,
+            _ => self.fetch_payment(id).await.map_err(|e| {
+                Error::after_accepted(
+                    PROVIDER,
+                    Operation::Void,
+                    Some(id),
+                    sent_key(&req),
+                    format_args!("Twisto accepted the cancel of checkout {id}"),
+                    &e,
+                )
+            }),
         }
     }
 

@@ -20,9 +20,9 @@
 //!    refused, then `POST /refunds`;
 //!    [`void`](paymux_core::PaymentProvider::void) cancels before the charge is captured.
 //!
-//! Once Twisto has accepted a charge or a refund, anything that fails after it (an answer
-//! that cannot be read, the read that follows) is `OutcomeUnknown` with the idempotency key
-//! sent, so the caller reconciles instead of charging or refunding twice.
+//! Once Twisto has accepted a charge, a refund or a cancel, anything that fails after it (an
+//! answer that cannot be read, the read that follows) is `OutcomeUnknown` with the
+//! idempotency key sent, so the caller reconciles instead of charging or refunding twice.
 //!
 //! Amounts are decimal strings matching `^-?\d{0,8}(?:\.\d{0,2})?$`, converted exactly
 //! ([`parse_amount`], [`format_amount`]); statuses combine the checkout state, the charge

@@ -1515,6 +1515,32 @@ async fn a_refund_answered_with_another_refund_whose_re_read_fails_is_outcome_un
 }
 
 #[tokio::test]
+async fn a_void_whose_answer_and_read_after_it_fail_is_outcome_unknown_with_its_key() {
+    // Twisto took the cancel (2xx) but its answer is not a checkout, and the read that
+    // follows fails. The cancel stands: OutcomeUnknown with the key sent, as for charges and
+    // refunds, not the read's own (retryable) error.
+    let server = MockServer::start_async().await;
+    let cancel = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/psp/v4/checkouts/{ID}/cancel"))
+                .header("idempotency-key", "void-1");
+            then.status(200).body("<html>OK</html>");
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(503).body("<html>down</html>");
+        })
+        .await;
+    let req = VoidRequest::new().with_idempotency_key(IdempotencyKey::from_string("void-1").unwrap());
+    let e = provider(&server).void(ID, &req).await.unwrap_err();
+    assert_eq!(cancel.calls_async().await, 1);
+    assert_after_accepted(&e, Operation::Void, ID, "void-1", "cancel");
+}
+
+#[tokio::test]
 async fn an_accepted_mutation_whose_answer_cannot_be_read_is_outcome_unknown() {
     let server = MockServer::start_async().await;
     server
