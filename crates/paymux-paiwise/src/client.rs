@@ -280,9 +280,11 @@ impl PaiwiseProvider {
     /// status first.
     ///
     /// # Errors
-    /// `InvalidRequest` for a non-positive amount or one in another currency than the
-    /// checkout's (when known from the answer), `InvalidState` on HTTP 409,
-    /// `OutcomeUnknown` with the checkout id when the answer is lost, provider errors.
+    /// `InvalidRequest` for a non-positive amount, `InvalidState` on HTTP 409,
+    /// `OutcomeUnknown` with the checkout id when the answer is lost, provider errors. The
+    /// amount's currency is not checked: its minor units are sent, and Paiwise takes them in
+    /// the checkout's currency (the unified [`refund`](PaymentProvider::refund) refuses
+    /// another currency before sending).
     pub async fn refund_checkout(
         &self,
         checkout_id: &str,
