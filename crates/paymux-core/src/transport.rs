@@ -6,7 +6,7 @@
 //!
 //! | policy | connection not opened | timeout / connection lost after sending | 408, 429, 500, 502, 503, 504 | 409 |
 //! |---|---|---|---|---|
-//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] | retried | retried |
+//! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] ([`Error::Transport`] if the connection was lost) | retried | retried |
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
 //! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
 //!
