@@ -122,17 +122,22 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Runs `f` and, when it succeeds, pushes its latency to `lat`. A failed operation is not
+/// recorded: the figures count completed operations only (an arm failing fast would
+/// otherwise read faster), and its flow is counted in [`Batch::errors`].
 async fn timed<T>(
     lat: &mut Vec<u64>,
     f: impl std::future::Future<Output = Result<T, String>>,
 ) -> Result<T, String> {
     let started = Instant::now();
     let out = f.await;
-    lat.push(nanos(started.elapsed()));
+    if out.is_ok() {
+        lat.push(nanos(started.elapsed()));
+    }
     out
 }
 
-/// Runs one flow, pushing the latency of each of the four operations to `lat`. The
+/// Runs one flow, pushing the latency of each completed operation to `lat`. The
 /// customer's approval ([`SimHost::approve`]) is outside the timed operations, identical for
 /// both arms.
 ///
@@ -170,7 +175,7 @@ pub async fn flow(
 /// The result of one batch.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// Latency of every operation, nanoseconds.
+    /// Latency of every completed operation, nanoseconds.
     pub latencies: Vec<u64>,
     /// Wall time of the batch, nanoseconds.
     pub wall_nanos: u64,
@@ -227,4 +232,22 @@ pub async fn batch(
     }
     total.wall_nanos = nanos(started.elapsed());
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed operation is not a completed one: counted as one, an arm that fails fast
+    /// would read faster (operations ÷ wall time) and its failures would sit in its
+    /// percentiles. Failures are counted per flow (`Batch::errors`).
+    #[tokio::test]
+    async fn only_completed_operations_are_timed() {
+        let mut lat = Vec::new();
+        assert_eq!(timed(&mut lat, async { Ok::<_, String>(7) }).await, Ok(7));
+        assert_eq!(lat.len(), 1);
+        let failed = timed(&mut lat, async { Err::<(), _>("HTTP 500".to_owned()) }).await;
+        assert!(failed.is_err());
+        assert_eq!(lat.len(), 1, "the failed operation was recorded as completed");
+    }
 }

@@ -13,7 +13,7 @@ use crate::flow::Provider;
 /// Figures of one arm in one (provider, concurrency) cell.
 #[derive(Debug, Clone, Default)]
 pub struct ArmFigures {
-    /// Operations completed.
+    /// Operations completed (a failed one is not timed, see `flow::timed`).
     pub ops: u64,
     /// Sum of the batches' wall times, nanoseconds.
     pub wall_nanos: u64,
