@@ -155,8 +155,8 @@ pub async fn flow(
         Arm::Hand(h) => timed(lat, h.create(provider, seq)).await?,
     };
     match arm {
-        Arm::Paymux(p) => timed(lat, async { p.get(provider, &id).await.map(drop) }).await?,
-        Arm::Hand(h) => timed(lat, async { h.get(provider, &id).await.map(drop) }).await?,
+        Arm::Paymux(p) => timed(lat, p.get(provider, &id)).await?,
+        Arm::Hand(h) => timed(lat, h.get(provider, &id)).await?,
     }
     if let Some(sp) = provider.needs_approval() {
         host.approve(sp, &id).await?;
@@ -249,5 +249,48 @@ mod tests {
         let failed = timed(&mut lat, async { Err::<(), _>("HTTP 500".to_owned()) }).await;
         assert!(failed.is_err());
         assert_eq!(lat.len(), 1, "the failed operation was recorded as completed");
+    }
+
+    /// Every timed operation checks the status it reads, `get` too (a payment just created):
+    /// an arm that read a wrong status would otherwise pass as a completed operation.
+    #[tokio::test]
+    async fn get_checks_the_status_it_reads() {
+        let sim = Simulator::start().await.unwrap();
+        let host = SimHost::new(sim, None);
+        let arms = [
+            Arm::Paymux(Paymux::new(host.sim()).unwrap()),
+            Arm::Hand(Hand::new(host.sim(), crate::hand::Mode::Mirror).unwrap()),
+            Arm::Hand(Hand::new(host.sim(), crate::hand::Mode::Minimal).unwrap()),
+        ];
+        let mut seq = 1;
+        for (i, arm) in arms.iter().enumerate() {
+            for provider in Provider::ALL {
+                seq += 1;
+                // Right after create, as in a flow: the expected status.
+                let id = match arm {
+                    Arm::Paymux(p) => p.create(provider, seq).await.unwrap(),
+                    Arm::Hand(h) => h.create(provider, seq).await.unwrap(),
+                };
+                let get = |id: String| async move {
+                    match arm {
+                        Arm::Paymux(p) => p.get(provider, &id).await,
+                        Arm::Hand(h) => h.get(provider, &id).await,
+                    }
+                };
+                assert!(get(id.clone()).await.is_ok(), "arm {i}, {provider:?}");
+                // Moved on: approved, or captured (Checkout.com needs no approval).
+                match provider.needs_approval() {
+                    Some(sp) => host.approve(sp, &id).await.unwrap(),
+                    None => match arm {
+                        Arm::Paymux(p) => p.capture(provider, &id, seq).await.unwrap(),
+                        Arm::Hand(h) => h.capture(provider, &id, seq).await.unwrap(),
+                    },
+                }
+                assert!(
+                    get(id).await.is_err(),
+                    "arm {i}, {provider:?}: status not checked"
+                );
+            }
+        }
     }
 }
