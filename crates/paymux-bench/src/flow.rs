@@ -122,17 +122,22 @@ fn nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// Runs `f` and, when it succeeds, pushes its latency to `lat`. A failed operation is not
+/// recorded: the figures count completed operations only (an arm failing fast would
+/// otherwise read faster), and its flow is counted in [`Batch::errors`].
 async fn timed<T>(
     lat: &mut Vec<u64>,
     f: impl std::future::Future<Output = Result<T, String>>,
 ) -> Result<T, String> {
     let started = Instant::now();
     let out = f.await;
-    lat.push(nanos(started.elapsed()));
+    if out.is_ok() {
+        lat.push(nanos(started.elapsed()));
+    }
     out
 }
 
-/// Runs one flow, pushing the latency of each of the four operations to `lat`. The
+/// Runs one flow, pushing the latency of each completed operation to `lat`. The
 /// customer's approval ([`SimHost::approve`]) is outside the timed operations, identical for
 /// both arms.
 ///
@@ -150,8 +155,8 @@ pub async fn flow(
         Arm::Hand(h) => timed(lat, h.create(provider, seq)).await?,
     };
     match arm {
-        Arm::Paymux(p) => timed(lat, async { p.get(provider, &id).await.map(drop) }).await?,
-        Arm::Hand(h) => timed(lat, async { h.get(provider, &id).await.map(drop) }).await?,
+        Arm::Paymux(p) => timed(lat, p.get(provider, &id)).await?,
+        Arm::Hand(h) => timed(lat, h.get(provider, &id)).await?,
     }
     if let Some(sp) = provider.needs_approval() {
         host.approve(sp, &id).await?;
@@ -170,7 +175,7 @@ pub async fn flow(
 /// The result of one batch.
 #[derive(Debug, Default)]
 pub struct Batch {
-    /// Latency of every operation, nanoseconds.
+    /// Latency of every completed operation, nanoseconds.
     pub latencies: Vec<u64>,
     /// Wall time of the batch, nanoseconds.
     pub wall_nanos: u64,
@@ -227,4 +232,65 @@ pub async fn batch(
     }
     total.wall_nanos = nanos(started.elapsed());
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A failed operation is not a completed one: counted as one, an arm that fails fast
+    /// would read faster (operations ÷ wall time) and its failures would sit in its
+    /// percentiles. Failures are counted per flow (`Batch::errors`).
+    #[tokio::test]
+    async fn only_completed_operations_are_timed() {
+        let mut lat = Vec::new();
+        assert_eq!(timed(&mut lat, async { Ok::<_, String>(7) }).await, Ok(7));
+        assert_eq!(lat.len(), 1);
+        let failed = timed(&mut lat, async { Err::<(), _>("HTTP 500".to_owned()) }).await;
+        assert!(failed.is_err());
+        assert_eq!(lat.len(), 1, "the failed operation was recorded as completed");
+    }
+
+    /// Every timed operation checks the status it reads, `get` too (a payment just created):
+    /// an arm that read a wrong status would otherwise pass as a completed operation.
+    #[tokio::test]
+    async fn get_checks_the_status_it_reads() {
+        let sim = Simulator::start().await.unwrap();
+        let host = SimHost::new(sim, None);
+        let arms = [
+            Arm::Paymux(Paymux::new(host.sim()).unwrap()),
+            Arm::Hand(Hand::new(host.sim(), crate::hand::Mode::Mirror).unwrap()),
+            Arm::Hand(Hand::new(host.sim(), crate::hand::Mode::Minimal).unwrap()),
+        ];
+        let mut seq = 1;
+        for (i, arm) in arms.iter().enumerate() {
+            for provider in Provider::ALL {
+                seq += 1;
+                // Right after create, as in a flow: the expected status.
+                let id = match arm {
+                    Arm::Paymux(p) => p.create(provider, seq).await.unwrap(),
+                    Arm::Hand(h) => h.create(provider, seq).await.unwrap(),
+                };
+                let get = |id: String| async move {
+                    match arm {
+                        Arm::Paymux(p) => p.get(provider, &id).await,
+                        Arm::Hand(h) => h.get(provider, &id).await,
+                    }
+                };
+                assert!(get(id.clone()).await.is_ok(), "arm {i}, {provider:?}");
+                // Moved on: approved, or captured (Checkout.com needs no approval).
+                match provider.needs_approval() {
+                    Some(sp) => host.approve(sp, &id).await.unwrap(),
+                    None => match arm {
+                        Arm::Paymux(p) => p.capture(provider, &id, seq).await.unwrap(),
+                        Arm::Hand(h) => h.capture(provider, &id, seq).await.unwrap(),
+                    },
+                }
+                assert!(
+                    get(id).await.is_err(),
+                    "arm {i}, {provider:?}: status not checked"
+                );
+            }
+        }
+    }
 }

@@ -149,17 +149,17 @@ impl Hand {
         }
     }
 
-    /// `get`: the payment's state.
-    pub async fn get(&self, provider: Provider, id: &str) -> R<String> {
+    /// `get` of a payment just created: checks it still has the state `create` left.
+    pub async fn get(&self, provider: Provider, id: &str) -> R<()> {
         match provider {
-            Provider::Paiwise => Ok(self.pw_retrieve(id).await?.status),
-            Provider::Checkout => Ok(self.ck_get(id).await?.status),
+            Provider::Paiwise => expect(&self.pw_retrieve(id).await?.status, "created"),
+            Provider::Checkout => expect(&self.ck_get(id).await?.status, "Authorized"),
             Provider::Twisto => {
                 let c = self.tw_get(id).await?;
                 if self.mode == Mode::Mirror && c.state == "completed" {
                     self.tw_refunds(id).await?;
                 }
-                Ok(c.state)
+                expect(&c.state, "created")
             }
         }
     }

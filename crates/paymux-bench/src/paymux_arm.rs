@@ -75,22 +75,19 @@ impl Paymux {
             .create_payment(&request)
             .await
             .map_err(|e| e.to_string())?;
-        let wanted = match provider {
-            Provider::Checkout => PaymentStatus::Authorized,
-            Provider::Paiwise | Provider::Twisto => PaymentStatus::AwaitingCustomer,
-        };
-        expect(&payment, wanted)?;
+        expect(&payment, created(provider))?;
         Ok(payment.id)
     }
 
-    /// `get_payment`.
-    pub async fn get(&self, provider: Provider, id: &str) -> R<PaymentStatus> {
+    /// `get_payment` of a payment just created: checks it still has the status `create`
+    /// left.
+    pub async fn get(&self, provider: Provider, id: &str) -> R<()> {
         let payment = self
             .backend(provider)?
             .get_payment(id)
             .await
             .map_err(|e| e.to_string())?;
-        Ok(payment.status)
+        expect(&payment, created(provider))
     }
 
     /// `capture` in full.
@@ -111,6 +108,14 @@ impl Paymux {
             .await
             .map_err(|e| e.to_string())?;
         expect(&payment, PaymentStatus::Refunded)
+    }
+}
+
+/// The status of a payment [`Paymux::create`] made.
+fn created(provider: Provider) -> PaymentStatus {
+    match provider {
+        Provider::Checkout => PaymentStatus::Authorized,
+        Provider::Paiwise | Provider::Twisto => PaymentStatus::AwaitingCustomer,
     }
 }
 
