@@ -795,7 +795,8 @@ impl PaymentProvider for PaiwiseProvider {
 
     /// Captures a reserved checkout in full. Without an amount this is one call (Paiwise
     /// refuses other statuses: `InvalidState`). With an amount, the checkout is read first:
-    /// the amount must be the whole reserved amount (no partial capture).
+    /// the amount must be the whole reserved amount (another amount is `Unsupported`, as
+    /// there is no partial capture; one in another currency `InvalidRequest` on `amount`).
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
         if let Some(asked) = request.amount {
             if !asked.is_positive() {
@@ -810,6 +811,16 @@ impl PaymentProvider for PaiwiseProvider {
                     Operation::Capture,
                     &p,
                     "only a reserved checkout can be captured",
+                ));
+            }
+            if asked.currency() != p.amount.currency() {
+                return Err(Error::invalid(
+                    "amount",
+                    format!(
+                        "is in {}, the payment in {}",
+                        asked.currency(),
+                        p.amount.currency()
+                    ),
                 ));
             }
             if asked != p.amount {

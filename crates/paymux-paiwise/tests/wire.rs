@@ -210,9 +210,22 @@ async fn capture_with_the_full_amount_checks_then_captures_and_refuses_partial()
         .unwrap_err();
     assert!(matches!(err, Error::Unsupported { .. }), "{err}");
     assert_eq!(capture.calls_async().await, 0);
+    // 30.00 EUR against a 30.00 SEK checkout is a wrong amount, not a partial capture.
+    let err = p
+        .capture(
+            ID,
+            &CaptureRequest::partial(paymux_core::Money::from_minor(3000, paymux_core::Currency::EUR)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{err:?}"
+    );
+    assert_eq!(capture.calls_async().await, 0);
     let payment = p.capture(ID, &CaptureRequest::partial(sek(3000))).await.unwrap();
     assert_eq!(payment.status, PaymentStatus::Captured);
-    assert_eq!(retrieve.calls_async().await, 2);
+    assert_eq!(retrieve.calls_async().await, 3);
     assert_eq!(capture.calls_async().await, 1);
 }
 
