@@ -644,6 +644,28 @@ impl CheckoutProvider {
                 )
             })?
         };
+        if wire.approved == Some(false) {
+            // An incremental authorization the issuer refused: 201 with `approved: false`.
+            // The payment keeps its earlier authorization, so reading it back would not show
+            // the refusal; it is a decline of this action.
+            let action = wire
+                .action_id
+                .as_deref()
+                .map(|a| format!(" (action {a})"))
+                .unwrap_or_default();
+            let rid = response
+                .request_id
+                .as_deref()
+                .map(|r| format!(" (request id {r})"))
+                .unwrap_or_default();
+            return Err(Error::Declined {
+                code: wire.response_code.map(|c| c.0.into_owned()),
+                message: format!(
+                    "Checkout.com declined the {what}{action}: {}{rid}",
+                    wire.response_summary.as_deref().unwrap_or("no response summary")
+                ),
+            });
+        }
         let key = req
             .idempotency
             .map(|(_, k)| k)
@@ -823,10 +845,19 @@ impl CheckoutProvider {
     /// `POST /payments/{id}/authorizations` (incremental authorization: `amount` is the
     /// increase; none extends the validity) without re-fetching.
     ///
+    /// Checkout.com answers `201` with the authorization's outcome: an increase the issuer
+    /// refuses (`approved: false`, status `Declined`) is [`Error::Declined`] with its
+    /// `response_code` and `response_summary` (and the action id in the message), not an
+    /// accepted action. The payment keeps its earlier authorization.
+    ///
+    /// The amount is sent as it is given: the action names no currency, so it must be in the
+    /// payment's ([`increment_authorization`](Self::increment_authorization) checks that).
+    ///
     /// # Errors
     /// [`Error::InvalidRequest`] for a negative amount or one breaking the rules (at most
-    /// 99 999 999 wire units here); others as [`parse_error`]; [`Error::OutcomeUnknown`] as
-    /// for [`capture_action`](Self::capture_action).
+    /// 99 999 999 wire units here); [`Error::Declined`] when the increase is refused; others
+    /// as [`parse_error`]; [`Error::OutcomeUnknown`] as for
+    /// [`capture_action`](Self::capture_action).
     pub async fn increment_authorization_action(
         &self,
         id: &str,
@@ -861,13 +892,24 @@ impl CheckoutProvider {
         .await
     }
 
-    /// Increments the authorization, then returns the payment re-fetched.
+    /// Increments the authorization, then returns the payment re-fetched. With an amount, the
+    /// payment is read first (as for [`capture`](PaymentProvider::capture)): the action names
+    /// no currency, so 10.00 EUR against a JPY payment would add ¥1 000; an amount in another
+    /// currency than the payment's is refused before anything is sent.
     ///
     /// # Errors
-    /// As [`increment_authorization_action`](Self::increment_authorization_action); when the
-    /// increment was accepted but the payment cannot be read back, [`Error::OutcomeUnknown`]
-    /// with its idempotency key (see [`CheckoutProvider`]).
+    /// [`Error::InvalidRequest`] on `amount` for an amount in another currency than the
+    /// payment's; otherwise as
+    /// [`increment_authorization_action`](Self::increment_authorization_action) (a refused
+    /// increase is [`Error::Declined`]); when the increment was accepted but the payment
+    /// cannot be read back, [`Error::OutcomeUnknown`] with its idempotency key (see
+    /// [`CheckoutProvider`]).
     pub async fn increment_authorization(&self, id: &str, request: &ActionRequest) -> Result<Payment> {
+        if let Some(asked) = request.amount {
+            // The amount's own rules first: nothing is read for an amount no action takes.
+            to_wire_amount("amount", asked, true)?;
+            Box::pin(self.ensure_currency(id, asked)).await?;
+        }
         let accepted = self.increment_authorization_action(id, request).await?;
         self.refetch(accepted, Operation::Capture, "incremental authorization")
             .await

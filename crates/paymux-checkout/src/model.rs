@@ -269,14 +269,21 @@ pub(crate) struct PaymentIdWire {
     pub id: Option<String>,
 }
 
-/// 202 answer of captures, refunds, voids, reversals, cancellations (and the 201 of
-/// incremental authorizations, which carries more fields we skip).
+/// 202 answer of captures, refunds, voids, reversals, cancellations, and the 201
+/// `AuthorizationResponse` of incremental authorizations, whose `approved: false` (status
+/// `Declined`, with `response_code` and `response_summary`) is a refused increase.
 #[derive(Debug, Default, Deserialize)]
-pub(crate) struct ActionAcceptedWire {
+pub(crate) struct ActionAcceptedWire<'a> {
     #[serde(default)]
     pub action_id: Option<String>,
     #[serde(default)]
     pub reference: Option<String>,
+    #[serde(default)]
+    pub approved: Option<bool>,
+    #[serde(default, borrow)]
+    pub response_code: Option<Code<'a>>,
+    #[serde(default)]
+    pub response_summary: Option<String>,
 }
 
 /// `GET /payments?reference=` answer (`PaymentPaged`).

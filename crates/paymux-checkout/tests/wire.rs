@@ -559,7 +559,9 @@ async fn void_reversal_incremental_authorization_and_cancellation() {
         }
         .unwrap();
         post.assert_async().await;
-        get.assert_async().await;
+        // An increment with an amount reads the payment's currency first, then reads it back.
+        get.assert_calls_async(if path == "authorizations" { 2 } else { 1 })
+            .await;
         assert_eq!(payment.status, PaymentStatus::Voided, "{path}");
     }
     let p = provider("http://127.0.0.1:9");
@@ -1327,4 +1329,126 @@ async fn a_refund_note_or_reason_too_long_for_metadata_is_refused_naming_it() {
         .unwrap_err();
     assert_eq!(field_of(&e), "reason", "{e}");
     any.assert_calls_async(0).await;
+}
+
+/// The 201 `AuthorizationResponse` of `POST /payments/{id}/authorizations`.
+fn increment_answer(approved: bool) -> Value {
+    let mut v = json!({
+        "action_id": "act_y3oqhf46pyzuxjbcn2giaqnb44",
+        "amount": 7540,
+        "currency": "USD",
+        "approved": approved,
+        "status": if approved { "Authorized" } else { "Declined" },
+        "response_code": if approved { "10000" } else { "20051" },
+        "response_summary": if approved { "Approved" } else { "Insufficient Funds" },
+        "processed_on": "2019-08-24T14:15:22Z",
+        "reference": "inc-1",
+        "_links": {"self": {"href": "x"}, "actions": {"href": "x"}}
+    });
+    if approved {
+        v["auth_code"] = json!("643381");
+    }
+    assert_valid("AuthorizationResponse", &v);
+    v
+}
+
+#[tokio::test]
+async fn a_declined_incremental_authorization_is_a_decline_not_an_accepted_action() {
+    // Checkout.com answers a refused increase 201 with `approved: false`; the payment itself
+    // stays `Authorized` for the original amount, so reading it back hides the refusal.
+    let server = MockServer::start_async().await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/authorizations"));
+            then.status(201)
+                .header("cko-request-id", "req_inc")
+                .json_body(increment_answer(false));
+        })
+        .await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200).json_body(details("Authorized", 0, 0, json!([])));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let request = ActionRequest::new().with_amount(Money::from_minor(1000, Currency::USD));
+    for result in [
+        p.increment_authorization_action(PAY_ID, &request)
+            .await
+            .map(|_| ()),
+        p.increment_authorization(PAY_ID, &request).await.map(|_| ()),
+    ] {
+        match result {
+            Err(Error::Declined { code, message }) => {
+                assert_eq!(code.as_deref(), Some("20051"));
+                assert!(message.contains("Insufficient Funds"), "{message}");
+                assert!(message.contains("act_y3oqhf46pyzuxjbcn2giaqnb44"), "{message}");
+            }
+            other => panic!("a declined increment must be Declined, got {other:?}"),
+        }
+    }
+    post.assert_calls_async(2).await;
+    // Only the currency check before the second call: nothing is read back after a decline.
+    get.assert_calls_async(1).await;
+
+    // An approved increase is still an accepted action with its id.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/authorizations"));
+            then.status(201).json_body(increment_answer(true));
+        })
+        .await;
+    let accepted = provider(&server.base_url())
+        .increment_authorization_action(PAY_ID, &request)
+        .await
+        .unwrap();
+    assert_eq!(
+        accepted.action_id.as_deref(),
+        Some("act_y3oqhf46pyzuxjbcn2giaqnb44")
+    );
+}
+
+#[tokio::test]
+async fn an_incremental_authorization_in_another_currency_is_refused_before_it_is_sent() {
+    // The action names no currency: 10.00 EUR against a USD payment would add $10.00, and
+    // against a JPY payment ¥1000.
+    let server = MockServer::start_async().await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("/payments/{PAY_ID}/authorizations"));
+            then.status(201).json_body(increment_answer(true));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200).json_body(details("Authorized", 0, 0, json!([])));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let err = p
+        .increment_authorization(
+            PAY_ID,
+            &ActionRequest::new().with_amount(Money::from_minor(1000, Currency::EUR)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{err:?}"
+    );
+    post.assert_calls_async(0).await;
+    // In the payment's currency it goes through.
+    p.increment_authorization(
+        PAY_ID,
+        &ActionRequest::new().with_amount(Money::from_minor(1000, Currency::USD)),
+    )
+    .await
+    .unwrap();
+    post.assert_calls_async(1).await;
 }
