@@ -786,10 +786,16 @@ impl TwistoProvider {
             .map(|accepted| accepted.value)
     }
 
-    /// Creates a refund (`POST /refunds`, with an `Idempotency-Key`) and returns it.
+    /// Creates a refund of `amount` on checkout `checkout_id` (`GET /checkouts/{id}`, then
+    /// `POST /refunds` with an `Idempotency-Key`) and returns it. `POST /refunds` names no
+    /// currency, so the checkout is read first and an `amount` in another currency than the
+    /// checkout's is refused rather than refunded as the checkout's (10.00 EUR on a CZK
+    /// checkout would refund 10.00 CZK).
     ///
     /// # Errors
-    /// `InvalidRequest` for a non-positive amount or one outside the pattern; the provider's
+    /// `InvalidRequest` for a non-positive amount, one outside the pattern, or one in another
+    /// currency than the checkout's (on `amount`, nothing posted); `NotFound` for an unknown
+    /// checkout; `Decode` for a checkout whose amount breaks the pattern; the provider's
     /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
     /// when no definite answer came, or when Twisto accepted the refund but its answer
     /// cannot be read.
@@ -800,6 +806,19 @@ impl TwistoProvider {
         request: &RefundRequest,
     ) -> Result<TwistoRefund> {
         check_refund(Some(amount), request)?;
+        let currency = {
+            let body = self.fetch_checkout(checkout_id).await?;
+            mapping::checkout_amount(&*checkout_of(&body)?, &body)?.currency()
+        };
+        if amount.currency() != currency {
+            return Err(Error::invalid(
+                "amount",
+                format!(
+                    "is in {}, checkout {checkout_id} in {currency} (Twisto refunds in the checkout's currency)",
+                    amount.currency()
+                ),
+            ));
+        }
         let Accepted {
             value: (refund, answer),
             key,

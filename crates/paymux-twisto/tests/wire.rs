@@ -1748,6 +1748,13 @@ async fn a_refund_sends_the_note_beside_the_reason() {
     // Twisto's refund has one free-text `reason`: a note given with a reason goes after it
     // (as Paiwise does), not dropped.
     let server = MockServer::start_async().await;
+    // `create_refund` reads the checkout first, for its currency.
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
     let mut mocks = Vec::new();
     for (key, reason) in [
         ("k-dup", "duplicate; charged twice at the till"),
@@ -1784,4 +1791,45 @@ async fn a_refund_sends_the_note_beside_the_reason() {
     for m in mocks {
         m.assert_async().await;
     }
+}
+
+#[tokio::test]
+async fn create_refund_in_another_currency_than_the_checkout_is_refused_before_posting() {
+    // `POST /refunds` names no currency: 10.00 EUR asked on a CZK checkout would refund
+    // 10.00 CZK. The checkout is read first and the refund refused.
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(json!({
+                "id": "r1", "checkout_id": ID, "amount": "10.00", "currency": "CZK"
+            }));
+        })
+        .await;
+    let twisto = provider(&server);
+    let eur = Money::from_minor(1_000, Currency::EUR);
+    let e = twisto
+        .create_refund(ID, eur, &RefundRequest::partial(eur))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e:?}"
+    );
+    get.assert_async().await;
+    post.assert_calls_async(0).await;
+    // In the checkout's currency it is posted.
+    let r = twisto
+        .create_refund(ID, czk(1_000), &RefundRequest::partial(czk(1_000)))
+        .await
+        .unwrap();
+    post.assert_calls_async(1).await;
+    assert_eq!(r.amount.to_string(), "10.00");
+    assert_eq!(r.currency, Some(Currency::CZK));
 }
