@@ -1833,3 +1833,40 @@ async fn create_refund_in_another_currency_than_the_checkout_is_refused_before_p
     assert_eq!(r.amount.to_string(), "10.00");
     assert_eq!(r.currency, Some(Currency::CZK));
 }
+
+#[tokio::test]
+async fn a_listed_refund_with_a_negative_amount_is_a_decode_error_not_netted() {
+    // Twisto refunds only amounts above zero. A refund listed as "-100.00" (another sign
+    // convention, or a broken answer) netted into the sum would report 100.00 CZK *less*
+    // refunded and 100.00 CZK more refundable than was captured, as `Captured`.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(listed_refund("r9", "10.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200)
+                .json_body(page(json!([listed_refund("r1", "-100.00")])));
+        })
+        .await;
+    let twisto = provider(&server);
+    let e = twisto.get_payment(ID).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    // Nor is a refund posted on that reading.
+    let e = twisto
+        .refund(ID, &RefundRequest::partial(czk(1_000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    post.assert_calls_async(0).await;
+}
