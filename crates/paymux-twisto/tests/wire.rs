@@ -1870,3 +1870,58 @@ async fn a_listed_refund_with_a_negative_amount_is_a_decode_error_not_netted() {
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     post.assert_calls_async(0).await;
 }
+
+#[tokio::test]
+async fn an_authorised_charge_with_the_reference_but_another_amount_is_not_captured_for_this_checkout() {
+    // The charge object names no checkout: it is found by reference. A charge with this
+    // order's reference but another amount or currency cannot be this checkout's (Twisto
+    // charges the full amount only): it belongs to another checkout made with the same
+    // reference, and capturing it would charge that one and report this one captured.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised");
+            then.status(200).json_body(page(json!([
+                {"id": "ch_other", "reference": "order-1001", "amount": "500.00", "currency": "CZK",
+                 "captured_amount": "0.00", "refunded_amount": "0.00", "state": "authorised"},
+                {"id": "ch_eur", "reference": "order-1001", "amount": "894.00", "currency": "EUR",
+                 "captured_amount": "0.00", "refunded_amount": "0.00", "state": "authorised"}
+            ])));
+        })
+        .await;
+    let smi = server
+        .mock_async(|when, then| {
+            when.method(POST).path_prefix("/psp/smi/charges/");
+            then.status(200)
+                .json_body(charge("ch_other", "captured", "500.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/charges")
+                .json_body_includes(r#"{"amount": "894.00", "currency": "CZK", "capture": true}"#);
+            then.status(201).json_body(charge("ch_1", "captured", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let twisto = provider(&server);
+    assert_eq!(twisto.find_authorised_charge(ID).await.unwrap(), None);
+    let p = twisto.capture(ID, &CaptureRequest::full()).await.unwrap();
+    assert_eq!(smi.calls_async().await, 0);
+    post.assert_async().await;
+    assert_eq!(p.captured, Some(czk(89_400)));
+}
