@@ -668,33 +668,44 @@ impl TwistoProvider {
 
     /// The authorised (not yet captured) charge of a checkout, if any: walks
     /// `GET /charges?state=authorised` and matches the charge `reference` against the
-    /// checkout's order reference (the charge object names no checkout). Costs one list call
-    /// per page of outstanding authorisations (up to 1000 a page, while `next` is set; at
-    /// most 50 pages).
+    /// checkout's order reference (the charge object names no checkout), and its amount and
+    /// currency against the checkout's (a charge is for the full amount only, so one with the
+    /// reference but another amount belongs to another checkout made with that reference).
+    /// Costs one list call per page of outstanding authorisations (up to 1000 a page, while
+    /// `next` is set; at most 50 pages).
     ///
     /// # Errors
-    /// The provider's errors.
+    /// The provider's errors; `Decode` for a checkout whose amount breaks the pattern.
     pub async fn find_authorised_charge(&self, checkout_id: &str) -> Result<Option<TwistoCharge>> {
         let body = self.fetch_checkout(checkout_id).await?;
-        self.find_authorised(&*checkout_of(&body)?).await
+        let checkout = checkout_of(&body)?;
+        let amount = mapping::checkout_amount(&checkout, &body)?;
+        self.find_authorised(&checkout, amount).await
     }
 
-    /// Walks the authorised charges for the one made for `checkout`. Only that charge is
+    /// Walks the authorised charges for the one made for `checkout` (of `amount`): its
+    /// reference, and the full amount in the checkout's currency. Only that charge is
     /// mapped (its amounts checked); the others on the page are decoded without copying
     /// their text, and a bad amount on another order's charge does not stop this one.
-    async fn find_authorised(&self, checkout: &model::Checkout<'_>) -> Result<Option<TwistoCharge>> {
+    async fn find_authorised(
+        &self,
+        checkout: &model::Checkout<'_>,
+        amount: Money,
+    ) -> Result<Option<TwistoCharge>> {
         let wanted = mapping::order_reference(checkout);
+        let is_this = |c: &model::Charge<'_>| {
+            c.state == "authorised"
+                && c.reference.as_deref() == Some(wanted.as_str())
+                && c.currency == amount.currency().code()
+                && mapping::parse_amount(&c.amount, amount.currency()) == Ok(amount)
+        };
         let mut seen = SeenIds::default();
         let mut skip = 0;
         for _ in 0..MAX_PAGES {
             let req = self.charges_request(Some("authorised"), PageQuery::new(MAX_LIMIT, skip));
             let resp = self.call(&req).await?;
             let page: model::Page<model::Charge<'_>> = decode("charge list", &resp.body)?;
-            if let Some(c) = page
-                .items
-                .iter()
-                .find(|c| c.state == "authorised" && c.reference.as_deref() == Some(wanted.as_str()))
-            {
+            if let Some(c) = page.items.iter().find(|c| is_this(c)) {
                 return mapping::charge(c, &resp.body).map(Some);
             }
             let more = page.next.is_some();
@@ -786,10 +797,16 @@ impl TwistoProvider {
             .map(|accepted| accepted.value)
     }
 
-    /// Creates a refund (`POST /refunds`, with an `Idempotency-Key`) and returns it.
+    /// Creates a refund of `amount` on checkout `checkout_id` (`GET /checkouts/{id}`, then
+    /// `POST /refunds` with an `Idempotency-Key`) and returns it. `POST /refunds` names no
+    /// currency, so the checkout is read first and an `amount` in another currency than the
+    /// checkout's is refused rather than refunded as the checkout's (10.00 EUR on a CZK
+    /// checkout would refund 10.00 CZK).
     ///
     /// # Errors
-    /// `InvalidRequest` for a non-positive amount or one outside the pattern; the provider's
+    /// `InvalidRequest` for a non-positive amount, one outside the pattern, or one in another
+    /// currency than the checkout's (on `amount`, nothing posted); `NotFound` for an unknown
+    /// checkout; `Decode` for a checkout whose amount breaks the pattern; the provider's
     /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
     /// when no definite answer came, or when Twisto accepted the refund but its answer
     /// cannot be read.
@@ -800,6 +817,19 @@ impl TwistoProvider {
         request: &RefundRequest,
     ) -> Result<TwistoRefund> {
         check_refund(Some(amount), request)?;
+        let currency = {
+            let body = self.fetch_checkout(checkout_id).await?;
+            mapping::checkout_amount(&*checkout_of(&body)?, &body)?.currency()
+        };
+        if amount.currency() != currency {
+            return Err(Error::invalid(
+                "amount",
+                format!(
+                    "is in {}, checkout {checkout_id} in {currency} (Twisto refunds in the checkout's currency)",
+                    amount.currency()
+                ),
+            ));
+        }
         let Accepted {
             value: (refund, answer),
             key,
@@ -1022,7 +1052,7 @@ impl PaymentProvider for TwistoProvider {
         // Only its id is kept. Held across the next request, the whole charge made this
         // future (boxed per call by `async_trait`) 1 184 bytes, past what glibc's per-thread
         // cache serves (1 032); it is 848.
-        let authorised = self.find_authorised(&checkout).await?.map(|c| c.id);
+        let authorised = self.find_authorised(&checkout, amount).await?.map(|c| c.id);
         let Accepted { value: charge, key } = match authorised {
             Some(charge_id) => {
                 self.smi(

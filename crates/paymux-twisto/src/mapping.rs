@@ -821,7 +821,9 @@ pub(crate) fn standing(
     })
 }
 
-/// A refund's amount, which must be in the checkout's `currency`.
+/// A refund's amount, which must be in the checkout's `currency` and not negative: Twisto
+/// refunds only amounts above zero, and a negative one summed in would report less refunded
+/// and more refundable than was captured.
 pub(crate) fn refund_amount(refund: &model::Refund, currency: Currency, body: &[u8]) -> Result<Money> {
     if let Some(code) = &refund.currency {
         if code != currency.code() {
@@ -832,7 +834,15 @@ pub(crate) fn refund_amount(refund: &model::Refund, currency: Currency, body: &[
             ));
         }
     }
-    decode_amount("refund.amount", &refund.amount, currency, body)
+    let amount = decode_amount("refund.amount", &refund.amount, currency, body)?;
+    if amount.is_negative() {
+        return Err(Error::decode(
+            PROVIDER,
+            format!("refund {} has a negative amount {amount}", refund.id),
+            body,
+        ));
+    }
+    Ok(amount)
 }
 
 /// The unified payment of `checkout` (verbatim `body`), with its charge and its refunds
@@ -1067,7 +1077,7 @@ mod tests {
     fn standing_is_what_the_payment_reports() {
         let fixture = include_str!("../tests/fixtures/checkout_realistic.json");
         let refunds: Vec<model::Refund> = serde_json::from_str(
-            r#"[{"id":"r1","amount":"100.50","currency":"CZK"},{"id":"r2","amount":"-.5"}]"#,
+            r#"[{"id":"r1","amount":"100.50","currency":"CZK"},{"id":"r2","amount":".5"}]"#,
         )
         .unwrap();
         for state in CHECKOUT_STATES {
@@ -1103,6 +1113,11 @@ mod tests {
         let euro: Vec<model::Refund> =
             serde_json::from_str(r#"[{"id":"r9","amount":"1.00","currency":"EUR"}]"#).unwrap();
         assert!(standing(&checkout, body.as_bytes(), None, Some(&euro)).is_err());
+        // A negative refund is refused, not netted into the sum, by both readings.
+        let negative: Vec<model::Refund> =
+            serde_json::from_str(r#"[{"id":"r1","amount":"100.50"},{"id":"r2","amount":"-.5"}]"#).unwrap();
+        assert!(standing(&checkout, body.as_bytes(), None, Some(&negative)).is_err());
+        assert!(payment(&checkout, body.as_bytes(), None, Some(&negative)).is_err());
     }
 
     #[test]

@@ -1748,6 +1748,13 @@ async fn a_refund_sends_the_note_beside_the_reason() {
     // Twisto's refund has one free-text `reason`: a note given with a reason goes after it
     // (as Paiwise does), not dropped.
     let server = MockServer::start_async().await;
+    // `create_refund` reads the checkout first, for its currency.
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
     let mut mocks = Vec::new();
     for (key, reason) in [
         ("k-dup", "duplicate; charged twice at the till"),
@@ -1784,4 +1791,137 @@ async fn a_refund_sends_the_note_beside_the_reason() {
     for m in mocks {
         m.assert_async().await;
     }
+}
+
+#[tokio::test]
+async fn create_refund_in_another_currency_than_the_checkout_is_refused_before_posting() {
+    // `POST /refunds` names no currency: 10.00 EUR asked on a CZK checkout would refund
+    // 10.00 CZK. The checkout is read first and the refund refused.
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(json!({
+                "id": "r1", "checkout_id": ID, "amount": "10.00", "currency": "CZK"
+            }));
+        })
+        .await;
+    let twisto = provider(&server);
+    let eur = Money::from_minor(1_000, Currency::EUR);
+    let e = twisto
+        .create_refund(ID, eur, &RefundRequest::partial(eur))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e:?}"
+    );
+    get.assert_async().await;
+    post.assert_calls_async(0).await;
+    // In the checkout's currency it is posted.
+    let r = twisto
+        .create_refund(ID, czk(1_000), &RefundRequest::partial(czk(1_000)))
+        .await
+        .unwrap();
+    post.assert_calls_async(1).await;
+    assert_eq!(r.amount.to_string(), "10.00");
+    assert_eq!(r.currency, Some(Currency::CZK));
+}
+
+#[tokio::test]
+async fn a_listed_refund_with_a_negative_amount_is_a_decode_error_not_netted() {
+    // Twisto refunds only amounts above zero. A refund listed as "-100.00" (another sign
+    // convention, or a broken answer) netted into the sum would report 100.00 CZK *less*
+    // refunded and 100.00 CZK more refundable than was captured, as `Captured`.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(listed_refund("r9", "10.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200)
+                .json_body(page(json!([listed_refund("r1", "-100.00")])));
+        })
+        .await;
+    let twisto = provider(&server);
+    let e = twisto.get_payment(ID).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    // Nor is a refund posted on that reading.
+    let e = twisto
+        .refund(ID, &RefundRequest::partial(czk(1_000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    post.assert_calls_async(0).await;
+}
+
+#[tokio::test]
+async fn an_authorised_charge_with_the_reference_but_another_amount_is_not_captured_for_this_checkout() {
+    // The charge object names no checkout: it is found by reference. A charge with this
+    // order's reference but another amount or currency cannot be this checkout's (Twisto
+    // charges the full amount only): it belongs to another checkout made with the same
+    // reference, and capturing it would charge that one and report this one captured.
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised");
+            then.status(200).json_body(page(json!([
+                {"id": "ch_other", "reference": "order-1001", "amount": "500.00", "currency": "CZK",
+                 "captured_amount": "0.00", "refunded_amount": "0.00", "state": "authorised"},
+                {"id": "ch_eur", "reference": "order-1001", "amount": "894.00", "currency": "EUR",
+                 "captured_amount": "0.00", "refunded_amount": "0.00", "state": "authorised"}
+            ])));
+        })
+        .await;
+    let smi = server
+        .mock_async(|when, then| {
+            when.method(POST).path_prefix("/psp/smi/charges/");
+            then.status(200)
+                .json_body(charge("ch_other", "captured", "500.00"));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/charges")
+                .json_body_includes(r#"{"amount": "894.00", "currency": "CZK", "capture": true}"#);
+            then.status(201).json_body(charge("ch_1", "captured", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let twisto = provider(&server);
+    assert_eq!(twisto.find_authorised_charge(ID).await.unwrap(), None);
+    let p = twisto.capture(ID, &CaptureRequest::full()).await.unwrap();
+    assert_eq!(smi.calls_async().await, 0);
+    post.assert_async().await;
+    assert_eq!(p.captured, Some(czk(89_400)));
 }
