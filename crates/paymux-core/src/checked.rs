@@ -198,7 +198,7 @@ fn check_id(id: &str) -> Result<()> {
 /// Calls that start from a [`Payment`] the caller already holds, refusing with
 /// [`Error::InvalidState`] before any HTTP call when its status does not permit the
 /// operation (capture from authorized or partially captured, refund from captured,
-/// partially captured or partially refunded, void from authorized).
+/// partially captured or partially refunded, void from authorized or awaiting customer).
 ///
 /// A status of `Unknown` is passed through: the provider decides.
 #[async_trait]
@@ -288,6 +288,26 @@ mod tests {
         for good in ["pay_123", "0f6b3c1e-9a4d-4f1a-8c2e-5b7d9e1f3a2c", "a.b", "...x"] {
             assert!(check_id(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn void_payment_cancels_a_payment_still_awaiting_the_customer() {
+        // Paiwise deletes a `created` checkout, Twisto cancels one, the in-memory provider
+        // cancels one: the check before the call must not refuse what they all do.
+        let provider = InMemoryProvider::new();
+        let created = provider
+            .create_payment(&CreatePayment::new(
+                Money::from_minor(1_000, Currency::EUR),
+                "order-v",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(created.status, crate::PaymentStatus::AwaitingCustomer);
+        let cancelled = provider
+            .void_payment(&created, &VoidRequest::new())
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status, crate::PaymentStatus::Cancelled);
     }
 
     #[tokio::test]

@@ -155,13 +155,15 @@ impl PaymentStatus {
 
     /// The statuses `operation` may start from: capture from authorized or partially
     /// captured; refund from captured, partially captured or partially refunded; void from
-    /// authorized; metadata updates and reads from any status.
+    /// authorized (the authorization is released) or awaiting customer (the unpaid payment is
+    /// cancelled, as Paiwise's delete and Twisto's cancel do); metadata updates and reads from
+    /// any status.
     pub fn allowed_for(operation: Operation) -> &'static [PaymentStatus] {
         use PaymentStatus::*;
         match operation {
             Operation::Capture => &[Authorized, PartiallyCaptured],
             Operation::Refund => &[Captured, PartiallyCaptured, PartiallyRefunded],
-            Operation::Void => &[Authorized],
+            Operation::Void => &[AwaitingCustomer, Authorized],
             Operation::Create | Operation::Get | Operation::UpdateMetadata => &Self::ALL,
         }
     }
@@ -217,6 +219,9 @@ mod tests {
         assert!(!Authorized.permits(Operation::Refund));
         assert!(Authorized.permits(Operation::Void));
         assert!(!Captured.permits(Operation::Void));
+        // An unpaid hosted payment can be cancelled (Paiwise delete, Twisto cancel).
+        assert!(AwaitingCustomer.permits(Operation::Void));
+        assert!(!Pending.permits(Operation::Void) && !PartiallyCaptured.permits(Operation::Void));
         assert!(Refunded.permits(Operation::UpdateMetadata));
         for s in PaymentStatus::ALL {
             if s.is_terminal() {
