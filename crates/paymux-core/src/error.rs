@@ -245,9 +245,9 @@ pub fn scrubbed_excerpt(body: &[u8]) -> String {
     let mut chars = 0;
     // Set after `Bearer`/`Basic`: the next word is a credential, whatever it looks like.
     let mut credential_next = false;
-    for word in text.split_inclusive(|c: char| c.is_whitespace() || c == '"' || c == ',' || c == ':') {
+    for word in text.split_inclusive(is_separator) {
         let (token, sep) = match word.char_indices().last() {
-            Some((i, c)) if c.is_whitespace() || c == '"' || c == ',' || c == ':' => word.split_at(i),
+            Some((i, c)) if is_separator(c) => word.split_at(i),
             _ => (word, ""),
         };
         let secret = (credential_next && !token.is_empty()) || looks_secret(token);
@@ -265,6 +265,34 @@ pub fn scrubbed_excerpt(body: &[u8]) -> String {
         }
     }
     out
+}
+
+/// What ends a word in a body: whitespace and the punctuation that quotes, brackets or
+/// assigns a value (`'sk_…'`, `` `sk_…` ``, `[sk_…]`, `key=sk_…&`, `<b>Bearer …</b>`), so a
+/// credential written that way is still a word of its own. `+`, `/`, `.`, `-` and `_` stay
+/// inside words: base64, JWTs and ids use them.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '"' | '\''
+                | '`'
+                | ','
+                | ':'
+                | ';'
+                | '='
+                | '&'
+                | '?'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | '<'
+                | '>'
+                | '|'
+        )
 }
 
 fn looks_secret(token: &str) -> bool {
@@ -321,6 +349,27 @@ mod tests {
             ex.contains("pay_mbabizu24mvu3mela5njyhpit4") && ex.contains("0f6b3c1e-9a4d"),
             "{ex}"
         );
+    }
+
+    #[test]
+    fn secrets_inside_quotes_brackets_or_after_equals_are_scrubbed() {
+        for (body, secret) in [
+            (
+                &b"{\"message\":\"The API key 'sk_sbox_abcdefghijklmnop' is invalid\"}"[..],
+                "sk_sbox_abc",
+            ),
+            (b"key: `sk_sbox_abcdefghijklmnop`", "sk_sbox_abc"),
+            (b"[sk_sbox_abcdefghijklmnop]", "sk_sbox_abc"),
+            (b"api_key=sk_sbox_abcdefghijklmnop&x=1", "sk_sbox_abc"),
+            (b"token=0123456789abcdef0123456789abcdef0123", "0123456789abcdef"),
+            (b"Authorization=Bearer abcdefgh", "abcdefgh"),
+            (b"(Bearer abcdefgh)", "abcdefgh"),
+            (b"<p>Basic dXNl+cjpw/YXNz==</p>", "dXNl"),
+        ] {
+            let ex = scrubbed_excerpt(body);
+            assert!(!ex.contains(secret), "{ex}");
+            assert!(ex.contains("[REDACTED]"), "{ex}");
+        }
     }
 
     #[test]
