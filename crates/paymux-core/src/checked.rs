@@ -15,7 +15,8 @@ use crate::status::Operation;
 
 /// Wraps any provider (as tower wraps services) and checks each call against its
 /// capabilities before delegating: unsupported currency, partial capture or refund, void,
-/// metadata update, manual capture, card tokens or saved cards answer
+/// metadata update, manual capture, card tokens or saved cards (`saved_cards` or
+/// `customers`) answer
 /// [`Error::Unsupported`]; non-positive amounts answer [`Error::InvalidRequest`]. Nothing is
 /// sent in those cases. (A capture or refund by id cannot know the payment's currency here;
 /// [`PaymentProviderExt`] checks it against the `Payment` the caller holds, and each
@@ -99,7 +100,7 @@ pub fn check_create(provider: &str, caps: &Capabilities, request: &CreatePayment
         PaymentSource::CardToken { .. } if !caps.card_tokens => {
             Err(Error::unsupported(provider, "card tokens"))
         }
-        PaymentSource::SavedCard { .. } if !caps.customers => {
+        PaymentSource::SavedCard { .. } if !(caps.saved_cards || caps.customers) => {
             Err(Error::unsupported(provider, "saved cards"))
         }
         _ => Ok(()),
@@ -288,6 +289,29 @@ mod tests {
         for good in ["pay_123", "0f6b3c1e-9a4d-4f1a-8c2e-5b7d9e1f3a2c", "a.b", "...x"] {
             assert!(check_id(good).is_ok(), "{good:?}");
         }
+    }
+
+    #[test]
+    fn saved_cards_are_checked_against_their_own_capability() {
+        let saved = CreatePayment::new(Money::from_minor(1_000, Currency::EUR), "o").with_source(
+            PaymentSource::SavedCard {
+                customer_id: "cus_1".into(),
+                card_id: "src_1".into(),
+            },
+        );
+        let mut caps = Capabilities::none();
+        caps.immediate_capture = true;
+        assert!(matches!(
+            check_create("p", &caps, &saved),
+            Err(Error::Unsupported { .. })
+        ));
+        // Stored instruments without a vault in paymux (Checkout.com).
+        caps.saved_cards = true;
+        assert!(check_create("p", &caps, &saved).is_ok());
+        // A vault with saved cards (Paiwise).
+        caps.saved_cards = false;
+        caps.customers = true;
+        assert!(check_create("p", &caps, &saved).is_ok());
     }
 
     #[tokio::test]

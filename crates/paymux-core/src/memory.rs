@@ -65,6 +65,7 @@ impl InMemoryProvider {
             capabilities: Capabilities {
                 hosted_checkout: true,
                 card_tokens: true,
+                saved_cards: false,
                 manual_capture: true,
                 immediate_capture: true,
                 partial_capture: true,

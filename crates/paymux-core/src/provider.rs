@@ -41,6 +41,10 @@ pub struct Capabilities {
     pub hosted_checkout: bool,
     /// Payments from a card token.
     pub card_tokens: bool,
+    /// Payments from a card the provider stored earlier (`PaymentSource::SavedCard`), such
+    /// as Checkout.com's stored instruments, whether or not paymux has a customer vault for
+    /// it. A provider with [`customers`](Self::customers) takes them too.
+    pub saved_cards: bool,
     /// Authorize now, capture later (`CreatePayment::capture == false`).
     pub manual_capture: bool,
     /// Capture without a further call once the customer approves
@@ -81,6 +85,7 @@ impl Capabilities {
         Self {
             hosted_checkout: false,
             card_tokens: false,
+            saved_cards: false,
             manual_capture: false,
             immediate_capture: false,
             partial_capture: false,
