@@ -61,6 +61,8 @@ pub struct CheckoutProvider {
 fn capabilities() -> Capabilities {
     let mut caps = Capabilities::none();
     caps.card_tokens = true;
+    // Stored instruments (`source.type = id`), though paymux has no vault for them.
+    caps.saved_cards = true;
     caps.hosted_checkout = false;
     caps.manual_capture = true;
     caps.immediate_capture = true;

@@ -256,6 +256,42 @@ async fn saved_card_and_customer_sources() {
 }
 
 #[tokio::test]
+async fn a_saved_card_payment_passes_the_capability_check() {
+    // The registry wraps every backend in `Checked`: a source the backend maps (a stored
+    // instrument, `source.type = id`) must reach Checkout.com, not stop at `Unsupported`.
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments").json_body(json!({
+                "source": {"type": "id", "id": "src_wmlfc3zyhqzehihu7giusaaawu"},
+                "amount": 100, "currency": "JPY", "reference": "r1", "capture": true,
+                "customer": {"id": "cus_y3oqhf46pyzuxjbcn2giaqnb44"}
+            }));
+            then.status(201)
+                .json_body(json!({"id": PAY_ID, "action_id": "act_1", "amount": 100,
+                "currency": "JPY", "approved": true, "status": "Captured", "response_code": "10000",
+                "processed_on": "2019-09-10T10:11:12Z",
+                "_links": {"self": {"href": "x"}, "actions": {"href": "x"}}}));
+        })
+        .await;
+    let checked = paymux_core::Checked::new(provider(&server.base_url()));
+    assert!(checked.capabilities().saved_cards);
+    let payment = checked
+        .create_payment(
+            &CreatePayment::new(Money::from_minor(100, Currency::JPY), "r1").with_source(
+                PaymentSource::SavedCard {
+                    customer_id: "cus_y3oqhf46pyzuxjbcn2giaqnb44".into(),
+                    card_id: "src_wmlfc3zyhqzehihu7giusaaawu".into(),
+                },
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(payment.status, PaymentStatus::Captured);
+    mock.assert_async().await;
+}
+
+#[tokio::test]
 async fn a_201_decline_is_a_declined_payment_not_an_error() {
     let server = MockServer::start_async().await;
     server
