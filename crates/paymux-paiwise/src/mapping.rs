@@ -29,8 +29,8 @@
 //!
 //! For the captured statuses `balance` is preferred (it is Paiwise's current figure). Where it
 //! is missing or outside `0..=amount`, the sum of the log's `amountRefund` is used when it is
-//! within `0..=amount`, and for `refunded` the whole amount; otherwise refunded and refundable
-//! are left unknown (`None`) rather than guessed.
+//! within `0..=amount` (and no refund in it is negative), and for `refunded` the whole amount;
+//! otherwise refunded and refundable are left unknown (`None`) rather than guessed.
 //!
 //! # Log
 //!
@@ -365,7 +365,9 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
     let status = map_status(&raw_status);
 
     // The log, oldest first.
-    let mut log_refunded: i64 = 0;
+    // The sum of the log's refunds; `None` once an entry makes it meaningless (a negative
+    // refund: netting it in would report less refunded than was paid back).
+    let mut log_refunded: Option<i64> = Some(0);
     let mut events = Vec::with_capacity(wire.log.0.len());
     let mut decline = None;
     for (at_text, entry) in wire.log.0 {
@@ -384,13 +386,19 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
         events.sort_by_key(|e| (e.at.is_none(), e.at));
     }
 
-    let amounts = amounts(&raw_status, amount, balance_minor, log_refunded);
+    // `i64::MIN` is outside every amount: an unusable log settles nothing.
+    let amounts = amounts(
+        &raw_status,
+        amount,
+        balance_minor,
+        log_refunded.unwrap_or(i64::MIN),
+    );
     if let (Some(b), Some(r)) = (balance_minor, amounts.refunded) {
-        if log_refunded != 0 && amount.minor() - b != log_refunded {
+        if log_refunded != Some(0) && Some(amount.minor() - b) != log_refunded {
             tracing::debug!(
                 checkout_id = %id,
                 balance = b,
-                log_refunded,
+                log_refunded = ?log_refunded,
                 refunded = r.minor(),
                 "Paiwise balance and log refunds disagree; using balance"
             );
@@ -452,7 +460,7 @@ fn log_event(
     entry: LogEntryWire<'_>,
     currency: paymux_core::Currency,
     rule: WireUnitRule,
-    log_refunded: &mut i64,
+    log_refunded: &mut Option<i64>,
     body: &[u8],
 ) -> Result<PaymentEvent> {
     let action = entry
@@ -467,7 +475,10 @@ fn log_event(
             let money = Money::from_wire_units(a.0, currency, rule)
                 .map_err(|e| Error::decode(PROVIDER, format!("log amountRefund: {e}"), body))?;
             if kind == EventKind::Refunded {
-                *log_refunded = log_refunded.saturating_add(a.0);
+                *log_refunded = match *log_refunded {
+                    Some(sum) if a.0 >= 0 => Some(sum.saturating_add(a.0)),
+                    _ => None,
+                };
             }
             event.amount = Some(money);
         }
