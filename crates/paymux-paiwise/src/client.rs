@@ -274,7 +274,9 @@ impl PaiwiseProvider {
     }
 
     /// `POST /checkout/refund` exactly as Paiwise takes it, with no status check: on a `paid`
-    /// or `partialRefund` checkout it refunds (`amount`, or the whole balance), on a
+    /// or `partialRefund` checkout it refunds `amount` (without one, Paiwise documents "the
+    /// whole amount"; what that means once part is refunded is not documented, so name the
+    /// amount left there, as the unified [`refund`](PaymentProvider::refund) does), on a
     /// `reserved` checkout it **releases the reservation** (`reserve released`). The unified
     /// [`refund`](PaymentProvider::refund) and [`void`](PaymentProvider::void) check the
     /// status first.
