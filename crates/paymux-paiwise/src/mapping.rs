@@ -239,11 +239,51 @@ pub fn decode_checkout_details(body: &[u8]) -> Result<PaiwiseCheckout> {
 ///
 /// # Errors
 /// [`Error::Decode`] when the body is not a customer object with a `customer_id`.
+///
+/// A customer object is personal data (names, email, card holder): the error's excerpt and
+/// message keep its keys and numbers but no text value, as errors end up in logs.
 pub fn decode_customer(body: &[u8]) -> Result<PaiwiseCustomer> {
-    let wire: CustomerWire = paymux_core::transport::parse_json(body)
-        .map_err(|e| Error::decode(PROVIDER, format!("customer object: {e}"), body))?;
-    customer_from_wire(wire)
-        .ok_or_else(|| Error::decode(PROVIDER, "customer object without customer_id", body))
+    let personal = |message: String| {
+        let text = paymux_core::payment::body_text(body);
+        Error::decode(
+            PROVIDER,
+            without_text_values(&message),
+            without_text_values(&text).as_bytes(),
+        )
+    };
+    let wire: CustomerWire =
+        paymux_core::transport::parse_json(body).map_err(|e| personal(format!("customer object: {e}")))?;
+    customer_from_wire(wire).ok_or_else(|| personal("customer object without customer_id".to_owned()))
+}
+
+/// `text` with the content of every JSON string that is not an object key replaced by `…`
+/// (an unterminated string too): the shape of a body without its personal data.
+fn without_text_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let mut escaped = false;
+        let close = rest.char_indices().find_map(|(i, c)| {
+            let end = !escaped && c == '"';
+            escaped = !escaped && c == '\\';
+            end.then_some(i)
+        });
+        let Some(close) = close else {
+            out.push('…');
+            return out;
+        };
+        if rest[close + 1..].trim_start().starts_with(':') {
+            out.push_str(&rest[..close]);
+        } else {
+            out.push('…');
+        }
+        out.push('"');
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The checkout object, borrowing its text from `body`, and `body` as text.
@@ -800,6 +840,19 @@ mod tests {
         assert_eq!(parse_expiry("12/30"), Some((12, 2030)));
         assert_eq!(parse_expiry("13/2024"), None);
         assert_eq!(parse_expiry("soon"), None);
+    }
+
+    #[test]
+    fn text_values_are_left_out_keys_and_numbers_kept() {
+        assert_eq!(
+            without_text_values(
+                r#"{"email": "a@b.c", "n": 3, "q": "say \"hi\"", "l": ["x", "y"], "k" :"v"}"#
+            ),
+            r#"{"email": "…", "n": 3, "q": "…", "l": ["…", "…"], "k" :"…"}"#
+        );
+        assert_eq!(without_text_values(r#"{"email": "andrea@exa"#), r#"{"email": "…"#);
+        assert_eq!(without_text_values("<html>oops</html>"), "<html>oops</html>");
+        assert_eq!(without_text_values(r#"{"a\"b": 1}"#), r#"{"a\"b": 1}"#);
     }
 
     #[test]

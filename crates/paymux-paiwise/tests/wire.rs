@@ -1002,3 +1002,41 @@ async fn a_partial_refund_without_balance_or_log_leaves_the_amounts_unknown() {
     assert!(matches!(err, Error::InvalidState { .. }), "{err}");
     assert_eq!(refund.calls_async().await, 0);
 }
+
+/// A customer answer that cannot be read must not put the customer's name or email into the
+/// error (errors end up in logs): the excerpt keeps the shape, not the personal data.
+#[tokio::test]
+async fn unreadable_customer_answers_keep_personal_data_out_of_errors() {
+    const PERSONAL: [&str; 4] = ["Andrea", "Masetti", "andrea.masetti@example.com", "Cristian"];
+    // No customer_id (a read: Decode), truncated (a read), and the answer to a create
+    // (OutcomeUnknown, which carries the decode error's text).
+    let no_id = r#"{"first_name": "Andrea", "last_name": "Masetti", "email": "andrea.masetti@example.com", "savedCards": [{"card_holder": "Cristian"}]}"#;
+    let truncated = r#"{"customer_id": "9f91", "first_name": "Andrea", "last_name": "Masetti", "email": "andrea.masetti@exam"#;
+    for body in [no_id, truncated] {
+        let server = answering(200, body).await;
+        let p = provider(&server.base_url());
+        let read = p.customers().unwrap().get_customer("9f91").await.unwrap_err();
+        assert!(matches!(read, Error::Decode { .. }), "{read}");
+        let create = p
+            .customers()
+            .unwrap()
+            .create_customer(&NewCustomer::new(
+                "Andrea",
+                "Masetti",
+                "andrea.masetti@example.com",
+            ))
+            .await
+            .unwrap_err();
+        assert!(matches!(create, Error::OutcomeUnknown { .. }), "{create}");
+        for err in [&read, &create] {
+            let shown = format!("{err} {err:?}");
+            for word in PERSONAL {
+                assert!(!shown.contains(word), "{word} in {shown}");
+            }
+            assert!(
+                shown.contains("first_name"),
+                "the excerpt keeps the shape: {shown}"
+            );
+        }
+    }
+}
