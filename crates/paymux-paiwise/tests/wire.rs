@@ -1040,3 +1040,47 @@ async fn unreadable_customer_answers_keep_personal_data_out_of_errors() {
         }
     }
 }
+
+/// A delete answered 2xx with something that is not JSON (an HTML page, an empty or cut-off
+/// body) did not say it deleted anything: reporting the checkout cancelled would let the
+/// merchant drop an order the customer can still pay, and a customer deleted whose saved
+/// cards may still be stored. It is `OutcomeUnknown`: reconcile with a read.
+#[tokio::test]
+async fn deletes_answered_with_an_unreadable_2xx_are_outcome_unknown() {
+    for body in [
+        "<html><body>Scheduled maintenance</body></html>",
+        "",
+        r#"{"checkout_id": "4fe7"#,
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/checkout/retrieve");
+                then.status(200).body(checkout(ID, "created", 3000, 0));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/checkout/delete");
+                then.status(200).body(body);
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/checkout/delete-customer");
+                then.status(200).body(body);
+            })
+            .await;
+        let p = provider(&server.base_url());
+        let err = p.void(ID, &VoidRequest::new()).await.unwrap_err();
+        assert!(
+            matches!(err, Error::OutcomeUnknown { operation: Operation::Void, payment_id: Some(ref id), .. } if id == ID),
+            "{body:?}: {err}"
+        );
+        let err = p.customers().unwrap().delete_customer("9f91").await.unwrap_err();
+        assert!(
+            matches!(err, Error::OutcomeUnknown { payment_id: Some(ref id), .. } if id == "9f91"),
+            "{body:?}: {err}"
+        );
+    }
+}
