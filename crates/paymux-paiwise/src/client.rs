@@ -274,7 +274,9 @@ impl PaiwiseProvider {
     }
 
     /// `POST /checkout/refund` exactly as Paiwise takes it, with no status check: on a `paid`
-    /// or `partialRefund` checkout it refunds (`amount`, or the whole balance), on a
+    /// or `partialRefund` checkout it refunds `amount` (without one, Paiwise documents "the
+    /// whole amount"; what that means once part is refunded is not documented, so name the
+    /// amount left there, as the unified [`refund`](PaymentProvider::refund) does), on a
     /// `reserved` checkout it **releases the reservation** (`reserve released`). The unified
     /// [`refund`](PaymentProvider::refund) and [`void`](PaymentProvider::void) check the
     /// status first.
@@ -373,11 +375,14 @@ impl PaiwiseProvider {
 
     /// `POST /checkout/delete`: removes a checkout that is still `created`. Returns the
     /// checkout when Paiwise answers with the checkout object (`canceled`), `None` when it
-    /// answers 2xx with anything else (its answer is not documented).
+    /// answers 204 or 2xx with other JSON that is not an error object (its answer is not
+    /// documented).
     ///
     /// # Errors
     /// `InvalidState` when the checkout is no longer `created` (HTTP 409), `NotFound`,
-    /// `OutcomeUnknown` when the answer is lost, provider errors.
+    /// `OutcomeUnknown` when the answer is lost or is a 2xx that is not JSON (an HTML page,
+    /// an empty or cut-off body: whether it was deleted is not known), provider errors
+    /// (also for an error object in a 2xx).
     pub async fn delete_checkout(&self, checkout_id: &str) -> Result<Option<PaiwiseCheckout>> {
         let body = CheckoutIdBody { checkout_id };
         let req = self.request(
@@ -388,7 +393,7 @@ impl PaiwiseProvider {
             &body,
         )?;
         let resp = self.send(&req).await?;
-        refused_in_2xx(&resp)?;
+        acknowledged(&req, &resp)?;
         Ok(mapping::decode_checkout_details(&resp.body).ok())
     }
 
@@ -444,10 +449,13 @@ impl PaiwiseProvider {
     }
 
     /// `POST /checkout/delete-customer`. Returns the deleted customer when Paiwise answers
-    /// with it. (Errors name the operation `void`: the core has no customer operations.)
+    /// with it (as documented), `None` for a 204 or other JSON that is not an error object.
+    /// (Errors name the operation `void`: the core has no customer operations.)
     ///
     /// # Errors
-    /// `NotFound`, `OutcomeUnknown` when the answer is lost, provider errors.
+    /// `NotFound`, `OutcomeUnknown` when the answer is lost or is a 2xx that is not JSON
+    /// (whether the customer was deleted is not known: read it), provider errors (also for
+    /// an error object in a 2xx).
     pub async fn remove_customer(&self, customer_id: &str) -> Result<Option<PaiwiseCustomer>> {
         check_id("customer_id", customer_id)?;
         let body = CustomerIdBody { customer_id };
@@ -459,7 +467,7 @@ impl PaiwiseProvider {
             &body,
         )?;
         let resp = self.send(&req).await?;
-        refused_in_2xx(&resp)?;
+        acknowledged(&req, &resp)?;
         Ok(mapping::decode_customer(&resp.body).ok())
     }
 
@@ -640,6 +648,30 @@ fn refused_in_2xx(resp: &ApiResponse) -> Result<()> {
         }),
         None => Ok(()),
     }
+}
+
+/// A 2xx answer to a delete, whose body is not documented (checkout) or may differ from the
+/// object documented (customer), is taken as done when it is a 204 or any JSON that is not an
+/// error object. Anything else (an HTML page, an empty or cut-off body) does not say what
+/// happened: `OutcomeUnknown`, so a checkout the customer can still pay is not reported
+/// cancelled, nor a customer whose saved cards may still be stored reported deleted. The
+/// body is not quoted: a customer's would carry personal data.
+fn acknowledged(req: &ApiRequest, resp: &ApiResponse) -> Result<()> {
+    refused_in_2xx(resp)?;
+    if resp.status.as_u16() == 204 || serde_json::from_slice::<serde::de::IgnoredAny>(&resp.body).is_ok() {
+        return Ok(());
+    }
+    Err(Error::OutcomeUnknown {
+        provider: PROVIDER.to_owned(),
+        operation: req.operation,
+        payment_id: req.payment_id.clone(),
+        idempotency_key: None,
+        message: format!(
+            "Paiwise answered the delete with HTTP {} and a body that is not JSON ({} bytes): whether it was deleted is not known",
+            resp.status.as_u16(),
+            resp.body.len()
+        ),
+    })
 }
 
 fn check_id(field: &str, id: &str) -> Result<()> {

@@ -29,8 +29,8 @@
 //!
 //! For the captured statuses `balance` is preferred (it is Paiwise's current figure). Where it
 //! is missing or outside `0..=amount`, the sum of the log's `amountRefund` is used when it is
-//! within `0..=amount`, and for `refunded` the whole amount; otherwise refunded and refundable
-//! are left unknown (`None`) rather than guessed.
+//! within `0..=amount` (and no refund in it is negative), and for `refunded` the whole amount;
+//! otherwise refunded and refundable are left unknown (`None`) rather than guessed.
 //!
 //! # Log
 //!
@@ -239,11 +239,51 @@ pub fn decode_checkout_details(body: &[u8]) -> Result<PaiwiseCheckout> {
 ///
 /// # Errors
 /// [`Error::Decode`] when the body is not a customer object with a `customer_id`.
+///
+/// A customer object is personal data (names, email, card holder): the error's excerpt and
+/// message keep its keys and numbers but no text value, as errors end up in logs.
 pub fn decode_customer(body: &[u8]) -> Result<PaiwiseCustomer> {
-    let wire: CustomerWire = paymux_core::transport::parse_json(body)
-        .map_err(|e| Error::decode(PROVIDER, format!("customer object: {e}"), body))?;
-    customer_from_wire(wire)
-        .ok_or_else(|| Error::decode(PROVIDER, "customer object without customer_id", body))
+    let personal = |message: String| {
+        let text = paymux_core::payment::body_text(body);
+        Error::decode(
+            PROVIDER,
+            without_text_values(&message),
+            without_text_values(&text).as_bytes(),
+        )
+    };
+    let wire: CustomerWire =
+        paymux_core::transport::parse_json(body).map_err(|e| personal(format!("customer object: {e}")))?;
+    customer_from_wire(wire).ok_or_else(|| personal("customer object without customer_id".to_owned()))
+}
+
+/// `text` with the content of every JSON string that is not an object key replaced by `…`
+/// (an unterminated string too): the shape of a body without its personal data.
+fn without_text_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(1024));
+    let mut rest = text;
+    while let Some(open) = rest.find('"') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let mut escaped = false;
+        let close = rest.char_indices().find_map(|(i, c)| {
+            let end = !escaped && c == '"';
+            escaped = !escaped && c == '\\';
+            end.then_some(i)
+        });
+        let Some(close) = close else {
+            out.push('…');
+            return out;
+        };
+        if rest[close + 1..].trim_start().starts_with(':') {
+            out.push_str(&rest[..close]);
+        } else {
+            out.push('…');
+        }
+        out.push('"');
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The checkout object, borrowing its text from `body`, and `body` as text.
@@ -365,7 +405,9 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
     let status = map_status(&raw_status);
 
     // The log, oldest first.
-    let mut log_refunded: i64 = 0;
+    // The sum of the log's refunds; `None` once an entry makes it meaningless (a negative
+    // refund: netting it in would report less refunded than was paid back).
+    let mut log_refunded: Option<i64> = Some(0);
     let mut events = Vec::with_capacity(wire.log.0.len());
     let mut decline = None;
     for (at_text, entry) in wire.log.0 {
@@ -384,13 +426,19 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
         events.sort_by_key(|e| (e.at.is_none(), e.at));
     }
 
-    let amounts = amounts(&raw_status, amount, balance_minor, log_refunded);
+    // `i64::MIN` is outside every amount: an unusable log settles nothing.
+    let amounts = amounts(
+        &raw_status,
+        amount,
+        balance_minor,
+        log_refunded.unwrap_or(i64::MIN),
+    );
     if let (Some(b), Some(r)) = (balance_minor, amounts.refunded) {
-        if log_refunded != 0 && amount.minor() - b != log_refunded {
+        if log_refunded != Some(0) && Some(amount.minor() - b) != log_refunded {
             tracing::debug!(
                 checkout_id = %id,
                 balance = b,
-                log_refunded,
+                log_refunded = ?log_refunded,
                 refunded = r.minor(),
                 "Paiwise balance and log refunds disagree; using balance"
             );
@@ -452,7 +500,7 @@ fn log_event(
     entry: LogEntryWire<'_>,
     currency: paymux_core::Currency,
     rule: WireUnitRule,
-    log_refunded: &mut i64,
+    log_refunded: &mut Option<i64>,
     body: &[u8],
 ) -> Result<PaymentEvent> {
     let action = entry
@@ -467,7 +515,10 @@ fn log_event(
             let money = Money::from_wire_units(a.0, currency, rule)
                 .map_err(|e| Error::decode(PROVIDER, format!("log amountRefund: {e}"), body))?;
             if kind == EventKind::Refunded {
-                *log_refunded = log_refunded.saturating_add(a.0);
+                *log_refunded = match *log_refunded {
+                    Some(sum) if a.0 >= 0 => Some(sum.saturating_add(a.0)),
+                    _ => None,
+                };
             }
             event.amount = Some(money);
         }
@@ -789,6 +840,19 @@ mod tests {
         assert_eq!(parse_expiry("12/30"), Some((12, 2030)));
         assert_eq!(parse_expiry("13/2024"), None);
         assert_eq!(parse_expiry("soon"), None);
+    }
+
+    #[test]
+    fn text_values_are_left_out_keys_and_numbers_kept() {
+        assert_eq!(
+            without_text_values(
+                r#"{"email": "a@b.c", "n": 3, "q": "say \"hi\"", "l": ["x", "y"], "k" :"v"}"#
+            ),
+            r#"{"email": "…", "n": 3, "q": "…", "l": ["…", "…"], "k" :"…"}"#
+        );
+        assert_eq!(without_text_values(r#"{"email": "andrea@exa"#), r#"{"email": "…"#);
+        assert_eq!(without_text_values("<html>oops</html>"), "<html>oops</html>");
+        assert_eq!(without_text_values(r#"{"a\"b": 1}"#), r#"{"a\"b": 1}"#);
     }
 
     #[test]

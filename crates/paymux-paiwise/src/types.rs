@@ -183,7 +183,9 @@ impl PaiwiseRefundReason {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PaiwiseRefund {
-    /// `amount`; `None` refunds the whole balance (or releases a reservation).
+    /// `amount`; `None` sends none, which Paiwise documents as refunding "the whole amount"
+    /// (or releases a reservation). On a checkout already partly refunded, what Paiwise does
+    /// without an amount is not documented: name what is left instead.
     pub amount: Option<Money>,
     /// `reason`.
     pub reason: Option<PaiwiseRefundReason>,
@@ -192,7 +194,9 @@ pub struct PaiwiseRefund {
 }
 
 impl PaiwiseRefund {
-    /// A refund of everything left (or the release of a reservation).
+    /// A refund with no `amount`: "the whole amount" in Paiwise's words (or the release of a
+    /// reservation). Use it on a `paid` checkout; on a `partialRefund` one, use
+    /// [`partial`](Self::partial) with what is left (see [`amount`](Self::amount)).
     pub fn full() -> Self {
         Self::default()
     }

@@ -144,3 +144,28 @@ fn failed_checkout_keeps_the_reason() {
         Some("card_declined")
     );
 }
+
+/// A refund logged with a negative amount is no refund: netting it into the others would
+/// report less refunded (and more still refundable) than was paid back. With no `balance` to
+/// go by, what was refunded is then unknown.
+#[test]
+fn a_negative_log_refund_is_not_netted_into_the_refunded_amount() {
+    let body = r#"{"checkout_id": "c1", "status": "partialRefund", "amount": 1000, "currency": "SEK",
+        "log": {"2024-01-01 00:00:00": {"action": "paid"},
+                "2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 600}},
+                "2024-01-01 00:02:00": {"action": "partialRefund", "details": {"amountRefund": -100}}}}"#;
+    let p = decode_checkout(body.as_bytes()).unwrap();
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(p.captured.map(|m| m.minor()), Some(1000));
+    assert_eq!(p.refunded, None, "refunded must not be 600 - 100");
+    assert_eq!(p.refundable, None, "refundable must not be 1000 - 500");
+    // A `balance` in range still settles it.
+    let with_balance = body.replacen(
+        r#""currency": "SEK","#,
+        r#""currency": "SEK", "balance": 400,"#,
+        1,
+    );
+    let p = decode_checkout(with_balance.as_bytes()).unwrap();
+    assert_eq!(p.refunded.map(|m| m.minor()), Some(600));
+    assert_eq!(p.refundable.map(|m| m.minor()), Some(400));
+}

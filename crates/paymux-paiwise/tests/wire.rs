@@ -1002,3 +1002,85 @@ async fn a_partial_refund_without_balance_or_log_leaves_the_amounts_unknown() {
     assert!(matches!(err, Error::InvalidState { .. }), "{err}");
     assert_eq!(refund.calls_async().await, 0);
 }
+
+/// A customer answer that cannot be read must not put the customer's name or email into the
+/// error (errors end up in logs): the excerpt keeps the shape, not the personal data.
+#[tokio::test]
+async fn unreadable_customer_answers_keep_personal_data_out_of_errors() {
+    const PERSONAL: [&str; 4] = ["Andrea", "Masetti", "andrea.masetti@example.com", "Cristian"];
+    // No customer_id (a read: Decode), truncated (a read), and the answer to a create
+    // (OutcomeUnknown, which carries the decode error's text).
+    let no_id = r#"{"first_name": "Andrea", "last_name": "Masetti", "email": "andrea.masetti@example.com", "savedCards": [{"card_holder": "Cristian"}]}"#;
+    let truncated = r#"{"customer_id": "9f91", "first_name": "Andrea", "last_name": "Masetti", "email": "andrea.masetti@exam"#;
+    for body in [no_id, truncated] {
+        let server = answering(200, body).await;
+        let p = provider(&server.base_url());
+        let read = p.customers().unwrap().get_customer("9f91").await.unwrap_err();
+        assert!(matches!(read, Error::Decode { .. }), "{read}");
+        let create = p
+            .customers()
+            .unwrap()
+            .create_customer(&NewCustomer::new(
+                "Andrea",
+                "Masetti",
+                "andrea.masetti@example.com",
+            ))
+            .await
+            .unwrap_err();
+        assert!(matches!(create, Error::OutcomeUnknown { .. }), "{create}");
+        for err in [&read, &create] {
+            let shown = format!("{err} {err:?}");
+            for word in PERSONAL {
+                assert!(!shown.contains(word), "{word} in {shown}");
+            }
+            assert!(
+                shown.contains("first_name"),
+                "the excerpt keeps the shape: {shown}"
+            );
+        }
+    }
+}
+
+/// A delete answered 2xx with something that is not JSON (an HTML page, an empty or cut-off
+/// body) did not say it deleted anything: reporting the checkout cancelled would let the
+/// merchant drop an order the customer can still pay, and a customer deleted whose saved
+/// cards may still be stored. It is `OutcomeUnknown`: reconcile with a read.
+#[tokio::test]
+async fn deletes_answered_with_an_unreadable_2xx_are_outcome_unknown() {
+    for body in [
+        "<html><body>Scheduled maintenance</body></html>",
+        "",
+        r#"{"checkout_id": "4fe7"#,
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/checkout/retrieve");
+                then.status(200).body(checkout(ID, "created", 3000, 0));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/checkout/delete");
+                then.status(200).body(body);
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/checkout/delete-customer");
+                then.status(200).body(body);
+            })
+            .await;
+        let p = provider(&server.base_url());
+        let err = p.void(ID, &VoidRequest::new()).await.unwrap_err();
+        assert!(
+            matches!(err, Error::OutcomeUnknown { operation: Operation::Void, payment_id: Some(ref id), .. } if id == ID),
+            "{body:?}: {err}"
+        );
+        let err = p.customers().unwrap().delete_customer("9f91").await.unwrap_err();
+        assert!(
+            matches!(err, Error::OutcomeUnknown { payment_id: Some(ref id), .. } if id == "9f91"),
+            "{body:?}: {err}"
+        );
+    }
+}
