@@ -1080,6 +1080,13 @@ fn accepted(
     json(status, &v)
 }
 
+/// The documented `200` for an action already done ("Payment is already captured / refunded /
+/// voided"): the last action of `kind`, nothing new is committed.
+fn already_done(shared: &Shared, p: &Payment, kind: &str, reference: Option<&String>) -> Option<Response> {
+    let last = p.actions.iter().rev().find(|a| a.kind == kind)?;
+    Some(accepted(shared, p, &last.id, reference, StatusCode::OK))
+}
+
 async fn captures(
     State(shared): State<Arc<Shared>>,
     Extension(rid): Extension<RequestId>,
@@ -1094,6 +1101,11 @@ async fn captures(
     let Some(p) = st.checkout.payments.get_mut(&id) else {
         return empty(StatusCode::NOT_FOUND);
     };
+    if p.status == "Captured" {
+        if let Some(r) = already_done(&shared, p, "Capture", b.reference.as_ref()) {
+            return r;
+        }
+    }
     let available = p.available_to_capture();
     if available <= 0 {
         return empty(StatusCode::FORBIDDEN);
@@ -1134,6 +1146,11 @@ async fn refunds(
     let Some(p) = st.checkout.payments.get_mut(&id) else {
         return empty(StatusCode::NOT_FOUND);
     };
+    if p.status == "Refunded" {
+        if let Some(r) = already_done(&shared, p, "Refund", b.reference.as_ref()) {
+            return r;
+        }
+    }
     let available = p.available_to_refund();
     if !matches!(
         p.status.as_str(),
@@ -1178,6 +1195,11 @@ async fn voids(
     let Some(p) = st.checkout.payments.get_mut(&id) else {
         return empty(StatusCode::NOT_FOUND);
     };
+    if p.status == "Voided" {
+        if let Some(r) = already_done(&shared, p, "Void", b.reference.as_ref()) {
+            return r;
+        }
+    }
     if p.available_to_void() <= 0 {
         return empty(StatusCode::FORBIDDEN);
     }

@@ -1340,3 +1340,56 @@ async fn checkout_webhooks_are_signed() {
     assert!(ev["id"].as_str().unwrap().starts_with("evt_"));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn checkout_action_already_done_answers_200() {
+    // The docs: captures "200 Payment is already captured", voids "200 Payment is already
+    // voided", refunds "200 Payment is already refunded"; 403 stays for an action the status
+    // does not allow (a void after a capture, a capture after a void).
+    let sim = Simulator::start().await.unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    // Capture twice: the second is 200 with the capture's action id, and moves nothing.
+    let (_, p) = ck.post("/payments", ck_pay(5000, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (s, first) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
+    assert_eq!(s, 202, "{first}");
+    let (s, again) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
+    assert_eq!(s, 200, "{again}");
+    assert_schema("CaptureAcceptedResponse", &again);
+    assert_eq!(again["action_id"], first["action_id"]);
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["balances"]["total_captured"], 5000);
+    // Refund in full twice.
+    let (s, first) = ck.post(&format!("/payments/{id}/refunds"), json!({})).await;
+    assert_eq!(s, 202, "{first}");
+    let (s, again) = ck.post(&format!("/payments/{id}/refunds"), json!({})).await;
+    assert_eq!(s, 200, "{again}");
+    assert_schema("RefundAcceptedResponse", &again);
+    assert_eq!(again["action_id"], first["action_id"]);
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["balances"]["total_refunded"], 5000);
+    assert_eq!(
+        sim.commits(SimProvider::Checkout, &id),
+        CommitCounts {
+            creates: 1,
+            captures: 1,
+            refunds: 1,
+            ..Default::default()
+        }
+    );
+    // Void twice; a capture after the void is still 403.
+    let (_, p) = ck.post("/payments", ck_pay(5000, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (s, first) = ck.post(&format!("/payments/{id}/voids"), json!({})).await;
+    assert_eq!(s, 202, "{first}");
+    let (s, again) = ck.post(&format!("/payments/{id}/voids"), json!({})).await;
+    assert_eq!(s, 200, "{again}");
+    assert_schema("VoidAcceptedResponse", &again);
+    assert_eq!(again["action_id"], first["action_id"]);
+    let (s, _) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
+    assert_eq!(s, 403);
+    assert_eq!(sim.commits(SimProvider::Checkout, &id).voids, 1);
+}
