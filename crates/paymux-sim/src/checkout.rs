@@ -369,6 +369,8 @@ impl Payment {
         a.metadata = metadata;
         self.captured += amount;
         if final_capture || self.captured + self.voided >= self.amount {
+            // A final capture voids what is left of the authorization.
+            self.voided += (self.amount - self.captured - self.voided).max(0);
             self.capture_closed = true;
             self.status = "Captured".into();
         } else {

@@ -1393,3 +1393,29 @@ async fn checkout_action_already_done_answers_200() {
     assert_eq!(s, 403);
     assert_eq!(sim.commits(SimProvider::Checkout, &id).voids, 1);
 }
+
+#[tokio::test]
+async fn checkout_final_partial_capture_voids_the_rest() {
+    // The docs: capture_type "Final" (the default): "the remaining available-to-capture
+    // balance will be voided", so the balances account for every unit authorized.
+    let sim = Simulator::start().await.unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    let (_, p) = ck.post("/payments", ck_pay(10000, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (s, _) = ck
+        .post(&format!("/payments/{id}/captures"), json!({"amount": 4000}))
+        .await;
+    assert_eq!(s, 202);
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Captured");
+    let b = &d["balances"];
+    assert_eq!(b["total_authorized"], 10000);
+    assert_eq!(b["total_captured"], 4000);
+    assert_eq!(b["total_voided"], 6000);
+    assert_eq!(b["available_to_capture"], 0);
+    assert_eq!(b["available_to_void"], 0);
+    assert_eq!(b["available_to_refund"], 4000);
+}
