@@ -178,26 +178,28 @@ pub(crate) async fn fault_mw(
             r.extensions_mut().insert(DropConnection);
             r
         }
+        // The body faults keep the real answer's status (201, 202, …): a provider that says
+        // 200 where it would say 202 means something else (Checkout.com: "already done").
         FaultKind::EmptyBody => {
-            let _ = next.run(req).await;
-            let mut r = empty(StatusCode::OK);
+            let status = next.run(req).await.status();
+            let mut r = empty(status);
             r.headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         }
         FaultKind::TruncatedJson => {
-            let (_, body) = collect(next.run(req).await).await;
+            let (status, body) = collect(next.run(req).await).await;
             let cut = body.len() / 2;
-            raw_json(StatusCode::OK, body.slice(..cut))
+            raw_json(status, body.slice(..cut))
         }
         FaultKind::WrongFieldTypes => {
-            let (_, body) = collect(next.run(req).await).await;
+            let (status, body) = collect(next.run(req).await).await;
             match serde_json::from_slice::<Value>(&body) {
                 Ok(mut v) => {
                     wrong_types(&mut v);
-                    json(StatusCode::OK, &v)
+                    json(status, &v)
                 }
-                Err(_) => raw_json(StatusCode::OK, body),
+                Err(_) => raw_json(status, body),
             }
         }
         FaultKind::UnknownStatus => {

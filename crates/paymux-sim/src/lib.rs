@@ -222,12 +222,12 @@ pub enum FaultKind {
     DropAfterCommit,
     /// 502 with an HTML page (`text/html`); nothing committed.
     HtmlError,
-    /// 200 with an empty body, after committing.
+    /// The real answer's status (200, 201, 202…) with an empty body, after committing.
     EmptyBody,
-    /// 200 whose JSON body is cut in half, after committing.
+    /// The real answer's status with its JSON body cut in half, after committing.
     TruncatedJson,
-    /// 200 with amounts of the wrong JSON type (numbers as strings, strings as objects), after
-    /// committing.
+    /// The real answer's status with amounts of the wrong JSON type (numbers as strings,
+    /// strings as objects), after committing.
     WrongFieldTypes,
     /// The normal answer, but `status` / `state` replaced by `"Mystery State"`, after committing.
     UnknownStatus,
