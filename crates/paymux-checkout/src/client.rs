@@ -594,6 +594,9 @@ impl CheckoutProvider {
     /// [`Error::OutcomeUnknown`] with the action's idempotency key: a new call with a new key
     /// could capture or refund twice.
     async fn refetch(&self, accepted: ActionAccepted, operation: Operation, what: &str) -> Result<Payment> {
+        if accepted.already_done {
+            return Err(self.already_done(&accepted, operation, what).await);
+        }
         self.fetch_payment(&accepted.payment_id).await.map_err(|read| {
             let action = accepted
                 .action_id
@@ -609,6 +612,28 @@ impl CheckoutProvider {
                 &read,
             )
         })
+    }
+
+    /// [`Error::InvalidState`] for an action Checkout.com answered 200 "Payment is already
+    /// captured / refunded / voided": that call moved no money (a repeat with the same
+    /// idempotency key gets the first answer back, not this one). The payment is read for its
+    /// status; when that read fails the status is left out.
+    #[cold]
+    async fn already_done(&self, accepted: &ActionAccepted, operation: Operation, what: &str) -> Error {
+        let status = self
+            .fetch_payment(&accepted.payment_id)
+            .await
+            .ok()
+            .map(|p| p.status);
+        let shown = status.map(|s| format!(" (now {s})")).unwrap_or_default();
+        Error::InvalidState {
+            operation,
+            status,
+            message: format!(
+                "Checkout.com answered that payment {} had its {what} done already{shown}: this call moved no money",
+                accepted.payment_id
+            ),
+        }
     }
 
     async fn action(
