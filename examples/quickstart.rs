@@ -364,6 +364,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if registry.is_empty() {
+        if let Ok(path) = std::env::var("PAYMUX_CONFIG") {
+            // Not the simulator: a run that "passes" would say nothing about the configuration.
+            eprintln!("configuration error: {path} (PAYMUX_CONFIG) names no providers; expected [providers.<name>] tables");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut simulator = None;
     let scenarios = if registry.is_empty() {
         let sim = match Simulator::start().await {
