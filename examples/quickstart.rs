@@ -3,8 +3,13 @@
 //!
 //! Without configuration it starts the paymux simulator in-process and plays the customer
 //! through its control API. With `PAYMUX_CONFIG` (a registry file) or the providers' own
-//! variables (`PAIWISE_API_KEY`, `CHECKOUT_SECRET_KEY`, `TWISTO_API_TOKEN`) it talks to the real
-//! providers instead and waits for you to complete each hosted step in a browser.
+//! variables (`PAIWISE_API_KEY`, `CHECKOUT_SECRET_KEY`, `TWISTO_API_TOKEN`, with
+//! `PAIWISE_BASE_URL`, `CHECKOUT_BASE_URL`, `TWISTO_BASE_URL` and the rest each backend's
+//! `from_env` reads) it talks to the configured providers instead, skipping (and naming) any
+//! provider that is not configured, and waits for you to complete each hosted step in a
+//! browser: it prints the page to open and checks every 3 s, up to
+//! `PAYMUX_QUICKSTART_WAIT_SECS` (default 600) per step. A Checkout.com sandbox needs a real
+//! card token in `PAYMUX_QUICKSTART_CARD_TOKEN`.
 //!
 //! ```sh
 //! cargo run --example quickstart
@@ -185,38 +190,97 @@ fn real_scenarios(registry: &Registry) -> Result<Vec<Scenario>, Error> {
     Ok(scenarios)
 }
 
+/// How often the person path asks the provider whether the customer is done.
+const POLL_EVERY: Duration = Duration::from_secs(3);
+
+/// How long a person gets for each hosted step: `PAYMUX_QUICKSTART_WAIT_SECS`, default 600.
+fn person_wait() -> Result<Duration, String> {
+    match std::env::var("PAYMUX_QUICKSTART_WAIT_SECS") {
+        Err(_) => Ok(Duration::from_secs(600)),
+        Ok(text) => {
+            text.trim().parse().map(Duration::from_secs).map_err(|_| {
+                format!("PAYMUX_QUICKSTART_WAIT_SECS is not a whole number of seconds: {text:?}")
+            })
+        }
+    }
+}
+
 /// Waits for the customer's step, then returns the payment in its new state.
-async fn complete_customer_step(scenario: &Scenario, payment: &Payment) -> Result<Payment, Error> {
-    let waiting =
+async fn complete_customer_step(
+    scenario: &Scenario,
+    payment: &Payment,
+) -> Result<Payment, Box<dyn std::error::Error>> {
+    // The customer has something to do.
+    let customer_turn =
         |s: PaymentStatus| matches!(s, PaymentStatus::AwaitingCustomer | PaymentStatus::RequiresAction);
+    // Not settled yet: the customer's turn, or the provider still deciding.
+    let waiting = |s: PaymentStatus| customer_turn(s) || s == PaymentStatus::Pending;
     if !waiting(payment.status) {
         return Ok(payment.clone());
     }
     match &scenario.customer {
         CustomerStep::Simulated(sim, kind) => {
             sim.approve(*kind, &payment.id)
-                .map_err(|e| Error::invalid("customer", format!("simulator refused approval: {e}")))?;
-            scenario.provider.get_payment(&payment.id).await
+                .map_err(|e| format!("simulator refused approval: {e}"))?;
+            Ok(scenario.provider.get_payment(&payment.id).await?)
         }
         CustomerStep::Person => {
-            println!(
-                "{}: open {} and complete the payment (waiting up to 10 minutes)",
-                scenario.name,
-                payment.redirect_url.as_deref().unwrap_or("(no redirect URL)")
-            );
-            let deadline = Instant::now() + Duration::from_secs(600);
+            let name = scenario.name.as_str();
+            let wait = person_wait()?;
+            match payment.redirect_url.as_deref() {
+                Some(url) => println!(
+                    "{name}: open {url} and complete the payment (checking every {}s, giving up after {}s)",
+                    POLL_EVERY.as_secs(),
+                    wait.as_secs()
+                ),
+                None if customer_turn(payment.status) => {
+                    return Err(format!(
+                        "payment {} is {} but the provider gave no page to send the customer to",
+                        payment.id, payment.status
+                    )
+                    .into())
+                }
+                None => println!(
+                    "{name}: payment {} is {}; waiting for the provider (up to {}s)",
+                    payment.id,
+                    payment.status,
+                    wait.as_secs()
+                ),
+            }
+            let deadline = Instant::now() + wait;
+            let mut last = payment.clone();
             loop {
-                tokio::time::sleep(Duration::from_secs(3)).await;
-                let current = scenario.provider.get_payment(&payment.id).await?;
-                if !waiting(current.status) || Instant::now() > deadline {
-                    return Ok(current);
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(format!(
+                        "the customer step was not completed within {}s: payment {} is still {} \
+                         (provider says {:?}); nothing was captured, it is left to expire at the provider",
+                        wait.as_secs(),
+                        last.id,
+                        last.status,
+                        last.raw_status
+                    )
+                    .into());
+                }
+                tokio::time::sleep(POLL_EVERY.min(left)).await;
+                match scenario.provider.get_payment(&payment.id).await {
+                    Ok(current) if !waiting(current.status) => return Ok(current),
+                    Ok(current) => last = current,
+                    // A passing outage must not end the wait while the customer is paying.
+                    Err(e) if e.is_retryable() => {
+                        eprintln!(
+                            "{name}: could not check payment {} ({e}); still waiting",
+                            payment.id
+                        );
+                    }
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
     }
 }
 
-async fn lifecycle(scenario: &Scenario, rows: &mut Vec<Row>) -> Result<(), Error> {
+async fn lifecycle(scenario: &Scenario, rows: &mut Vec<Row>) -> Result<(), Box<dyn std::error::Error>> {
     let p = scenario.provider.as_ref();
     let name = scenario.name.as_str();
     let created = p.create_payment(&scenario.request).await?;
@@ -224,6 +288,14 @@ async fn lifecycle(scenario: &Scenario, rows: &mut Vec<Row>) -> Result<(), Error
 
     let approved = complete_customer_step(scenario, &created).await?;
     rows.push(Row::of(name, "customer approves", &approved));
+    if approved.status != PaymentStatus::Authorized {
+        // Declined, failed, expired…: there is nothing to capture.
+        return Err(format!(
+            "the customer step ended with payment {} {} (provider says {:?}); not capturing",
+            approved.id, approved.status, approved.raw_status
+        )
+        .into());
+    }
 
     let capture = if p.capabilities().partial_capture && scenario.capture != approved.amount {
         CaptureRequest::partial(scenario.capture).final_capture()
@@ -292,6 +364,13 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if registry.is_empty() {
+        if let Ok(path) = std::env::var("PAYMUX_CONFIG") {
+            // Not the simulator: a run that "passes" would say nothing about the configuration.
+            eprintln!("configuration error: {path} (PAYMUX_CONFIG) names no providers; expected [providers.<name>] tables");
+            return ExitCode::FAILURE;
+        }
+    }
     let mut simulator = None;
     let scenarios = if registry.is_empty() {
         let sim = match Simulator::start().await {
@@ -310,9 +389,24 @@ async fn main() -> ExitCode {
         scenarios
     } else {
         println!(
-            "paymux quickstart against the configured providers: {:?}\n",
+            "paymux quickstart against the configured providers: {:?}",
             registry.names().collect::<Vec<_>>()
         );
+        match std::env::var("PAYMUX_CONFIG") {
+            Ok(path) => println!("(from the registry file {path})"),
+            Err(_) => {
+                for (kind, variable) in [
+                    ("paiwise", "PAIWISE_API_KEY"),
+                    ("checkout", "CHECKOUT_SECRET_KEY"),
+                    ("twisto", "TWISTO_API_TOKEN"),
+                ] {
+                    if registry.get(kind).is_none() {
+                        println!("{kind}: not configured ({variable} is not set), skipped");
+                    }
+                }
+            }
+        }
+        println!();
         real_scenarios(&registry)
     };
     let scenarios = match scenarios {

@@ -64,6 +64,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Ok(path) => (std::fs::read_to_string(path)?, None),
         Err(_) => {
             let sim = Simulator::start().await?;
+            // Say so: PAYMUX_CONFIG (the quickstart's variable) is not read here.
+            println!(
+                "router: PAYMUX_ROUTER_CONFIG is not set, so routing examples/router.toml against the embedded simulator at {}\n",
+                sim.base_url()
+            );
             let keys = sim.keys();
             let text = include_str!("router.toml")
                 .replace("${PAIWISE_KEY}", &keys.paiwise)
