@@ -594,9 +594,6 @@ impl CheckoutProvider {
     /// [`Error::OutcomeUnknown`] with the action's idempotency key: a new call with a new key
     /// could capture or refund twice.
     async fn refetch(&self, accepted: ActionAccepted, operation: Operation, what: &str) -> Result<Payment> {
-        if accepted.already_done {
-            return Err(self.already_done(&accepted, operation, what).await);
-        }
         self.fetch_payment(&accepted.payment_id).await.map_err(|read| {
             let action = accepted
                 .action_id
@@ -614,8 +611,8 @@ impl CheckoutProvider {
         })
     }
 
-    /// [`Error::InvalidState`] for an action Checkout.com answered 200 "Payment is already
-    /// captured / refunded / voided": that call moved no money (a repeat with the same
+    /// [`Error::InvalidState`] for a trait `capture`, `refund` or `void` Checkout.com answered
+    /// 200 "Payment is already captured / refunded / voided": that call moved no money (a repeat with the same
     /// idempotency key gets the first answer back, not this one). The payment is read for its
     /// status; when that read fails the status is left out.
     #[cold]
@@ -1077,6 +1074,9 @@ impl PaymentProvider for CheckoutProvider {
             Box::pin(self.ensure_currency(id, asked)).await?;
         }
         let accepted = self.capture_action(id, request).await?;
+        if accepted.already_done {
+            return Err(self.already_done(&accepted, Operation::Capture, "capture").await);
+        }
         self.refetch(accepted, Operation::Capture, "capture").await
     }
 
@@ -1088,11 +1088,17 @@ impl PaymentProvider for CheckoutProvider {
             Box::pin(self.ensure_currency(id, asked)).await?;
         }
         let accepted = self.refund_action(id, request).await?;
+        if accepted.already_done {
+            return Err(self.already_done(&accepted, Operation::Refund, "refund").await);
+        }
         self.refetch(accepted, Operation::Refund, "refund").await
     }
 
     async fn void(&self, id: &str, request: &VoidRequest) -> Result<Payment> {
         let accepted = self.void_action(id, request).await?;
+        if accepted.already_done {
+            return Err(self.already_done(&accepted, Operation::Void, "void").await);
+        }
         self.refetch(accepted, Operation::Void, "void").await
     }
 
