@@ -1488,3 +1488,56 @@ async fn an_incremental_authorization_in_another_currency_is_refused_before_it_i
     .unwrap();
     post.assert_calls_async(1).await;
 }
+
+#[tokio::test]
+async fn an_action_answered_already_done_is_invalid_state_from_the_trait_and_reported_by_the_action_call() {
+    // The docs: 200 "Payment is already captured / refunded / voided". This call moved no
+    // money, so the trait methods must not answer as if it had.
+    for (path, status, operation) in [
+        ("captures", "Captured", paymux_core::Operation::Capture),
+        ("refunds", "Refunded", paymux_core::Operation::Refund),
+        ("voids", "Voided", paymux_core::Operation::Void),
+    ] {
+        let server = MockServer::start_async().await;
+        let post = server
+            .mock_async(|when, then| {
+                when.method(POST).path(format!("/payments/{PAY_ID}/{path}"));
+                then.status(200)
+                    .json_body(json!({"action_id": "act_earlier", "_links": {"payment": {"href": "x"}}}));
+            })
+            .await;
+        let captured = if status == "Voided" { 0 } else { 6540 };
+        let refunded = if status == "Refunded" { 6540 } else { 0 };
+        let get = server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/payments/{PAY_ID}"));
+                then.status(200)
+                    .json_body(details(status, captured, refunded, json!([])));
+            })
+            .await;
+        let p = provider(&server.base_url());
+        let result = match operation {
+            paymux_core::Operation::Capture => p.capture(PAY_ID, &CaptureRequest::full()).await,
+            paymux_core::Operation::Refund => p.refund(PAY_ID, &RefundRequest::full()).await,
+            _ => p.void(PAY_ID, &VoidRequest::default()).await,
+        };
+        let err = result.unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidState { operation: o, status: Some(_), .. } if *o == operation),
+            "{path}: {err:?}"
+        );
+        assert!(err.to_string().contains("moved no money"), "{err}");
+        post.assert_async().await;
+        get.assert_async().await;
+        // The action call itself reports it without reading anything.
+        let accepted = match operation {
+            paymux_core::Operation::Capture => p.capture_action(PAY_ID, &CaptureRequest::full()).await,
+            paymux_core::Operation::Refund => p.refund_action(PAY_ID, &RefundRequest::full()).await,
+            _ => p.void_action(PAY_ID, &VoidRequest::default()).await,
+        }
+        .unwrap();
+        assert!(accepted.already_done, "{path}");
+        assert_eq!(accepted.action_id.as_deref(), Some("act_earlier"));
+        get.assert_calls_async(1).await;
+    }
+}
