@@ -142,7 +142,11 @@ impl<P: ?Sized + PaymentProvider> PaymentProvider for Checked<P> {
         check_amount("amount", request.amount)?;
         let caps = self.capabilities();
         if request.amount.is_some() && !caps.partial_capture {
-            return Err(self.unsupported("partial capture"));
+            // By id alone the whole amount cannot be told from a part of it.
+            return Err(self.unsupported(
+                "capture of a named amount (it captures the whole amount only: use CaptureRequest::full(), \
+                 or PaymentProviderExt::capture_payment with the payment)",
+            ));
         }
         self.inner.capture(id, request).await
     }
@@ -206,9 +210,29 @@ fn check_id(id: &str) -> Result<()> {
 pub trait PaymentProviderExt: PaymentProvider {
     /// [`capture`](PaymentProvider::capture) if `payment.status` permits it and the amount,
     /// if any, is in the payment's currency.
+    ///
+    /// On a provider that captures only the whole amount (`partial_capture = false`), an
+    /// amount equal to the whole of a payment nothing has been captured from is sent as a
+    /// full capture: by id alone, [`Checked`] cannot tell it from a partial one and refuses
+    /// it. Any other amount is passed on and refused there.
+    ///
+    /// # Errors
+    /// [`Error::InvalidState`] for a status that does not permit a capture,
+    /// [`Error::InvalidRequest`] on `amount` in another currency, then those of
+    /// [`capture`](PaymentProvider::capture).
     async fn capture_payment(&self, payment: &Payment, request: &CaptureRequest) -> Result<Payment> {
         ensure_permits(payment, Operation::Capture)?;
         ensure_currency(payment, request.amount)?;
+        let nothing_captured = payment.captured.is_none_or(|c| c.is_zero());
+        if !self.capabilities().partial_capture && nothing_captured && request.amount == Some(payment.amount)
+        {
+            let whole = CaptureRequest {
+                amount: None,
+                final_capture: true,
+                ..request.clone()
+            };
+            return self.capture(&payment.id, &whole).await;
+        }
         self.capture(&payment.id, request).await
     }
 

@@ -321,3 +321,41 @@ async fn a_partial_refund_in_another_currency_or_above_what_is_left_commits_noth
     assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 2);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn capture_payment_naming_the_whole_amount_captures_through_checked() {
+    // Twisto charges the whole amount only (`partial_capture = false`), so `Checked` refuses
+    // a capture by id that names an amount. With the payment in hand, naming exactly its
+    // whole amount is a full capture and goes through; any other amount is still refused
+    // before anything is sent.
+    use paymux_core::PaymentProviderExt;
+    let sim = Simulator::start().await.unwrap();
+    let twisto = Checked::new(provider(&sim));
+    let p = twisto
+        .create_payment(&request("order-sim-whole", "jan@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    let p = twisto.get_payment(&p.id).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Authorized, "{}", p.raw_status);
+
+    let err = twisto
+        .capture_payment(&p, &CaptureRequest::partial(czk(50_000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unsupported { .. }), "{err:?}");
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).captures, 0);
+
+    let captured = twisto
+        .capture_payment(&p, &CaptureRequest::partial(czk(89_400)))
+        .await
+        .unwrap();
+    assert_eq!(
+        captured.status,
+        PaymentStatus::Captured,
+        "{}",
+        captured.raw_status
+    );
+    assert_eq!(captured.captured, Some(czk(89_400)));
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).captures, 1);
+}
