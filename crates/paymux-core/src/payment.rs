@@ -211,7 +211,9 @@ pub enum EventKind {
     Declined,
     /// Failed.
     Failed,
-    /// Anything else; see `raw_kind`.
+    /// Anything else; see `raw_kind`. Also what a stored kind this version does not know
+    /// reads as.
+    #[serde(other)]
     Other,
 }
 
@@ -671,5 +673,39 @@ impl MetadataUpdate {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod stored_payment_tests {
+    use super::*;
+    use crate::{Currency, Money};
+
+    #[test]
+    fn a_stored_payment_with_a_status_or_event_this_version_does_not_know_still_reads() {
+        // A payment stored by a newer paymux (PaymentStatus and EventKind are non_exhaustive)
+        // must not make the whole record unreadable: the status reads as Unknown and the
+        // provider's text stays in raw_status / raw_kind.
+        let mut payment = Payment::new(
+            "checkout",
+            "pay_1",
+            Money::from_minor(1_000, Currency::EUR),
+            PaymentStatus::Captured,
+            "Teleported",
+        );
+        payment
+            .events
+            .push(PaymentEvent::new(EventKind::Captured, "Teleport"));
+        let mut stored = serde_json::to_value(&payment).unwrap();
+        stored["status"] = "teleported".into();
+        stored["events"][0]["kind"] = "teleported".into();
+        let read: Payment = serde_json::from_value(stored).unwrap();
+        assert_eq!(read.status, PaymentStatus::Unknown);
+        assert_eq!(read.raw_status, "Teleported");
+        assert_eq!(read.events[0].kind, EventKind::Other);
+        assert_eq!(read.events[0].raw_kind, "Teleport");
+        // Known names still read as themselves.
+        let known: Payment = serde_json::from_value(serde_json::to_value(&payment).unwrap()).unwrap();
+        assert_eq!(known, payment);
     }
 }

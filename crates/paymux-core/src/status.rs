@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// kept beside it in [`Payment::raw_status`](crate::Payment::raw_status).
 ///
 /// Serialises in `snake_case` (`"partially_refunded"`). New variants may be added, so match
-/// with a wildcard arm.
+/// with a wildcard arm; a name this version does not know deserialises as `Unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -39,7 +39,9 @@ pub enum PaymentStatus {
     Failed,
     /// Not completed in time; the provider closed it.
     Expired,
-    /// A provider state paymux does not know; read `raw_status` and reconcile.
+    /// A provider state paymux does not know; read `raw_status` and reconcile. Also what a
+    /// stored status this version does not know (written by a newer paymux) reads as.
+    #[serde(other)]
     Unknown,
 }
 
