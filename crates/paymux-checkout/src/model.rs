@@ -321,12 +321,18 @@ pub(crate) struct WebhookWire {
     pub kind: String,
     #[serde(default)]
     pub created_on: Option<String>,
+    /// The workflow events' stamp (`get-event-response.timestamp`), where `created_on` is absent.
+    #[serde(default)]
+    pub timestamp: Option<String>,
     pub data: WebhookDataWire,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct WebhookDataWire {
     pub id: String,
+    /// The payment a dispute event (`data.id` = `dsp_...`) concerns.
+    #[serde(default)]
+    pub payment_id: Option<String>,
     #[serde(default)]
     pub amount: Option<i64>,
     #[serde(default)]

@@ -84,13 +84,24 @@ pub fn event_status(event_type: &str) -> Option<PaymentStatus> {
 /// # Errors
 /// [`WebhookError::InvalidBody`] when it is not `{id, type, created_on, data: {id, ...}}` or
 /// its amount breaks Checkout.com's rule for its currency.
+///
+/// The event's `payment_id` is `data.payment_id` where given (dispute events, whose `data.id`
+/// is the dispute `dsp_...`), else `data.id`; `created_at` is `created_on`, else `timestamp`
+/// (the workflow events' stamp).
 pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
     let wire: WebhookWire =
         serde_json::from_slice(body).map_err(|e| WebhookError::InvalidBody(e.to_string()))?;
     let raw = String::from_utf8_lossy(body).into_owned();
-    let mut event = WebhookEvent::new(PROVIDER, wire.kind.clone(), wire.data.id, raw);
+    // A dispute event's `data.id` is the dispute (`dsp_...`); the payment is `data.payment_id`.
+    let payment_id = wire
+        .data
+        .payment_id
+        .filter(|id| !id.is_empty())
+        .unwrap_or(wire.data.id);
+    let mut event = WebhookEvent::new(PROVIDER, wire.kind.clone(), payment_id, raw);
     event.event_id = wire.id;
-    event.created_at = parse_time(wire.created_on.as_deref());
+    event.created_at =
+        parse_time(wire.created_on.as_deref()).or_else(|| parse_time(wire.timestamp.as_deref()));
     // A capture or refund is partial when the balances leave some to capture or refund, or
     // (events without balances) when `data.status` says so.
     let balances = wire.data.balances.as_ref();

@@ -203,3 +203,55 @@ fn a_partial_action_without_balances_is_read_from_data_status() {
         assert_eq!(event.amount, Some(Money::from_minor(500, Currency::EUR)));
     }
 }
+
+#[test]
+fn a_dispute_event_names_the_disputed_payment() {
+    // Checkout.com's dispute events (in the OpenAPI event-type list beside the payment events,
+    // delivered to the same webhook) carry the dispute as `data.id` (`dsp_...`) and the payment
+    // as `data.payment_id`. The event concerns the payment: its id must be the payment's, or a
+    // chargeback cannot be matched to the payment it takes money from.
+    let body = br#"{"id":"evt_b6anegml5j6u7kwzuzdg6r4sem","type":"dispute_evidence_required",
+"created_on":"2022-12-15T15:20:32.582+00:00","version":"1.0.6","data":{"id":"dsp_9rjdlsd4epepfjyyf9vl",
+"date":"2022-12-15T15:20:31.5042702+00:00","category":"fraudulent","amount":8150,"currency":"GBP",
+"reason_code":"10.4","payment_id":"pay_cnhuomagalglgozxy5zm","payment_action_id":"act_7B15779D173D0W45700D",
+"payment_reference":"Disputes QA","payment_method":"VISA","evidence_required_by":"2023-10-31T18:00:00+00:00"}}"#;
+    let event = parse_event(body).unwrap();
+    assert_eq!(event.payment_id, "pay_cnhuomagalglgozxy5zm");
+    assert_eq!(event.event_type, "dispute_evidence_required");
+    assert_eq!(event.status, None);
+    assert_eq!(event.amount, Some(Money::from_minor(8150, Currency::GBP)));
+    // A payment event keeps `data.id`.
+    let event = parse_event(CAPTURED.as_bytes()).unwrap();
+    assert_eq!(event.payment_id, "pay_mbabizu24mvu3mela5njyhpit4");
+}
+
+#[test]
+fn an_event_stamped_with_timestamp_keeps_its_time() {
+    // The workflow events (`GET /workflows/events/{id}` in the OpenAPI, and the webhook examples
+    // of the event-type pages) stamp the event `timestamp`, not `created_on`: the time must not
+    // be dropped, it is what orders unordered deliveries.
+    let body = br#"{"id":"evt_fkfqht6yonme7bk7jawrgzbbxq","source":"gwc_notifier1","type":"payment_captured",
+"timestamp":"2023-05-24T09:12:32.357+00:00","version":"1.0.29","data":{"id":"pay_vti5layihapu5bhbn5tjtk6eem",
+"action_id":"act_uqlj3642dyyuroivzdwfg2fysq","reference":"ORD-5023-4E89","amount":20,
+"processed_on":"2023-05-24T09:12:27.4695512Z","response_code":"10000","response_summary":"Approved",
+"balances":{"total_authorized":20,"total_voided":0,"available_to_void":0,"total_captured":20,
+"available_to_capture":0,"total_refunded":0,"available_to_refund":20},"currency":"EUR","trigger":"manual"}}"#;
+    let event = parse_event(body).unwrap();
+    assert_eq!(
+        event.created_at.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2023-05-24T09:12:32.357+00:00")
+    );
+    assert_eq!(event.status, Some(PaymentStatus::Captured));
+    assert_eq!(event.amount, Some(Money::from_minor(20, Currency::EUR)));
+    // `created_on` wins when both are given.
+    let both = br#"{"id":"evt_1","type":"payment_voided","created_on":"2024-01-01T00:00:00Z",
+"timestamp":"2023-01-01T00:00:00Z","data":{"id":"pay_1"}}"#;
+    assert_eq!(
+        parse_event(both)
+            .unwrap()
+            .created_at
+            .map(|t| t.to_rfc3339())
+            .as_deref(),
+        Some("2024-01-01T00:00:00+00:00")
+    );
+}

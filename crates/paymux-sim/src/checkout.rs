@@ -1312,7 +1312,11 @@ async fn authorizations(
     if let (Value::Object(o), Some(r)) = (&mut v, &b.reference) {
         o.insert("reference".into(), json!(r));
     }
-    let ev = p.event("payment_approved", &p.actions[idx], &shared.base_url);
+    let ev = p.event(
+        "payment_authorization_incremented",
+        &p.actions[idx],
+        &shared.base_url,
+    );
     drop(st);
     deliver(&shared, vec![ev]);
     json(StatusCode::CREATED, &v)

@@ -1343,6 +1343,57 @@ async fn checkout_webhooks_are_signed() {
 }
 
 #[tokio::test]
+async fn checkout_incremental_authorization_is_its_own_webhook_event() {
+    // The docs' event list has `payment_authorization_incremented` for an increment; a second
+    // `payment_approved` would tell a receiver that a new payment was authorized.
+    use axum::{body::Bytes, routing::post, Router};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let app = Router::new().route(
+        "/hook",
+        post(move |b: Bytes| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(b);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let sim = Simulator::start_with(SimConfig {
+        checkout_webhook_url: Some(format!("http://{addr}/hook")),
+        checkout_webhook_key: Some("whsec_test_key".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    let (_, p) = ck.post("/payments", ck_pay(4200, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>) -> Value {
+        let b = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+    assert_eq!(next(&mut rx).await["type"], "payment_approved");
+    let (s, body) = ck
+        .post(&format!("/payments/{id}/authorizations"), json!({"amount": 800}))
+        .await;
+    assert_eq!(s, 201, "{body}");
+    let ev = next(&mut rx).await;
+    assert_eq!(ev["type"], "payment_authorization_incremented");
+    assert_eq!(ev["data"]["id"], id.as_str());
+    assert_eq!(ev["data"]["amount"], 800);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn checkout_action_already_done_answers_200() {
     // The docs: captures "200 Payment is already captured", voids "200 Payment is already
     // voided", refunds "200 Payment is already refunded"; 403 stays for an action the status
