@@ -36,12 +36,12 @@ pub const SIGNATURE_HEADER: &str = "Cko-Signature";
 /// Checks `signature_header` (the `Cko-Signature` value) against `body` with `key`.
 ///
 /// # Errors
-/// [`WebhookError::MissingKey`] when `key` is empty (HMAC would accept it, and anyone can
-/// sign with an empty key), [`WebhookError::MissingSignature`] when the header is absent or
+/// [`WebhookError::MissingKey`] when `key` is empty or only blanks (HMAC would accept it,
+/// and anyone can sign with such a key), [`WebhookError::MissingSignature`] when the header is absent or
 /// empty, [`WebhookError::BadSignature`] when it is not the HMAC-SHA256 of `body` (compared
 /// in constant time).
 pub fn verify_signature(body: &[u8], signature_header: Option<&str>, key: &[u8]) -> Result<(), WebhookError> {
-    if key.is_empty() {
+    if key.iter().all(u8::is_ascii_whitespace) {
         return Err(WebhookError::MissingKey);
     }
     let given = signature_header

@@ -162,6 +162,24 @@ fn an_empty_key_verifies_nothing() {
     if let Some(v) = from_config {
         assert_eq!(v.verify(body, Some(&forged)), Err(WebhookError::MissingKey));
     }
+    // A key of blanks (a configuration file's `webhook_key = " "`) is no key either: a
+    // mistake, and one anyone could guess and sign with.
+    for blank in [&b" "[..], b"  \t", b"\n"] {
+        let forged = sign(body, blank);
+        assert_eq!(
+            verify_signature(body, Some(&forged), blank),
+            Err(WebhookError::MissingKey),
+            "{blank:?}"
+        );
+    }
+    let from_config = WebhookVerifier::from_config(
+        &serde_json::from_str(r#"{"secret_key":"sk_sbox_x","webhook_key":"  "}"#).unwrap(),
+    )
+    .expect("a webhook_key is configured");
+    assert_eq!(
+        from_config.verify(body, Some(&sign(body, b"  "))),
+        Err(WebhookError::MissingKey)
+    );
 }
 
 #[test]

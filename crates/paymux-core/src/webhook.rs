@@ -64,7 +64,7 @@ pub enum WebhookError {
     /// The signature does not match the body.
     #[error("webhook signature does not match the body")]
     BadSignature,
-    /// No signature key is configured (it is empty), so nothing can be verified. HMAC
+    /// No signature key is configured (it is empty or only blanks), so nothing can be verified. HMAC
     /// accepts an empty key, and a signature made with one proves nothing: every
     /// notification is refused until a key is set.
     #[error("no webhook signature key is configured")]
