@@ -595,7 +595,17 @@ fn owned(text: &Option<Cow<'_, str>>) -> Option<String> {
 /// The checkout's amount.
 pub(crate) fn checkout_amount(checkout: &model::Checkout<'_>, body: &[u8]) -> Result<Money> {
     let currency = decode_currency("order.currency", &checkout.order.currency, body)?;
-    decode_amount("order.amount", &checkout.order.amount, currency, body)
+    let amount = decode_amount("order.amount", &checkout.order.amount, currency, body)?;
+    // The pattern allows a sign; a checkout of nothing or less is no payment (and is never
+    // charged: the charge carries this amount).
+    if !amount.is_positive() {
+        return Err(Error::decode(
+            PROVIDER,
+            format!("order.amount must be greater than zero, got {amount}"),
+            body,
+        ));
+    }
+    Ok(amount)
 }
 
 /// The reference a charge of this checkout is made (and found) with: the order reference,

@@ -845,6 +845,42 @@ async fn capture_refuses_partial_amounts_and_unapproved_checkouts() {
 }
 
 #[tokio::test]
+async fn a_checkout_whose_order_amount_is_not_positive_is_never_charged() {
+    // Twisto's amount pattern allows a sign. A checkout answering a negative or zero order
+    // amount is not a payment to charge: no `POST /charges` may carry "-100.00" or "0.00",
+    // and reading it is a Decode error.
+    for amount in ["-100.00", "0.00"] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                then.status(200).json_body(checkout("approved", amount));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/charges");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        let post = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/psp/v4/charges");
+                then.status(201).json_body(charge("ch_1", "captured", amount));
+            })
+            .await;
+        let twisto = provider(&server);
+        let e = twisto.capture(ID, &CaptureRequest::full()).await.unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{amount}: {e:?}");
+        let e = twisto.create_charge(ID, false, None, None).await.unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{amount}: {e:?}");
+        post.assert_hits_async(0).await;
+        let e = twisto.get_payment(ID).await.unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{amount}: {e:?}");
+    }
+}
+
+#[tokio::test]
 async fn create_charge_can_authorise_only_and_smi_cancel_releases_it() {
     let server = MockServer::start_async().await;
     server
