@@ -874,7 +874,7 @@ async fn a_checkout_whose_order_amount_is_not_positive_is_never_charged() {
         assert!(matches!(e, Error::Decode { .. }), "{amount}: {e:?}");
         let e = twisto.create_charge(ID, false, None, None).await.unwrap_err();
         assert!(matches!(e, Error::Decode { .. }), "{amount}: {e:?}");
-        post.assert_hits_async(0).await;
+        post.assert_calls_async(0).await;
         let e = twisto.get_payment(ID).await.unwrap_err();
         assert!(matches!(e, Error::Decode { .. }), "{amount}: {e:?}");
     }
