@@ -41,8 +41,8 @@
 //!
 //! Every amount sent must be at most 9 999 999 999 wire units and greater than zero (zero is
 //! allowed only for a card verification). Breaking a rule is [`Error::InvalidRequest`] naming
-//! the rule, before anything is sent; an amount from Checkout.com that breaks the rule is
-//! [`Error::Decode`].
+//! the rule, before anything is sent; an amount from Checkout.com that breaks the rule, or is
+//! below zero, is [`Error::Decode`].
 
 use std::borrow::Cow;
 
@@ -163,9 +163,16 @@ pub fn to_wire_amount(field: &str, amount: Money, allow_zero: bool) -> Result<i6
 /// The [`Money`] for a wire integer from Checkout.com.
 ///
 /// # Errors
-/// [`Error::Decode`] (with an excerpt of `body`) when the currency has no rule or the value
-/// breaks it.
+/// [`Error::Decode`] (with an excerpt of `body`) when the currency has no rule, the value
+/// breaks it, or it is below zero (no Checkout.com amount or balance is).
 pub fn from_wire_amount(wire: i64, currency: Currency, body: &[u8]) -> Result<Money> {
+    if wire < 0 {
+        return Err(Error::decode(
+            PROVIDER,
+            format!("amount {wire} {currency} is below zero"),
+            body,
+        ));
+    }
     let rule = amount_rule(currency).ok_or_else(|| {
         Error::decode(
             PROVIDER,
@@ -440,7 +447,8 @@ pub(crate) fn events_from_actions(
 ///
 /// # Errors
 /// [`Error::Decode`] when the body is not a payment, has no amount or currency, or an amount
-/// breaks Checkout.com's rule for its currency. An unknown `status` is **not** an error.
+/// breaks Checkout.com's rule for its currency or is below zero. An unknown `status` is
+/// **not** an error.
 pub fn decode_payment_details(body: &[u8]) -> Result<Payment> {
     decode_payment(body, None)
 }

@@ -141,6 +141,23 @@ fn provider_amounts_breaking_the_rule_are_decode_errors() {
     ] {
         assert!(matches!(decode_payment_details(bad), Err(Error::Decode { .. })));
     }
+    // Checkout.com amounts and balances are never below zero: a negative one is not read as
+    // a payment of minus something.
+    for bad in [
+        json!({"id": "pay_x", "amount": -100, "currency": "EUR", "status": "Authorized"}),
+        json!({"id": "pay_x", "amount": 100, "currency": "EUR", "status": "Captured",
+               "balances": {"total_captured": 100, "available_to_refund": -100}}),
+        json!({"id": "pay_x", "amount": 100, "currency": "EUR", "status": "Captured",
+               "actions": [{"id": "act_1", "type": "Capture", "amount": -100, "approved": true}]}),
+    ] {
+        let e = decode_payment_details(&serde_json::to_vec(&bad).unwrap()).unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{bad}: {e}");
+    }
+    assert!(from_wire_amount(-1, code("SEK"), b"{}").is_err());
+    assert_eq!(
+        from_wire_amount(0, code("SEK"), b"{}").unwrap(),
+        Money::from_minor(0, Currency::SEK)
+    );
     let clp = json!({"id": "pay_x", "amount": 150000, "currency": "CLP", "status": "Captured",
                      "balances": {"total_captured": 150000, "available_to_refund": 100000, "total_refunded": 50000}});
     let p = decode_payment_details(&serde_json::to_vec(&clp).unwrap()).unwrap();
