@@ -40,7 +40,8 @@
 //! | every other currency | value × 100 | exponent 2 |
 //!
 //! Every amount sent must be at most 9 999 999 999 wire units and greater than zero (zero is
-//! allowed only for a card verification). Breaking a rule is [`Error::InvalidRequest`] naming
+//! allowed where the API takes it: a card verification, an item's price, an incremental
+//! authorization). Breaking a rule is [`Error::InvalidRequest`] naming
 //! the rule, before anything is sent; an amount from Checkout.com that breaks the rule, or is
 //! below zero, is [`Error::Decode`].
 

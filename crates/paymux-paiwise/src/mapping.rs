@@ -166,10 +166,12 @@ pub fn decode_checkout(body: &[u8]) -> Result<Payment> {
 /// Decodes only those fields when it can: when the amounts need the log (a `paid`,
 /// `partialRefund` or `refunded` checkout whose `balance` is missing or out of range), or
 /// anything in them is off, it decodes the whole checkout with [`decode_checkout`], so the
-/// result and errors are the same.
+/// status and amounts are the same. What it skips (the log, card, customer and metadata) is
+/// not checked: a fault there, which [`decode_checkout`] would report, shows in the
+/// operation's own answer instead.
 ///
 /// # Errors
-/// As [`decode_checkout`].
+/// As [`decode_checkout`], for the fields it reads.
 pub(crate) fn decode_checkout_state(body: &[u8]) -> Result<Payment> {
     let wire: Option<CheckoutStateWire<'_>> = std::str::from_utf8(body)
         .ok()
