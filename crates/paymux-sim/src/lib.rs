@@ -402,11 +402,17 @@ impl std::fmt::Debug for Simulator {
 
 impl Simulator {
     /// Start with [`SimConfig::default`] on a free port.
+    ///
+    /// # Errors
+    /// The I/O error when 127.0.0.1 cannot be bound.
     pub async fn start() -> std::io::Result<Simulator> {
         Self::start_with(SimConfig::default()).await
     }
 
     /// Start with a configuration. Binds 127.0.0.1.
+    ///
+    /// # Errors
+    /// The I/O error when the port (`config.port`, else a free one) cannot be bound.
     pub async fn start_with(config: SimConfig) -> std::io::Result<Simulator> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port.unwrap_or(0))).await?;
         let port = listener.local_addr()?.port();
@@ -468,11 +474,18 @@ impl Simulator {
 
     /// Act as the customer: complete the hosted step successfully (magic values may still
     /// decline, see the crate docs).
+    ///
+    /// # Errors
+    /// [`SimError::NotFound`] for an unknown id, [`SimError::InvalidState`] when the payment
+    /// is no longer waiting for the customer.
     pub fn approve(&self, provider: SimProvider, id: &str) -> Result<(), SimError> {
         self.shared.approve(provider, id, true)
     }
 
     /// Act as the customer: decline / abandon the hosted step.
+    ///
+    /// # Errors
+    /// As [`Simulator::approve`].
     pub fn decline(&self, provider: SimProvider, id: &str) -> Result<(), SimError> {
         self.shared.approve(provider, id, false)
     }
