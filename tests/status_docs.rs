@@ -68,45 +68,54 @@ fn unified(cell: &str, source: &str) -> PaymentStatus {
 
 const MYSTERY: &str = "Teleported To Mars";
 
-/// A table of `| provider status | unified | … |` rows; `map` maps a status and whether a
-/// redirect link came with it. Returns the statuses named.
+/// Checks one cell of provider statuses against `expected`: each `code` span is a status
+/// (`_links.redirect` in the cell means the answer carried a redirect link), and a cell
+/// starting with "any" stands for a status nobody documents; "—" names none. Returns the
+/// statuses named.
+fn check_cell(
+    cell: &str,
+    expected: PaymentStatus,
+    source: &str,
+    map: &dyn Fn(&str, bool) -> PaymentStatus,
+) -> Vec<String> {
+    if cell.starts_with("any") {
+        assert_eq!(map(MYSTERY, false), expected, "{source}: {cell:?}");
+        return Vec::new();
+    }
+    if cell == "—" {
+        return Vec::new();
+    }
+    let redirect = cell.contains("_links.redirect");
+    let without = cell.contains("without a redirect");
+    let spans: Vec<&str> = code_spans(cell)
+        .into_iter()
+        .filter(|s| !s.starts_with("_links"))
+        .collect();
+    assert!(!spans.is_empty(), "{source}: no provider status in {cell:?}");
+    for raw in &spans {
+        assert_eq!(
+            map(raw, redirect),
+            expected,
+            "{source}: {raw:?} (redirect: {redirect}) is documented as {expected:?}"
+        );
+        // A status documented without a redirect condition maps the same either way, except
+        // `Pending`, whose redirect row is checked on its own.
+        if !redirect && !without && *raw != "Pending" {
+            assert_eq!(map(raw, true), expected, "{source}: {raw:?} with a redirect");
+        }
+    }
+    spans.into_iter().map(str::to_owned).collect()
+}
+
+/// A table of `| provider status | unified | … |` rows. Returns the statuses named.
 fn check_simple_table(
     rows: &[Vec<String>],
     source: &str,
-    map: impl Fn(&str, bool) -> PaymentStatus,
+    map: &dyn Fn(&str, bool) -> PaymentStatus,
 ) -> Vec<String> {
-    let mut named = Vec::new();
-    for row in rows {
-        let expected = unified(&row[1], source);
-        let raw_cell = &row[0];
-        if raw_cell.starts_with("anything else") {
-            assert_eq!(map(MYSTERY, false), expected, "{source}: {raw_cell:?}");
-            continue;
-        }
-        let redirect = raw_cell.contains("_links.redirect");
-        let without = raw_cell.contains("without a redirect");
-        let spans: Vec<&str> = code_spans(raw_cell)
-            .into_iter()
-            .filter(|s| !s.starts_with("_links"))
-            .collect();
-        assert!(!spans.is_empty(), "{source}: no provider status in {raw_cell:?}");
-        for raw in spans {
-            assert_eq!(
-                map(raw, redirect),
-                expected,
-                "{source}: {raw:?} (redirect: {redirect}) is documented as {expected:?}"
-            );
-            if !redirect && !without {
-                // A status documented without a redirect condition maps the same either way,
-                // except `Pending`, whose redirect row is checked on its own.
-                if raw != "Pending" {
-                    assert_eq!(map(raw, true), expected, "{source}: {raw:?} with a redirect");
-                }
-            }
-            named.push(raw.to_owned());
-        }
-    }
-    named
+    rows.iter()
+        .flat_map(|row| check_cell(&row[0], unified(&row[1], source), source, map))
+        .collect()
 }
 
 fn checkout_map(raw: &str, redirect: bool) -> PaymentStatus {
@@ -121,10 +130,10 @@ fn paiwise_map(raw: &str, _redirect: bool) -> PaymentStatus {
 fn paiwise_status_tables_match_the_code() {
     let page = read("docs/providers/paiwise.md");
     let rows = table_after(&page, "## Statuses", "docs/providers/paiwise.md");
-    let from_page = check_simple_table(&rows, "docs/providers/paiwise.md", paiwise_map);
+    let from_page = check_simple_table(&rows, "docs/providers/paiwise.md", &paiwise_map);
     let module = module_docs("crates/paymux-paiwise/src/mapping.rs");
     let rows = table_after(&module, "# Statuses", "paiwise mapping.rs");
-    let from_module = check_simple_table(&rows, "paiwise mapping.rs", paiwise_map);
+    let from_module = check_simple_table(&rows, "paiwise mapping.rs", &paiwise_map);
     assert_eq!(
         from_page, from_module,
         "the page and mapping.rs list different statuses"
@@ -153,10 +162,10 @@ fn paiwise_status_tables_match_the_code() {
 fn checkout_status_tables_match_the_code() {
     let page = read("docs/providers/checkout.md");
     let rows = table_after(&page, "## Status table", "docs/providers/checkout.md");
-    let from_page = check_simple_table(&rows, "docs/providers/checkout.md", checkout_map);
+    let from_page = check_simple_table(&rows, "docs/providers/checkout.md", &checkout_map);
     let module = module_docs("crates/paymux-checkout/src/mapping.rs");
     let rows = table_after(&module, "# Status table", "checkout mapping.rs");
-    let from_module = check_simple_table(&rows, "checkout mapping.rs", checkout_map);
+    let from_module = check_simple_table(&rows, "checkout mapping.rs", &checkout_map);
     let mut a = from_page.clone();
     let mut b = from_module;
     a.sort();
@@ -265,23 +274,8 @@ fn the_overview_table_matches_the_code() {
     for row in &rows {
         let expected = unified(&row[0], "docs/status.md");
         covered.push(expected);
-        for (cell, map) in [
-            (&row[1], paiwise_map as fn(&str, bool) -> PaymentStatus),
-            (&row[2], checkout_map),
-        ] {
-            if cell.starts_with("any other") {
-                assert_eq!(map(MYSTERY, false), expected, "docs/status.md: {cell:?}");
-                continue;
-            }
-            let redirect = cell.contains("_links.redirect");
-            for raw in code_spans(cell).into_iter().filter(|s| !s.starts_with("_links")) {
-                assert_eq!(
-                    map(raw, redirect),
-                    expected,
-                    "docs/status.md: {raw:?} is listed under {expected:?}"
-                );
-            }
-        }
+        check_cell(&row[1], expected, "docs/status.md (Paiwise)", &paiwise_map);
+        check_cell(&row[2], expected, "docs/status.md (Checkout.com)", &checkout_map);
     }
     for status in PaymentStatus::ALL {
         assert!(
