@@ -801,6 +801,53 @@ async fn server_errors_are_retried_with_the_same_key_then_reported_as_outcome_un
     assert!(!e.is_retryable());
 }
 
+/// docs/providers/checkout.md, "Idempotency, retries and errors": a 5xx to a read (`GET`,
+/// and `POST /payments/search`, which moves nothing) is retried, then `Provider` with the
+/// HTTP status, the error codes and `Cko-Request-Id`, not `OutcomeUnknown`.
+#[tokio::test]
+async fn server_errors_to_reads_are_retried_then_provider_errors_with_the_request_id() {
+    let server = MockServer::start_async().await;
+    let get = server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(500)
+                .header("cko-request-id", "req_500")
+                .json_body(json!({"request_id": "req_500", "error_type": "internal",
+                                  "error_codes": ["internal_error"]}));
+        })
+        .await;
+    let search = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments/search");
+            then.status(503).header("cko-request-id", "req_503").body("busy");
+        })
+        .await;
+    let p = provider(&server.base_url());
+    match p.get_payment(PAY_ID).await.unwrap_err() {
+        Error::Provider {
+            http_status,
+            code,
+            request_id,
+            ..
+        } => {
+            assert_eq!(http_status, 500);
+            assert_eq!(code.as_deref(), Some("internal_error"));
+            assert_eq!(request_id.as_deref(), Some("req_500"));
+        }
+        other => panic!("{other:?}"),
+    }
+    get.assert_calls_async(3).await;
+    let e = p
+        .search_payments(&SearchRequest::new("reference:\"order-1\""))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Provider { http_status: 503, request_id: Some(r), .. } if r == "req_503"),
+        "{e:?}"
+    );
+    search.assert_calls_async(3).await;
+}
+
 fn regex_like_uuid(s: &str) -> bool {
     s.len() == 36 && s.as_bytes()[14] == b'4'
 }

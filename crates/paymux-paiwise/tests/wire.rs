@@ -625,6 +625,72 @@ async fn status_409_on_capture_is_invalid_state() {
     }
 }
 
+/// docs/providers/paiwise.md, "Errors": a 409 on capture, refund, void or update is
+/// `InvalidState`; on a read or a create, or with code `request_in_progress`, a retryable
+/// `Conflict`.
+#[tokio::test]
+async fn status_409_is_invalid_state_on_changes_and_a_retryable_conflict_otherwise() {
+    let refused = r#"{"error": {"code": "invalid_status", "message": "not in this status"}}"#;
+    let server = answering(409, refused).await;
+    let p = provider(&server.base_url());
+    let refund = PaiwiseRefund::partial(sek(100));
+    let errors = [
+        (Operation::Refund, p.refund_checkout(ID, &refund).await.map(drop)),
+        (
+            Operation::UpdateMetadata,
+            p.update_checkout(ID, &MetadataUpdate::new().set("order", "1002"))
+                .await
+                .map(drop),
+        ),
+        (Operation::Void, p.delete_checkout(ID).await.map(drop)),
+    ];
+    for (op, result) in errors {
+        match result {
+            Err(Error::InvalidState {
+                operation, status, ..
+            }) => assert_eq!((operation, status), (op, None)),
+            other => panic!("{op}: {other:?}"),
+        }
+    }
+    for result in [
+        p.get_payment(ID).await.map(drop),
+        p.create_payment(&order()).await.map(drop),
+    ] {
+        let e = result.unwrap_err();
+        assert!(matches!(e, Error::Conflict { .. }) && e.is_retryable(), "{e:?}");
+    }
+    let in_flight = answering(
+        409,
+        r#"{"error": {"code": "request_in_progress", "message": "a request for this checkout is in flight"}}"#,
+    )
+    .await;
+    let e = provider(&in_flight.base_url())
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Conflict { .. }) && e.is_retryable(), "{e:?}");
+}
+
+/// docs/providers/paiwise.md, "Errors": a 429 is `RateLimited` with its `Retry-After`; a
+/// mutation is sent once (docs/reliability.md: `Never` returns a 429).
+#[tokio::test]
+async fn status_429_is_rate_limited_with_retry_after_and_a_mutation_is_sent_once() {
+    let server = MockServer::start_async().await;
+    let capture = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/capture");
+            then.status(429).header("retry-after", "1").body("slow down");
+        })
+        .await;
+    let p = provider_with(&server.base_url(), TransportConfig::default().with_max_retries(3));
+    let e = p.capture(ID, &CaptureRequest::full()).await.unwrap_err();
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(1)),
+        "{e:?}"
+    );
+    assert_eq!(capture.calls_async().await, 1);
+}
+
 #[tokio::test]
 async fn status_400_is_a_provider_error_with_code() {
     let server = answering(

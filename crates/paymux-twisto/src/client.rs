@@ -127,7 +127,7 @@ pub struct TwistoProvider {
 /// | 400, 422 | `InvalidRequest` with the first `field` (else `request`) and every message |
 /// | 401 | `Authentication` |
 /// | 404 | `NotFound` with the id asked for |
-/// | 409 | `InvalidState` for the operation |
+/// | 409 | `InvalidState` for a mutation; `Conflict` (retryable) on a read or with the code `request_in_progress` |
 /// | others | core's `common_error` (429 `RateLimited`, 5xx `Provider`…) |
 pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
     let parsed: Option<model::ErrorBody> = serde_json::from_slice(&response.body).ok();

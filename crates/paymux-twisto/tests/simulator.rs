@@ -280,6 +280,54 @@ async fn an_unreadable_charge_or_refund_answer_is_outcome_unknown_with_the_key_a
     sim.shutdown().await;
 }
 
+/// docs/reliability.md, "Reconciling an OutcomeUnknown", step 3: a partial refund that did
+/// commit, repeated with its key once it no longer fits in what is left, is `InvalidRequest`
+/// on `amount` (the reading before the POST), and a repeated void is Ok; neither commits
+/// twice.
+#[tokio::test]
+async fn repeating_a_committed_partial_refund_or_void_with_its_key_commits_nothing_more() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let p = twisto
+        .create_payment(&request("order-sim-9", "again@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+    sim.inject_fault(FaultSpec {
+        provider: SimProvider::Twisto,
+        route: Route::Refund,
+        kind: FaultKind::TruncatedJson,
+        times: 1,
+    });
+    // 600.00 of 894.00: after it, 294.00 is left, less than the amount asked again.
+    let key = IdempotencyKey::from_string("again-1").unwrap();
+    let req = RefundRequest::partial(czk(60_000)).with_idempotency_key(key);
+    let e = twisto.refund(&p.id, &req).await.unwrap_err();
+    assert!(matches!(e, Error::OutcomeUnknown { .. }), "{e:?}");
+    let e = twisto.refund(&p.id, &req).await.unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, .. } if field == "amount"),
+        "{e:?}"
+    );
+    assert_eq!(sim.commits(SimProvider::Twisto, &p.id).refunds, 1);
+
+    let q = twisto
+        .create_payment(&request("order-sim-10", "again@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &q.id).unwrap();
+    let void = VoidRequest::new().with_idempotency_key(IdempotencyKey::from_string("again-2").unwrap());
+    let first = twisto.void(&q.id, &void).await.unwrap();
+    let again = twisto.void(&q.id, &void).await.unwrap();
+    assert_eq!(
+        (first.status, again.status),
+        (PaymentStatus::Cancelled, PaymentStatus::Cancelled)
+    );
+    assert_eq!(sim.commits(SimProvider::Twisto, &q.id).voids, 1);
+    sim.shutdown().await;
+}
+
 #[tokio::test]
 async fn a_partial_refund_in_another_currency_or_above_what_is_left_commits_nothing() {
     let sim = Simulator::start().await.unwrap();

@@ -1727,6 +1727,48 @@ async fn error_answers_map_to_typed_errors() {
     assert!(!e.to_string().contains("wrong"), "{e}");
 }
 
+/// docs/providers/twisto.md, "Errors": a 409 on a mutation is `InvalidState`, on a read a
+/// retryable `Conflict` (a read is never in an invalid state); a 429 is `RateLimited` with
+/// its `Retry-After`; a 5xx to `POST /checkouts` is `Provider` after its retries (it may be
+/// resent freely, so it is no `OutcomeUnknown`).
+#[tokio::test]
+async fn conflicts_rate_limits_and_server_errors_by_kind_of_call() {
+    let server = MockServer::start_async().await;
+    let read = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/checkouts/busy");
+            then.status(409)
+                .json_body(json!({"errors": [{"code": "conflict", "message": "Try again."}]}));
+        })
+        .await;
+    let limited = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/checkouts/limited");
+            then.status(429).header("retry-after", "30").body("slow down");
+        })
+        .await;
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/checkouts");
+            then.status(503).body("<html>busy</html>");
+        })
+        .await;
+    let twisto = provider(&server);
+    let e = twisto.get_payment("busy").await.unwrap_err();
+    assert!(matches!(e, Error::Conflict { .. }) && e.is_retryable(), "{e:?}");
+    assert_eq!(read.calls_async().await, 3, "first attempt + 2 retries");
+    // 30 s is beyond the 10 s the transport waits for: returned with the hint.
+    let e = twisto.get_payment("limited").await.unwrap_err();
+    assert!(
+        matches!(e, Error::RateLimited { retry_after: Some(d), .. } if d == Duration::from_secs(30)),
+        "{e:?}"
+    );
+    assert_eq!(limited.calls_async().await, 1);
+    let e = twisto.create_payment(&request()).await.unwrap_err();
+    assert!(matches!(e, Error::Provider { http_status: 503, .. }), "{e:?}");
+    assert_eq!(create.calls_async().await, 3, "resent like a read");
+}
+
 #[tokio::test]
 async fn amounts_that_break_the_pattern_are_decode_errors() {
     for bad in ["894.001", "1e3", "123456789.00", " 894.00", "894,00"] {
