@@ -43,7 +43,7 @@ impl ArmFigures {
         // Each task records its flows' operations in order, so before sorting the i-th value
         // of every group of four is operation i.
         let n = OPERATIONS.len();
-        let p50_by_operation = if errors == 0 && latencies.len() % n == 0 {
+        let p50_by_operation = if errors == 0 && latencies.len().is_multiple_of(n) {
             (0..n)
                 .map(|op| {
                     let mut one: Vec<u64> = latencies.iter().skip(op).step_by(n).copied().collect();
