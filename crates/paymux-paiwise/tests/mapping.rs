@@ -169,3 +169,77 @@ fn a_negative_log_refund_is_not_netted_into_the_refunded_amount() {
     assert_eq!(p.refunded.map(|m| m.minor()), Some(600));
     assert_eq!(p.refundable.map(|m| m.minor()), Some(400));
 }
+
+/// A `balance` or a log that contradicts the status (a `paid` checkout with money refunded, a
+/// `partialRefund` one with nothing or everything refunded, a `refunded` one with money left)
+/// is not taken as the refunded amount: the payment would say two things at once (`captured`
+/// with 6.00 SEK refunded; `refunded` with 4.00 SEK still refundable). What was refunded is
+/// then unknown, as for any other answer that does not settle it.
+#[test]
+fn a_balance_or_log_that_contradicts_the_status_leaves_the_amounts_unknown() {
+    let log_600 = r#""log": {"2024-01-01 00:00:00": {"action": "paid"},
+        "2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 600}}}"#;
+    let log_1000 = r#""log": {"2024-01-01 00:00:00": {"action": "paid"},
+        "2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 1000}}}"#;
+    for (status, balance, log) in [
+        ("paid", Some(400), ""),
+        ("paid", Some(0), ""),
+        ("paid", None, log_600),
+        ("partialRefund", Some(1000), ""),
+        ("partialRefund", Some(0), ""),
+        ("partialRefund", None, log_1000),
+        ("refunded", Some(400), ""),
+        ("refunded", Some(1000), ""),
+    ] {
+        let balance = balance.map(|b| format!(r#""balance": {b},"#)).unwrap_or_default();
+        let log = if log.is_empty() { r#""log": []"# } else { log };
+        let body = format!(
+            r#"{{"checkout_id": "c1", "status": "{status}", "amount": 1000, "currency": "SEK", {balance} {log}}}"#
+        );
+        let p = decode_checkout(body.as_bytes()).unwrap();
+        assert_eq!(p.raw_status, status);
+        assert_eq!(p.captured.map(|m| m.minor()), Some(1000), "{body}");
+        assert_eq!((p.refunded, p.refundable), (None, None), "{body}");
+        assert_eq!(paymux_testkit::check_payment_invariants(&p), Ok(()), "{body}");
+    }
+}
+
+/// Every documented status, with every kind of `balance` (missing, in range, at either end,
+/// out of range) and of log (no refund, some, all, more than paid), decodes into a payment
+/// that keeps the invariants every paymux payment keeps.
+#[test]
+fn every_status_balance_and_log_gives_a_consistent_payment() {
+    let balances = [
+        None,
+        Some(0),
+        Some(1),
+        Some(400),
+        Some(999),
+        Some(1000),
+        Some(1001),
+        Some(-1),
+    ];
+    let logs: [&[i64]; 6] = [&[], &[0], &[600], &[400, 600], &[1000], &[1500]];
+    for status in DOCUMENTED_STATUSES.iter().chain(&["Mystery State"]) {
+        for balance in balances {
+            for refunds in logs {
+                let mut log = vec![r#""2024-01-01 00:00:00": {"action": "paid"}"#.to_owned()];
+                for (i, r) in refunds.iter().enumerate() {
+                    log.push(format!(
+                        r#""2024-01-01 00:0{}:00": {{"action": "partialRefund", "details": {{"amountRefund": {r}}}}}"#,
+                        i + 1
+                    ));
+                }
+                let balance = balance.map(|b| format!(r#""balance": {b},"#)).unwrap_or_default();
+                let body = format!(
+                    r#"{{"checkout_id": "c1", "status": "{status}", "amount": 1000, "currency": "SEK", {balance} "log": {{{}}}}}"#,
+                    log.join(",")
+                );
+                let p = decode_checkout(body.as_bytes()).unwrap();
+                if let Err(e) = paymux_testkit::check_payment_invariants(&p) {
+                    panic!("{body}\n{e}");
+                }
+            }
+        }
+    }
+}
