@@ -55,6 +55,9 @@ use paymux_core::{
 ///   `GET /payments/{id}` lists action summaries without amounts; use
 ///   `get_payment_with_history`). A payment read without any actions cannot show its
 ///   increments; it is checked against `amount`.
+/// - **Paiwise, a log refund below zero.** A log entry's `amountRefund` is kept in its event
+///   as sent, even below zero (the payment's own amounts never use it: such a log leaves
+///   them unknown). Rule 3 is not applied to the events of a `"paiwise"` payment.
 ///
 /// Backends report what they cannot know as `None` rather than break these rules: Paiwise's
 /// `revoked` (`failed`, amounts unknown), a Twisto checkout read without its refunds
@@ -179,7 +182,7 @@ fn broken_rules(p: &Payment) -> Vec<String> {
                 ),
             );
             rule(
-                !m.is_negative(),
+                !m.is_negative() || p.provider == "paiwise",
                 format!("event {i} ({:?}) amount {m} is negative", e.raw_kind),
             );
         }
@@ -684,6 +687,18 @@ mod tests {
             text.contains("event 4 (\"refund\", 2024-01-01 10:04:59 UTC) is listed after event 3"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn paiwise_log_refunds_are_kept_as_sent() {
+        let mut p = payment(PaymentStatus::PartiallyRefunded, [10_000, 6_000, 0, 4_000]);
+        p.provider = "paiwise".into();
+        let mut e = PaymentEvent::new(EventKind::Refunded, "partialRefund");
+        e.amount = Some(sek(-100));
+        p.events.push(e);
+        assert_eq!(check_payment_invariants(&p), Ok(()));
+        p.provider = "twisto".into();
+        assert!(broken(&p).contains("amount -1.00 SEK is negative"));
     }
 
     fn authorization(minor: Option<i64>) -> PaymentEvent {
