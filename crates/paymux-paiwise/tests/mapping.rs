@@ -5,6 +5,7 @@
 use paymux_core::{Currency, Money, PaymentStatus};
 use paymux_paiwise::decode_checkout;
 use paymux_paiwise::mapping::{map_status, DOCUMENTED_STATUSES};
+use paymux_testkit::check_payment_invariants;
 
 type Row = (&'static str, i64, PaymentStatus, [Option<i64>; 4]);
 
@@ -92,6 +93,7 @@ fn every_documented_status_and_an_unknown_one() {
         assert_eq!(p.refunded, sek(refunded), "refunded of {raw}");
         assert_eq!(p.capturable, sek(capturable), "capturable of {raw}");
         assert_eq!(p.refundable, sek(refundable), "refundable of {raw}");
+        assert_eq!(check_payment_invariants(&p), Ok(()), "{raw}");
     }
 }
 
@@ -120,6 +122,7 @@ fn log_refunds_are_used_when_balance_is_missing() {
     let p = decode_checkout(body.as_bytes()).unwrap();
     assert_eq!(p.refunded.map(|m| m.minor()), Some(200));
     assert_eq!(p.refundable.map(|m| m.minor()), Some(800));
+    assert_eq!(check_payment_invariants(&p), Ok(()));
 }
 
 #[test]
@@ -130,6 +133,7 @@ fn inconsistent_balance_leaves_amounts_unknown() {
     assert_eq!(p.captured.map(|m| m.minor()), Some(1000));
     assert_eq!(p.refunded, None);
     assert_eq!(p.refundable, None);
+    assert_eq!(check_payment_invariants(&p), Ok(()));
 }
 
 #[test]
@@ -159,6 +163,7 @@ fn a_negative_log_refund_is_not_netted_into_the_refunded_amount() {
     assert_eq!(p.captured.map(|m| m.minor()), Some(1000));
     assert_eq!(p.refunded, None, "refunded must not be 600 - 100");
     assert_eq!(p.refundable, None, "refundable must not be 1000 - 500");
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     // A `balance` in range still settles it.
     let with_balance = body.replacen(
         r#""currency": "SEK","#,
@@ -168,6 +173,7 @@ fn a_negative_log_refund_is_not_netted_into_the_refunded_amount() {
     let p = decode_checkout(with_balance.as_bytes()).unwrap();
     assert_eq!(p.refunded.map(|m| m.minor()), Some(600));
     assert_eq!(p.refundable.map(|m| m.minor()), Some(400));
+    assert_eq!(check_payment_invariants(&p), Ok(()));
 }
 
 /// A `balance` or a log that contradicts the status (a `paid` checkout with money refunded, a
@@ -200,7 +206,7 @@ fn a_balance_or_log_that_contradicts_the_status_leaves_the_amounts_unknown() {
         assert_eq!(p.raw_status, status);
         assert_eq!(p.captured.map(|m| m.minor()), Some(1000), "{body}");
         assert_eq!((p.refunded, p.refundable), (None, None), "{body}");
-        assert_eq!(paymux_testkit::check_payment_invariants(&p), Ok(()), "{body}");
+        assert_eq!(check_payment_invariants(&p), Ok(()), "{body}");
     }
 }
 
@@ -236,7 +242,7 @@ fn every_status_balance_and_log_gives_a_consistent_payment() {
                     log.join(",")
                 );
                 let p = decode_checkout(body.as_bytes()).unwrap();
-                if let Err(e) = paymux_testkit::check_payment_invariants(&p) {
+                if let Err(e) = check_payment_invariants(&p) {
                     panic!("{body}\n{e}");
                 }
             }
