@@ -55,6 +55,12 @@ use paymux_core::{
 ///   `GET /payments/{id}` lists action summaries without amounts; use
 ///   `get_payment_with_history`). A payment read without any actions cannot show its
 ///   increments; it is checked against `amount`.
+/// - **Twisto, refunds listed beyond the amount.** A Twisto payment's `refunded` is the sum
+///   of the refunds Twisto lists for the checkout, as listed. Should they add up to more
+///   than was captured, the payment is `refunded` with that sum (and nothing refundable)
+///   rather than a figure paymux made up: for a `"twisto"` payment in `refunded`, rules 4
+///   and 5 and `refunded = captured` become `refunded ≥ captured`, and rule 6 becomes
+///   "nothing refundable".
 /// - **Paiwise, a log refund below zero.** A log entry's `amountRefund` is kept in its event
 ///   as sent, even below zero (the payment's own amounts never use it: such a log leaves
 ///   them unknown). Rule 3 is not applied to the events of a `"paiwise"` payment.
@@ -194,13 +200,17 @@ fn broken_rules(p: &Payment) -> Vec<String> {
     let capturable = units(same(p.capturable));
     let refundable = units(same(p.refundable));
     let ceiling = ceiling(p);
+    // Twisto's listed refunds beyond what was captured (see the exception).
+    let over_refunded = p.provider == "twisto"
+        && p.status == PaymentStatus::Refunded
+        && matches!((captured, refunded), (Some(c), Some(r)) if r > c);
 
     // 4. Within the authorisation.
     if let Some(top) = ceiling {
         for (name, v) in [
             ("captured", captured),
             ("capturable", capturable),
-            ("refunded", refunded),
+            ("refunded", refunded.filter(|_| !over_refunded)),
         ] {
             if let Some(v) = v {
                 rule(
@@ -219,11 +229,22 @@ fn broken_rules(p: &Payment) -> Vec<String> {
 
     // 5. Refunds come from captures.
     if let (Some(c), Some(r)) = (captured, refunded) {
-        rule(r <= c, format!("refunded ({r}) exceeds captured ({c})"));
+        rule(
+            r <= c || over_refunded,
+            format!("refunded ({r}) exceeds captured ({c})"),
+        );
     }
 
     // 6. What is left to refund adds up.
-    if let (Some(c), Some(r), Some(left)) = (captured, refunded, refundable) {
+    if over_refunded {
+        rule(
+            refundable.is_none_or(|left| left == 0),
+            format!(
+                "refunded beyond what was captured, yet refundable is {}",
+                shown(p.refundable)
+            ),
+        );
+    } else if let (Some(c), Some(r), Some(left)) = (captured, refunded, refundable) {
         rule(
             left == c - r,
             format!("refundable ({left}) is not captured − refunded ({c} − {r})"),
@@ -319,7 +340,7 @@ fn broken_rules(p: &Payment) -> Vec<String> {
             rule(positive(refunded), "refunded yet nothing refunded".to_owned());
             if let (Some(c), Some(r)) = (captured, refunded) {
                 rule(
-                    r == c,
+                    r == c || over_refunded,
                     format!("refunded yet refunded ({r}) is not what was captured ({c})"),
                 );
             }
@@ -699,6 +720,30 @@ mod tests {
         assert_eq!(check_payment_invariants(&p), Ok(()));
         p.provider = "twisto".into();
         assert!(broken(&p).contains("amount -1.00 SEK is negative"));
+    }
+
+    #[test]
+    fn twisto_refunds_listed_beyond_the_capture_are_kept() {
+        let mut p = payment(PaymentStatus::Refunded, [10_000, 15_000, 0, 0]);
+        p.provider = "twisto".into();
+        assert_eq!(check_payment_invariants(&p), Ok(()));
+        // Still nothing left to refund, and only in `refunded`.
+        p.refundable = Some(sek(1));
+        assert!(broken(&p).contains("refunded beyond what was captured, yet refundable is 0.01 SEK"));
+        let mut p = payment(PaymentStatus::PartiallyRefunded, [10_000, 15_000, 0, 0]);
+        p.provider = "twisto".into();
+        assert!(broken(&p).contains("refunded (15000) exceeds captured (10000)"));
+        // Another provider's over-refund breaks the rules.
+        let p = payment(PaymentStatus::Refunded, [10_000, 15_000, 0, 0]);
+        let text = broken(&p);
+        assert!(
+            text.contains("refunded (15000) exceeds captured (10000)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("refunded (15000 minor units) exceeds the amount authorised"),
+            "{text}"
+        );
     }
 
     fn authorization(minor: Option<i64>) -> PaymentEvent {
