@@ -19,7 +19,7 @@ use paymux_core::{
 ///    amount are in the currency of `amount`.
 /// 3. **Nothing negative.** `amount`, those four and every event amount are ≥ 0.
 /// 4. **Within the authorisation.** `captured`, `capturable` and `captured + capturable`
-///    are at most the *ceiling*, and so is `refunded`. The ceiling is `amount`, except for
+///    are at most the *ceiling*, and so are `refunded` and `refundable`. The ceiling is `amount`, except for
 ///    the exception below.
 /// 5. **Refunds come from captures.** `refunded ≤ captured`.
 /// 6. **What is left to refund adds up.** `refundable = captured − refunded`.
@@ -211,6 +211,7 @@ fn broken_rules(p: &Payment) -> Vec<String> {
             ("captured", captured),
             ("capturable", capturable),
             ("refunded", refunded.filter(|_| !over_refunded)),
+            ("refundable", refundable),
         ] {
             if let Some(v) = v {
                 rule(
@@ -578,6 +579,10 @@ mod tests {
                 "refunded (6000) exceeds captured (5000)",
             ),
             (
+                payment(Unknown, [0, 0, 0, 10_001]).without_captured(),
+                "refundable (10001 minor units) exceeds the amount authorised (10000)",
+            ),
+            (
                 payment(PartiallyRefunded, [10_000, 4_000, 0, 10_000]),
                 "refundable (10000) is not captured − refunded",
             ),
@@ -644,13 +649,18 @@ mod tests {
         }
     }
 
-    trait WithRefunded {
+    trait Edit {
         fn with_refunded(self, minor: i64) -> Self;
+        fn without_captured(self) -> Self;
     }
 
-    impl WithRefunded for Payment {
+    impl Edit for Payment {
         fn with_refunded(mut self, minor: i64) -> Self {
             self.refunded = Some(sek(minor));
+            self
+        }
+        fn without_captured(mut self) -> Self {
+            self.captured = None;
             self
         }
     }
