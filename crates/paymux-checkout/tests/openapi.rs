@@ -6,6 +6,7 @@ mod common;
 
 use paymux_checkout::{decode_payment_actions, decode_payment_details};
 use paymux_core::{Currency, EventKind, PaymentStatus};
+use paymux_testkit::check_payment_invariants;
 use serde_json::{json, Value};
 
 fn response_schemas(spec: &Value, path: &str, method: &str, code: &str) -> Vec<Value> {
@@ -55,6 +56,9 @@ fn every_payment_response_example_decodes() {
             decode_payment_details(&bytes)
         };
         let payment = result.unwrap_or_else(|e| panic!("{what} does not decode: {e}\n{body}"));
+        if let Err(e) = check_payment_invariants(&payment) {
+            panic!("{what}: {e}\n{body}");
+        }
         assert!(payment.id.starts_with("pay_"), "{what}");
         assert_eq!(
             payment.raw_status,
@@ -72,7 +76,10 @@ fn every_payment_response_example_decodes() {
     );
     let data = paged["data"].as_array().unwrap();
     for item in data {
-        decode_payment_details(&serde_json::to_vec(item).unwrap()).unwrap();
+        let payment = decode_payment_details(&serde_json::to_vec(item).unwrap()).unwrap();
+        if let Err(e) = check_payment_invariants(&payment) {
+            panic!("PaymentPaged item: {e}\n{item}");
+        }
     }
 }
 
@@ -82,6 +89,7 @@ fn the_explicit_201_example_maps_as_documented() {
     let ex =
         &spec["paths"]["/payments"]["post"]["responses"]["201"]["content"]["application/json"]["example"];
     let p = decode_payment_details(&serde_json::to_vec(ex).unwrap()).unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     assert_eq!(p.status, PaymentStatus::Authorized);
     assert_eq!(p.amount.minor(), 6540);
     assert_eq!(p.amount.currency(), Currency::USD);
@@ -140,4 +148,42 @@ fn the_schema_check_rejects_bad_bodies() {
         let outcome = std::panic::catch_unwind(|| common::assert_valid(name, &body));
         assert!(outcome.is_err(), "{name} accepted {body}");
     }
+}
+
+/// After an incremental authorization, `PaymentDetails.amount` is still "the original
+/// payment amount" while the balances count the increment: 65.40 + 10.00 captured on a
+/// payment of 65.40. The full actions (`get_payment_with_history`) show both
+/// authorizations with their amounts, which is what `check_payment_invariants` measures
+/// such a payment against (its documented Checkout.com exception); the summaries of a
+/// plain `GET /payments/{id}` carry no amounts, and the bound is then not checked.
+#[test]
+fn an_incremented_payment_keeps_the_invariants_against_its_authorizations() {
+    let body = json!({
+        "id": "pay_mbabizu24mvu3mela5njyhpit4", "requested_on": "2019-09-10T10:11:12Z",
+        "amount": 6540, "currency": "USD", "approved": true, "status": "Captured",
+        "balances": {"total_authorized": 7540, "total_voided": 0, "available_to_void": 0,
+                     "total_captured": 7540, "available_to_capture": 0, "total_refunded": 0,
+                     "available_to_refund": 7540},
+        "actions": [
+            {"id": "act_3", "type": "Capture", "response_code": "10000", "response_summary": "Approved"},
+            {"id": "act_2", "type": "Authorization", "response_code": "10000", "response_summary": "Approved"},
+            {"id": "act_1", "type": "Authorization", "response_code": "10000", "response_summary": "Approved"}
+        ]
+    });
+    let mut p = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(p.amount.minor(), 6540);
+    assert_eq!(p.captured.map(|m| m.minor()), Some(7540));
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    let actions = json!([
+        {"id": "act_3", "type": "Capture", "processed_on": "2019-09-10T10:20:00Z", "amount": 7540, "approved": true},
+        {"id": "act_2", "type": "Authorization", "processed_on": "2019-09-10T10:15:00Z", "amount": 1000, "approved": true},
+        {"id": "act_1", "type": "Authorization", "processed_on": "2019-09-10T10:11:12Z", "amount": 6540, "approved": true}
+    ]);
+    p.events = decode_payment_actions(&serde_json::to_vec(&actions).unwrap(), Currency::USD).unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    // Captured beyond both authorizations is still caught.
+    p.captured = Some(paymux_core::Money::from_minor(7550, Currency::USD));
+    p.refundable = p.captured;
+    let err = check_payment_invariants(&p).unwrap_err();
+    assert!(err.contains("exceeds the amount authorised (7540)"), "{err}");
 }

@@ -6,10 +6,20 @@ use std::time::Duration;
 
 use paymux_checkout::{ActionRequest, CheckoutBuilder, CheckoutProvider};
 use paymux_core::{
-    CaptureRequest, CreatePayment, Currency, Error, EventKind, IdempotencyKey, Money, PaymentProvider,
-    PaymentSource, PaymentStatus, RefundRequest, TransportConfig, VoidRequest,
+    CaptureRequest, CreatePayment, Currency, Error, EventKind, IdempotencyKey, Money, Payment,
+    PaymentProvider, PaymentSource, PaymentStatus, RefundRequest, TransportConfig, VoidRequest,
 };
 use paymux_sim::{SimProvider, Simulator};
+use paymux_testkit::check_payment_invariants;
+
+/// `p`, once it keeps the invariants every paymux payment keeps.
+#[track_caller]
+fn consistent(p: Payment) -> Payment {
+    if let Err(e) = check_payment_invariants(&p) {
+        panic!("{e}");
+    }
+    p
+}
 
 fn provider(sim: &Simulator) -> CheckoutProvider {
     CheckoutBuilder::new(sim.keys().checkout.clone())
@@ -38,27 +48,28 @@ async fn three_ds_payment_approve_capture_refund_get() {
         .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
         .with_manual_capture()
         .with_3ds();
-    let created = p.create_payment(&req).await.unwrap();
+    let created = consistent(p.create_payment(&req).await.unwrap());
     assert_eq!(created.status, PaymentStatus::RequiresAction, "{created:?}");
     assert!(created.redirect_url.is_some());
     assert_eq!(created.amount, eur(10_000));
 
     sim.approve(SimProvider::Checkout, &created.id).unwrap();
-    let authorized = p.get_payment(&created.id).await.unwrap();
+    let authorized = consistent(p.get_payment(&created.id).await.unwrap());
     assert_eq!(authorized.status, PaymentStatus::Authorized, "{authorized:?}");
     assert_eq!(authorized.capturable, Some(eur(10_000)));
 
-    let partial = p
-        .capture(&created.id, &CaptureRequest::partial(eur(4_000)))
-        .await
-        .unwrap();
+    let partial = consistent(
+        p.capture(&created.id, &CaptureRequest::partial(eur(4_000)))
+            .await
+            .unwrap(),
+    );
     assert_eq!(partial.status, PaymentStatus::PartiallyCaptured);
     assert_eq!(partial.captured, Some(eur(4_000)));
     let accepted = p
         .capture_action(&created.id, &CaptureRequest::full())
         .await
         .unwrap();
-    let captured = p.get_payment(&created.id).await.unwrap();
+    let captured = consistent(p.get_payment(&created.id).await.unwrap());
     assert_eq!(captured.status, PaymentStatus::Captured);
     assert_eq!(captured.captured, Some(eur(10_000)));
     assert!(captured
@@ -66,17 +77,18 @@ async fn three_ds_payment_approve_capture_refund_get() {
         .iter()
         .any(|e| e.id == accepted.action_id && e.kind == EventKind::Captured));
 
-    let refunded = p
-        .refund(&created.id, &RefundRequest::partial(eur(2_500)))
-        .await
-        .unwrap();
+    let refunded = consistent(
+        p.refund(&created.id, &RefundRequest::partial(eur(2_500)))
+            .await
+            .unwrap(),
+    );
     assert_eq!(refunded.status, PaymentStatus::PartiallyRefunded);
     assert_eq!(refunded.refundable, Some(eur(7_500)));
-    let refunded = p.refund(&created.id, &RefundRequest::full()).await.unwrap();
+    let refunded = consistent(p.refund(&created.id, &RefundRequest::full()).await.unwrap());
     assert_eq!(refunded.status, PaymentStatus::Refunded);
     assert_eq!(refunded.refunded, Some(eur(10_000)));
 
-    let history = p.get_payment_with_history(&created.id).await.unwrap();
+    let history = consistent(p.get_payment_with_history(&created.id).await.unwrap());
     let kinds: Vec<_> = history.events.iter().map(|e| e.kind).collect();
     assert_eq!(
         kinds.iter().filter(|k| **k == EventKind::Captured).count(),
@@ -103,41 +115,46 @@ async fn immediate_capture_decline_void_and_errors() {
     let p = provider(&sim);
     let token = |t: &str| PaymentSource::CardToken { token: t.into() };
 
-    let paid = p
-        .create_payment(&CreatePayment::new(eur(2_000), "order-sim-2").with_source(token("tok_visa")))
-        .await
-        .unwrap();
+    let paid = consistent(
+        p.create_payment(&CreatePayment::new(eur(2_000), "order-sim-2").with_source(token("tok_visa")))
+            .await
+            .unwrap(),
+    );
     assert!(
         matches!(paid.status, PaymentStatus::Captured | PaymentStatus::Authorized),
         "{paid:?}"
     );
 
-    let declined = p
-        .create_payment(&CreatePayment::new(eur(2_000), "order-sim-3").with_source(token("tok_decline")))
-        .await
-        .unwrap();
+    let declined = consistent(
+        p.create_payment(&CreatePayment::new(eur(2_000), "order-sim-3").with_source(token("tok_decline")))
+            .await
+            .unwrap(),
+    );
     assert_eq!(declined.status, PaymentStatus::Declined);
     assert!(declined.decline.as_ref().and_then(|d| d.code.as_ref()).is_some());
-    let declined = p
-        .create_payment(&CreatePayment::new(eur(1_005), "order-sim-4").with_source(token("tok_visa")))
-        .await
-        .unwrap();
+    let declined = consistent(
+        p.create_payment(&CreatePayment::new(eur(1_005), "order-sim-4").with_source(token("tok_visa")))
+            .await
+            .unwrap(),
+    );
     assert_eq!(declined.status, PaymentStatus::Declined);
 
-    let auth = p
-        .create_payment(
+    let auth = consistent(
+        p.create_payment(
             &CreatePayment::new(Money::from_minor(1_500, Currency::BHD), "order-sim-5")
                 .with_source(token("tok_visa"))
                 .with_manual_capture(),
         )
         .await
-        .unwrap();
+        .unwrap(),
+    );
     assert_eq!(auth.status, PaymentStatus::Authorized);
     assert_eq!(auth.amount, Money::from_minor(1_500, Currency::BHD));
-    let voided = p
-        .void(&auth.id, &VoidRequest::new().with_reference("cancelled order"))
-        .await
-        .unwrap();
+    let voided = consistent(
+        p.void(&auth.id, &VoidRequest::new().with_reference("cancelled order"))
+            .await
+            .unwrap(),
+    );
     assert_eq!(voided.status, PaymentStatus::Voided);
     assert_eq!(sim.commits(SimProvider::Checkout, &auth.id).voids, 1);
 
@@ -147,8 +164,8 @@ async fn immediate_capture_decline_void_and_errors() {
         .with_source(token("tok_visa"))
         .with_manual_capture()
         .with_idempotency_key(key);
-    let first = p.create_payment(&req).await.unwrap();
-    let second = p.create_payment(&req).await.unwrap();
+    let first = consistent(p.create_payment(&req).await.unwrap());
+    let second = consistent(p.create_payment(&req).await.unwrap());
     assert_eq!(first.id, second.id);
     assert_eq!(sim.commits(SimProvider::Checkout, &first.id).creates, 1);
 
@@ -167,5 +184,35 @@ async fn immediate_capture_decline_void_and_errors() {
         e.is_ok() || matches!(e, Err(Error::InvalidState { .. }) | Err(Error::NotFound { .. })),
         "{e:?}"
     );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_incremented_authorization_captured_in_full_stays_consistent() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let req = CreatePayment::new(eur(10_000), "order-sim-7")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        })
+        .with_manual_capture();
+    let auth = consistent(p.create_payment(&req).await.unwrap());
+    assert_eq!(auth.status, PaymentStatus::Authorized);
+    let raised = consistent(
+        p.increment_authorization(&auth.id, &ActionRequest::new().with_amount(eur(2_000)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(raised.status, PaymentStatus::Authorized);
+    let captured = consistent(p.capture(&auth.id, &CaptureRequest::full()).await.unwrap());
+    assert_eq!(captured.status, PaymentStatus::Captured);
+    assert_eq!(captured.captured, Some(eur(12_000)));
+    let history = consistent(p.get_payment_with_history(&auth.id).await.unwrap());
+    let auths = history
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Authorized)
+        .count();
+    assert_eq!(auths, 2, "{:?}", history.events);
     sim.shutdown().await;
 }

@@ -574,11 +574,16 @@ impl PaiwiseProvider {
             }
             return Ok(Some(asked));
         }
-        if p.raw_status == "partialRefund" || p.refunded.is_some_and(|r| r.is_positive()) {
+        // A `paid` checkout whose answer does not say what was refunded (its `balance`
+        // contradicts the status) may have been refunded in part: as for a partial refund,
+        // "the whole amount" could refund more than is left.
+        let refunded_unknown = p.raw_status == "paid" && p.refunded.is_none();
+        if p.raw_status == "partialRefund" || refunded_unknown || p.refunded.is_some_and(|r| r.is_positive())
+        {
             return match p.refundable {
                 Some(left) if left.is_positive() => Ok(Some(left)),
-                // Part refunded, and what is left unknown: refunding "the whole amount"
-                // could refund more than was paid.
+                // Part refunded (or perhaps), and what is left unknown: refunding "the
+                // whole amount" could refund more than was paid.
                 _ => Err(invalid_state(
                     Operation::Refund,
                     &p,

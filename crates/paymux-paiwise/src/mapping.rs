@@ -30,7 +30,9 @@
 //! For the captured statuses `balance` is preferred (it is Paiwise's current figure). Where it
 //! is missing or outside `0..=amount`, the sum of the log's `amountRefund` is used when it is
 //! within `0..=amount` (and no refund in it is negative), and for `refunded` the whole amount;
-//! otherwise refunded and refundable are left unknown (`None`) rather than guessed.
+//! otherwise refunded and refundable are left unknown (`None`) rather than guessed. A figure
+//! that contradicts the status (`paid` with something refunded, `partialRefund` with nothing
+//! or everything refunded, `refunded` with something left) is not used either.
 //!
 //! # Log
 //!
@@ -339,13 +341,21 @@ pub(crate) fn amounts(raw_status: &str, amount: Money, balance: Option<i64>, log
             refundable: m(0),
         },
         "paid" | "partialRefund" | "refunded" => {
+            // What each status says of the refunded amount: a figure that contradicts it
+            // (a `paid` checkout with money refunded, a `refunded` one with money left) is
+            // no reading of it, and would make the payment say two things at once.
+            let fits = |r: i64| match raw_status {
+                "paid" => r == 0,
+                "partialRefund" => 0 < r && r < total,
+                _ => r == total,
+            };
             let refunded = match balance {
-                Some(b) if within(b) => Some(total - b),
+                Some(b) if within(b) => Some(total - b).filter(|r| fits(*r)),
                 _ if raw_status == "refunded" => Some(total),
                 // A partial refund that the log shows none of: the log is incomplete, and
                 // reading it as "nothing refunded" would offer the whole amount again.
                 _ if raw_status == "partialRefund" && log_refunded == 0 => None,
-                _ if within(log_refunded) => Some(log_refunded),
+                _ if within(log_refunded) => Some(log_refunded).filter(|r| fits(*r)),
                 _ => None,
             };
             Amounts {

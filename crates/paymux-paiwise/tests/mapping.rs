@@ -5,6 +5,7 @@
 use paymux_core::{Currency, Money, PaymentStatus};
 use paymux_paiwise::decode_checkout;
 use paymux_paiwise::mapping::{map_status, DOCUMENTED_STATUSES};
+use paymux_testkit::check_payment_invariants;
 
 type Row = (&'static str, i64, PaymentStatus, [Option<i64>; 4]);
 
@@ -92,6 +93,7 @@ fn every_documented_status_and_an_unknown_one() {
         assert_eq!(p.refunded, sek(refunded), "refunded of {raw}");
         assert_eq!(p.capturable, sek(capturable), "capturable of {raw}");
         assert_eq!(p.refundable, sek(refundable), "refundable of {raw}");
+        assert_eq!(check_payment_invariants(&p), Ok(()), "{raw}");
     }
 }
 
@@ -120,6 +122,7 @@ fn log_refunds_are_used_when_balance_is_missing() {
     let p = decode_checkout(body.as_bytes()).unwrap();
     assert_eq!(p.refunded.map(|m| m.minor()), Some(200));
     assert_eq!(p.refundable.map(|m| m.minor()), Some(800));
+    assert_eq!(check_payment_invariants(&p), Ok(()));
 }
 
 #[test]
@@ -130,6 +133,7 @@ fn inconsistent_balance_leaves_amounts_unknown() {
     assert_eq!(p.captured.map(|m| m.minor()), Some(1000));
     assert_eq!(p.refunded, None);
     assert_eq!(p.refundable, None);
+    assert_eq!(check_payment_invariants(&p), Ok(()));
 }
 
 #[test]
@@ -159,6 +163,7 @@ fn a_negative_log_refund_is_not_netted_into_the_refunded_amount() {
     assert_eq!(p.captured.map(|m| m.minor()), Some(1000));
     assert_eq!(p.refunded, None, "refunded must not be 600 - 100");
     assert_eq!(p.refundable, None, "refundable must not be 1000 - 500");
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     // A `balance` in range still settles it.
     let with_balance = body.replacen(
         r#""currency": "SEK","#,
@@ -168,4 +173,79 @@ fn a_negative_log_refund_is_not_netted_into_the_refunded_amount() {
     let p = decode_checkout(with_balance.as_bytes()).unwrap();
     assert_eq!(p.refunded.map(|m| m.minor()), Some(600));
     assert_eq!(p.refundable.map(|m| m.minor()), Some(400));
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+}
+
+/// A `balance` or a log that contradicts the status (a `paid` checkout with money refunded, a
+/// `partialRefund` one with nothing or everything refunded, a `refunded` one with money left)
+/// is not taken as the refunded amount: the payment would say two things at once (`captured`
+/// with 6.00 SEK refunded; `refunded` with 4.00 SEK still refundable). What was refunded is
+/// then unknown, as for any other answer that does not settle it.
+#[test]
+fn a_balance_or_log_that_contradicts_the_status_leaves_the_amounts_unknown() {
+    let log_600 = r#""log": {"2024-01-01 00:00:00": {"action": "paid"},
+        "2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 600}}}"#;
+    let log_1000 = r#""log": {"2024-01-01 00:00:00": {"action": "paid"},
+        "2024-01-01 00:01:00": {"action": "partialRefund", "details": {"amountRefund": 1000}}}"#;
+    for (status, balance, log) in [
+        ("paid", Some(400), ""),
+        ("paid", Some(0), ""),
+        ("paid", None, log_600),
+        ("partialRefund", Some(1000), ""),
+        ("partialRefund", Some(0), ""),
+        ("partialRefund", None, log_1000),
+        ("refunded", Some(400), ""),
+        ("refunded", Some(1000), ""),
+    ] {
+        let balance = balance.map(|b| format!(r#""balance": {b},"#)).unwrap_or_default();
+        let log = if log.is_empty() { r#""log": []"# } else { log };
+        let body = format!(
+            r#"{{"checkout_id": "c1", "status": "{status}", "amount": 1000, "currency": "SEK", {balance} {log}}}"#
+        );
+        let p = decode_checkout(body.as_bytes()).unwrap();
+        assert_eq!(p.raw_status, status);
+        assert_eq!(p.captured.map(|m| m.minor()), Some(1000), "{body}");
+        assert_eq!((p.refunded, p.refundable), (None, None), "{body}");
+        assert_eq!(check_payment_invariants(&p), Ok(()), "{body}");
+    }
+}
+
+/// Every documented status, with every kind of `balance` (missing, in range, at either end,
+/// out of range) and of log (no refund, some, all, more than paid), decodes into a payment
+/// that keeps the invariants every paymux payment keeps.
+#[test]
+fn every_status_balance_and_log_gives_a_consistent_payment() {
+    let balances = [
+        None,
+        Some(0),
+        Some(1),
+        Some(400),
+        Some(999),
+        Some(1000),
+        Some(1001),
+        Some(-1),
+    ];
+    let logs: [&[i64]; 6] = [&[], &[0], &[600], &[400, 600], &[1000], &[1500]];
+    for status in DOCUMENTED_STATUSES.iter().chain(&["Mystery State"]) {
+        for balance in balances {
+            for refunds in logs {
+                let mut log = vec![r#""2024-01-01 00:00:00": {"action": "paid"}"#.to_owned()];
+                for (i, r) in refunds.iter().enumerate() {
+                    log.push(format!(
+                        r#""2024-01-01 00:0{}:00": {{"action": "partialRefund", "details": {{"amountRefund": {r}}}}}"#,
+                        i + 1
+                    ));
+                }
+                let balance = balance.map(|b| format!(r#""balance": {b},"#)).unwrap_or_default();
+                let body = format!(
+                    r#"{{"checkout_id": "c1", "status": "{status}", "amount": 1000, "currency": "SEK", {balance} "log": {{{}}}}}"#,
+                    log.join(",")
+                );
+                let p = decode_checkout(body.as_bytes()).unwrap();
+                if let Err(e) = check_payment_invariants(&p) {
+                    panic!("{body}\n{e}");
+                }
+            }
+        }
+    }
 }

@@ -6,6 +6,7 @@ mod common;
 use chrono::{TimeZone, Utc};
 use paymux_core::{Currency, EventKind, Money, PaymentStatus};
 use paymux_paiwise::{decode_checkout, decode_checkout_details};
+use paymux_testkit::check_payment_invariants;
 
 fn sek(minor: i64) -> Money {
     Money::from_minor(minor, Currency::SEK)
@@ -19,6 +20,7 @@ fn at(h: u32, m: u32, s: u32) -> chrono::DateTime<Utc> {
 fn seed_object_decodes_into_payment() {
     let body = common::seed_body();
     let p = decode_checkout(body.as_bytes()).unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
 
     assert_eq!(p.provider, "paiwise");
     assert_eq!(p.id, "4fe796fc6b25e536eb6256aa744bfe");
@@ -109,6 +111,7 @@ fn seed_object_keeps_paiwise_details_customer_and_saved_cards() {
     let body = common::seed_body();
     let c = decode_checkout_details(body.as_bytes()).unwrap();
     assert_eq!(c.payment, decode_checkout(body.as_bytes()).unwrap());
+    assert_eq!(check_payment_invariants(&c.payment), Ok(()));
     assert_eq!(c.auth_code.as_deref(), Some("test18892"));
     assert_eq!(c.mode.as_deref(), Some("test"));
     assert_eq!(c.capture, Some(false));
@@ -158,6 +161,7 @@ fn log_is_ordered_by_time_not_by_document_order() {
         "log": {"2024-01-02 00:00:01": {"action": "paid"}, "2024-01-02 00:00:00": {"action": "created"},
                 "not a time": {"action": "note"}, "2023-12-31 23:59:59": {"action": "reserved", "details": []}}}"#;
     let p = decode_checkout(body.as_bytes()).unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     let kinds: Vec<&str> = p.events.iter().map(|e| &*e.raw_kind).collect();
     assert_eq!(kinds, ["reserved", "created", "paid", "note"]);
     assert_eq!(p.events[3].kind, EventKind::Other);

@@ -1043,6 +1043,36 @@ async fn a_full_refund_of_a_paid_checkout_still_sends_no_amount() {
     refund.assert_async().await;
 }
 
+/// A `paid` checkout whose `balance` says part was refunded contradicts itself: how much is
+/// left is unknown, so "refund everything" is refused before anything is sent (without an
+/// amount Paiwise refunds "the whole amount", which may be more than is left), while a refund
+/// of a named amount is still sent.
+#[tokio::test]
+async fn a_full_refund_of_a_paid_checkout_whose_balance_contradicts_it_is_refused() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "paid", 1000, 400));
+        })
+        .await;
+    let refund = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/refund");
+            then.status(200).body(checkout(ID, "partialRefund", 1000, 300));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let payment = p.get_payment(ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::Captured);
+    assert_eq!((payment.refunded, payment.refundable), (None, None));
+    let err = p.refund(ID, &RefundRequest::full()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidState { .. }), "{err}");
+    assert_eq!(refund.calls_async().await, 0);
+    p.refund(ID, &RefundRequest::partial(sek(100))).await.unwrap();
+    assert_eq!(refund.calls_async().await, 1);
+}
+
 #[tokio::test]
 async fn a_partial_refund_without_balance_or_log_leaves_the_amounts_unknown() {
     let server = MockServer::start_async().await;

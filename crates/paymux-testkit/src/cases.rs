@@ -170,97 +170,22 @@ fn money(f: &Fixture, minor: i64) -> Money {
     Money::from_minor(minor, f.currency)
 }
 
-/// The rules every payment answered must keep, whatever the provider: a raw status is kept;
-/// every reported amount is in the payment's currency; nothing more is captured than
-/// asked nor more refunded than captured; what is left to capture and to refund adds up
-/// with what was captured and refunded; and the status agrees with the amounts (nothing
-/// refunded while `captured`, something refunded and something left while
-/// `partially_refunded`, nothing left to refund once `refunded`, nothing capturable once
-/// capture can no longer start).
+/// The rules every payment answered must keep, whatever the provider:
+/// [`check_payment_invariants`](crate::check_payment_invariants) (amounts in the payment's
+/// currency and not negative, nothing more captured than authorised nor more refunded than
+/// captured, what is left to capture and to refund adding up, the status agreeing with the
+/// amounts, events oldest first), and a raw status kept (a provider always answers one).
 ///
 /// # Errors
-/// The rule broken, naming the payment and the amounts.
+/// The rules broken, naming the payment and the amounts.
 pub fn consistent(what: &str, p: &Payment) -> Result<(), CaseFailure> {
-    let ctx = format!(
-        "{what}: payment {} ({}, raw {:?}, amount {}, captured {:?}, refunded {:?}, capturable {:?}, refundable {:?})",
-        p.id, p.status, p.raw_status, p.amount, p.captured, p.refunded, p.capturable, p.refundable
+    check!(
+        !p.raw_status.is_empty(),
+        "{what}: payment {} ({}): raw_status is empty",
+        p.id,
+        p.status
     );
-    check!(!p.raw_status.is_empty(), "{ctx}: raw_status is empty");
-    let currency = p.amount.currency();
-    for (name, m) in [
-        ("captured", p.captured),
-        ("refunded", p.refunded),
-        ("capturable", p.capturable),
-        ("refundable", p.refundable),
-    ] {
-        if let Some(m) = m {
-            check!(m.currency() == currency, "{ctx}: {name} is in {}", m.currency());
-            check!(!m.is_negative(), "{ctx}: {name} is negative");
-            check!(m.minor() <= p.amount.minor(), "{ctx}: {name} exceeds the amount");
-        }
-    }
-    if let (Some(c), Some(r)) = (p.captured, p.refunded) {
-        check!(r.minor() <= c.minor(), "{ctx}: more refunded than captured");
-    }
-    let zero = |m: Option<Money>| m.is_none_or(|m| m.is_zero());
-    match p.status {
-        PaymentStatus::Authorized | PaymentStatus::PartiallyCaptured => {
-            if let (Some(c), Some(left)) = (p.captured, p.capturable) {
-                check!(
-                    c.minor() + left.minor() == p.amount.minor(),
-                    "{ctx}: captured + capturable is not the amount"
-                );
-            }
-            if p.status == PaymentStatus::Authorized {
-                check!(zero(p.captured), "{ctx}: authorized yet something captured");
-            } else {
-                check!(
-                    !zero(p.captured),
-                    "{ctx}: partially captured yet nothing captured"
-                );
-            }
-        }
-        PaymentStatus::Captured | PaymentStatus::PartiallyRefunded | PaymentStatus::Refunded => {
-            check!(
-                zero(p.capturable),
-                "{ctx}: still capturable after the capture ended"
-            );
-            if let (Some(c), Some(r), Some(left)) = (p.captured, p.refunded, p.refundable) {
-                check!(
-                    r.minor() + left.minor() == c.minor(),
-                    "{ctx}: refunded + refundable is not what was captured"
-                );
-            }
-            match p.status {
-                PaymentStatus::Captured => check!(zero(p.refunded), "{ctx}: captured yet something refunded"),
-                PaymentStatus::PartiallyRefunded => {
-                    check!(
-                        !zero(p.refunded),
-                        "{ctx}: partially refunded yet nothing refunded"
-                    );
-                    check!(
-                        p.refundable.is_none_or(|m| m.is_positive()),
-                        "{ctx}: partially refunded yet nothing left to refund"
-                    );
-                }
-                _ => check!(zero(p.refundable), "{ctx}: refunded yet something left to refund"),
-            }
-        }
-        PaymentStatus::Voided
-        | PaymentStatus::Cancelled
-        | PaymentStatus::Declined
-        | PaymentStatus::Failed
-        | PaymentStatus::Expired => {
-            check!(zero(p.captured), "{ctx}: no money moved yet something captured");
-            check!(zero(p.capturable), "{ctx}: closed yet still capturable");
-            check!(
-                zero(p.refundable),
-                "{ctx}: no money moved yet something refundable"
-            );
-        }
-        _ => {}
-    }
-    Ok(())
+    crate::check_payment_invariants(p).map_err(|e| CaseFailure::new(format!("{what}: {e}")))
 }
 
 /// Reads the payment back and checks that the read agrees with `answer`, what a mutation

@@ -14,6 +14,10 @@
 //! - [`run_contract`]: runs every case, each under a panic guard and a time limit, and
 //!   returns a [`Report`]; [`Summary`] adds reports and fault-matrix figures up and prints
 //!   them.
+//! - [`check_payment_invariants`]: the rules every [`Payment`] must keep (amounts in one
+//!   currency, none negative, refunds within captures, status agreeing with the amounts,
+//!   events oldest first), and [`InvariantChecking`], a provider wrapper that applies them to
+//!   every payment answered; [`run_contract`] checks every payment of every case with it.
 //! - [`CountingProvider`] and [`Tripwire`]: prove that a call never reached the provider or
 //!   the network.
 //! - [`hostile`]: proptest strategies for arbitrary JSON, for decoder fuzzing.
@@ -56,6 +60,7 @@
 pub mod cases;
 mod counting;
 pub mod hostile;
+mod invariants;
 mod logs;
 mod report;
 
@@ -68,6 +73,7 @@ use futures_util::FutureExt;
 use paymux_core::{async_trait, CreatePayment, Currency, Money, Payment, PaymentProvider};
 
 pub use counting::{CountingProvider, Tripwire};
+pub use invariants::{check_payment_invariants, InvariantChecking};
 pub use logs::{find_secrets, LogCapture};
 pub use report::{CaseFailure, CaseOutcome, CaseRecord, CaseResult, Report, Summary, Verdict};
 
@@ -270,12 +276,27 @@ pub async fn run_contract(fixture: &Fixture) -> Report {
     report
 }
 
-/// Runs one case under a panic guard and the fixture's time limit.
+/// Runs one case under a panic guard and the fixture's time limit, with the fixture's
+/// provider under [`InvariantChecking`]: a payment answered at any step that breaks
+/// [`check_payment_invariants`] fails the case (also one that passed or was skipped).
 pub async fn run_case(fixture: &Fixture, case: cases::CaseFn) -> Verdict {
     let limit = fixture.case_timeout;
-    match guarded(tokio::time::timeout(limit, case(fixture))).await {
+    let checking = Arc::new(InvariantChecking::new(fixture.provider.clone()));
+    let mut checked = fixture.clone();
+    checked.provider = checking.clone();
+    let verdict = match guarded(tokio::time::timeout(limit, case(&checked))).await {
         Ok(Ok(result)) => Verdict::from_result(result),
         Ok(Err(_)) => Verdict::Failed(format!("did not finish within {} ms", limit.as_millis())),
         Err(panic) => Verdict::Panicked(panic),
+    };
+    let violations = checking.violations();
+    if violations.is_empty() {
+        return verdict;
+    }
+    let found = violations.join("\n");
+    match verdict {
+        Verdict::Passed | Verdict::Skipped(_) => Verdict::Failed(found),
+        Verdict::Failed(message) => Verdict::Failed(format!("{message}\n{found}")),
+        Verdict::Panicked(message) => Verdict::Panicked(format!("{message}\n{found}")),
     }
 }

@@ -235,3 +235,70 @@ async fn a_broken_provider_fails_and_panics_are_counted() {
     assert_eq!(summary.panics, 1, "the unknown-id capture panics once: {report}");
     assert!(!summary.is_clean());
 }
+
+/// Offers a payment awaiting its customer for capture, but only on a read: no case checks
+/// that read by itself, so only the invariant check on every payment answered finds it.
+#[derive(Debug)]
+struct Inconsistent {
+    inner: InMemoryProvider,
+}
+
+#[async_trait]
+impl PaymentProvider for Inconsistent {
+    fn id(&self) -> &str {
+        "memory"
+    }
+    fn capabilities(&self) -> &Capabilities {
+        self.inner.capabilities()
+    }
+    async fn create_payment(&self, r: &CreatePayment) -> paymux_core::Result<Payment> {
+        self.inner.create_payment(r).await
+    }
+    async fn get_payment(&self, id: &str) -> paymux_core::Result<Payment> {
+        let mut p = self.inner.get_payment(id).await?;
+        if p.status == paymux_core::PaymentStatus::AwaitingCustomer {
+            p.capturable = Some(p.amount);
+        }
+        Ok(p)
+    }
+    async fn capture(&self, id: &str, r: &CaptureRequest) -> paymux_core::Result<Payment> {
+        self.inner.capture(id, r).await
+    }
+    async fn refund(&self, id: &str, r: &RefundRequest) -> paymux_core::Result<Payment> {
+        self.inner.refund(id, r).await
+    }
+    async fn void(&self, id: &str, r: &VoidRequest) -> paymux_core::Result<Payment> {
+        self.inner.void(id, r).await
+    }
+    async fn update_metadata(&self, id: &str, u: &MetadataUpdate) -> paymux_core::Result<Payment> {
+        self.inner.update_metadata(id, u).await
+    }
+}
+
+#[tokio::test]
+async fn every_payment_answered_is_checked_for_consistency() {
+    let provider = Arc::new(Inconsistent {
+        inner: InMemoryProvider::new(),
+    });
+    let fixture = Fixture::new(
+        "inconsistent",
+        provider,
+        Arc::new(NoDriver),
+        Currency::SEK,
+        Arc::new(hosted),
+    );
+    let report = run_contract(&fixture).await;
+    println!("{report}");
+    let get = report
+        .cases
+        .iter()
+        .find(|c| c.case == "get_payment_round_trip")
+        .unwrap();
+    assert!(
+        matches!(&get.verdict, Verdict::Failed(m)
+            if m.contains("get_payment answered an inconsistent payment")
+                && m.contains("awaiting_customer permits no capture, yet capturable is 100.00 SEK")),
+        "{:?}",
+        get.verdict
+    );
+}

@@ -147,6 +147,7 @@ fn the_documented_example_maps_only_with_real_values() {
     // The same document with realistic values where the placeholders cannot be values.
     let realistic = include_bytes!("fixtures/checkout_realistic.json");
     let p = decode_checkout(realistic).unwrap();
+    assert_eq!(paymux_testkit::check_payment_invariants(&p), Ok(()));
     assert_eq!(p.provider, "twisto");
     assert_eq!(p.id, "7f3c2a9e-4b1d-4c8e-9a55-0d6b1e2f3a4b");
     assert_eq!(p.amount, Money::from_minor(89_400, Currency::CZK));
@@ -174,8 +175,29 @@ fn the_documented_example_maps_only_with_real_values() {
         .unwrap()
         .replace("\"created\"", "\"brand-new\"");
     let p = decode_checkout(text.as_bytes()).unwrap();
+    assert_eq!(paymux_testkit::check_payment_invariants(&p), Ok(()));
     assert_eq!(p.status, PaymentStatus::Unknown);
     assert_eq!(p.raw_status, "checkout:brand-new");
+}
+
+/// The documented example, in every documented checkout state (read without its charge or
+/// refunds, as `decode_checkout` does), keeps the invariants every paymux payment keeps.
+#[test]
+fn the_documented_example_in_every_state_is_consistent() {
+    let realistic = std::str::from_utf8(include_bytes!("fixtures/checkout_realistic.json")).unwrap();
+    for state in [
+        "created",
+        "approved",
+        "completed",
+        "cancelled",
+        "error",
+        "expired",
+    ] {
+        let text = realistic.replace("\"state\": \"created\"", &format!("\"state\": \"{state}\""));
+        assert!(text.contains(&format!("\"state\": \"{state}\"")), "{state}");
+        let p = decode_checkout(text.as_bytes()).unwrap();
+        assert_eq!(paymux_testkit::check_payment_invariants(&p), Ok(()), "{state}");
+    }
 }
 
 #[test]

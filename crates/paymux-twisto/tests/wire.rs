@@ -14,6 +14,7 @@ use paymux_core::{
     LineItemKind, MetadataUpdate, Money, Operation, PaymentProvider, PaymentStatus, RefundReason,
     RefundRequest, TransportConfig, VoidRequest,
 };
+use paymux_testkit::check_payment_invariants;
 use paymux_twisto::{
     BillingAddress, CheckoutListQuery, CheckoutType, PageQuery, ShopperStatistics, TwistoBuilder,
     TwistoCheckoutOptions, TwistoProvider,
@@ -120,6 +121,7 @@ async fn create_payment_posts_the_documented_checkout() {
         })
         .await;
     let p = provider(&server).create_payment(&request()).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     m.assert_async().await;
     assert_eq!(p.id, ID);
     assert_eq!(p.status, PaymentStatus::AwaitingCustomer);
@@ -340,6 +342,7 @@ async fn get_payment_reads_the_checkout_and_only_fetches_refunds_when_charged() 
         })
         .await;
     let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     get.assert_async().await;
     assert_eq!(refunds.calls_async().await, 0);
     assert_eq!(p.status, PaymentStatus::Authorized);
@@ -377,6 +380,7 @@ async fn get_payment_of_a_completed_checkout_counts_its_refunds() {
         })
         .await;
     let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     refunds.assert_async().await;
     assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
     assert_eq!(p.captured, Some(czk(89_400)));
@@ -425,6 +429,7 @@ async fn refund_events_are_oldest_first_whatever_the_list_order() {
         })
         .await;
     let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     let ids: Vec<Option<&str>> = p.events.iter().map(|e| e.id.as_deref()).collect();
     // Creation and completion stay first, then the refunds by time (09:00+02:00 is 07:00Z).
     assert_eq!(ids[2..], [Some("r2"), Some("r1"), Some("r3")]);
@@ -435,6 +440,45 @@ async fn refund_events_are_oldest_first_whatever_the_list_order() {
         p.updated_at,
         Some(Utc.with_ymd_and_hms(2024, 5, 4, 9, 0, 0).unwrap())
     );
+}
+
+/// Refunds that Twisto lists beyond the checkout's amount are reported as listed: `Refunded`
+/// with their sum and nothing left to refund (the documented Twisto exception of
+/// `check_payment_invariants`), not a figure paymux made up; and no refund can be sent.
+#[tokio::test]
+async fn refunds_listed_beyond_the_amount_are_reported_as_listed() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "894.00", "currency": "CZK"},
+                {"id": "r2", "checkout_id": ID, "amount": "6.00", "currency": "CZK"}
+            ])));
+        })
+        .await;
+    let post = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(json!({}));
+        })
+        .await;
+    let twisto = provider(&server);
+    let p = twisto.get_payment(ID).await.unwrap();
+    assert_eq!(p.status, PaymentStatus::Refunded);
+    assert_eq!(p.captured, Some(czk(89_400)));
+    assert_eq!(p.refunded, Some(czk(90_000)));
+    assert_eq!(p.refundable, Some(czk(0)));
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    let e = twisto.refund(ID, &RefundRequest::full()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    assert_eq!(post.calls_async().await, 0);
 }
 
 /// A refund of the 894.00 CZK checkout, as listed.
@@ -481,6 +525,7 @@ async fn refunds_past_a_short_page_are_read_while_next_is_set() {
         .await;
     let twisto = provider(&server);
     let p = twisto.get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     assert_eq!((first.calls_async().await, second.calls_async().await), (1, 1));
     assert_eq!(p.refunded, Some(czk(12_300)));
     assert_eq!(p.refundable, Some(czk(77_100)));
@@ -539,6 +584,7 @@ async fn a_server_that_ignores_skip_is_not_counted_twice_nor_walked_fifty_times(
         })
         .await;
     let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     assert_eq!(refunds.calls_async().await, 2);
     assert_eq!(p.refunded, Some(czk(1_000)));
     assert_eq!(p.refundable, Some(czk(88_400)));
@@ -739,6 +785,7 @@ async fn capture_creates_a_full_charge_with_capture_true() {
         .await;
     let req = CaptureRequest::full().with_idempotency_key(IdempotencyKey::from_string("cap-1").unwrap());
     let p = provider(&server).capture(ID, &req).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     lookup.assert_async().await;
     post.assert_async().await;
     // Read before the charge and after it. The checkout was uncharged, so it had no refunds
@@ -993,6 +1040,7 @@ async fn a_partial_refund_reads_first_then_posts_with_reason_and_key() {
         .with_reference("rf-1")
         .with_idempotency_key(IdempotencyKey::from_string("rf-key-1").unwrap());
     let p = provider(&server).refund(ID, &req).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     post.assert_async().await;
     assert_eq!(listed.calls_async().await, 1);
     assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
@@ -1177,6 +1225,9 @@ async fn refund_with(
         })
         .await;
     let result = provider(&server).refund(ID, &request).await;
+    if let Ok(p) = &result {
+        assert_eq!(check_payment_invariants(p), Ok(()));
+    }
     (result, read.calls_async().await)
 }
 
@@ -1999,6 +2050,7 @@ async fn an_authorised_charge_with_the_reference_but_another_amount_is_not_captu
     let twisto = provider(&server);
     assert_eq!(twisto.find_authorised_charge(ID).await.unwrap(), None);
     let p = twisto.capture(ID, &CaptureRequest::full()).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
     assert_eq!(smi.calls_async().await, 0);
     post.assert_async().await;
     assert_eq!(p.captured, Some(czk(89_400)));
