@@ -216,3 +216,83 @@ async fn an_incremented_authorization_captured_in_full_stays_consistent() {
     assert_eq!(auths, 2, "{:?}", history.events);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_incremented_authorization_reports_the_original_amount_and_the_authorized_balances() {
+    // Checkout.com's `amount` is the original payment amount; the increment shows in the
+    // balances. The unified payment keeps that `amount` and reports what the balances say:
+    // capturable, captured and refundable beyond the original amount, up to the authorized
+    // total.
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let req = CreatePayment::new(eur(6_540), "order-sim-8")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        })
+        .with_manual_capture();
+    let auth = consistent(p.create_payment(&req).await.unwrap());
+    let raised = consistent(
+        p.increment_authorization(&auth.id, &ActionRequest::new().with_amount(eur(1_000)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(raised.status, PaymentStatus::Authorized);
+    assert_eq!(raised.amount, eur(6_540), "amount stays the original");
+    assert_eq!(raised.capturable, Some(eur(7_540)));
+    assert_eq!(raised.captured, Some(eur(0)));
+    assert_eq!(raised.refundable, Some(eur(0)));
+    let history = consistent(p.get_payment_with_history(&auth.id).await.unwrap());
+    let auths: Vec<Option<Money>> = history
+        .events
+        .iter()
+        .filter(|e| e.kind == EventKind::Authorized)
+        .map(|e| e.amount)
+        .collect();
+    assert_eq!(
+        auths,
+        [Some(eur(6_540)), Some(eur(1_000))],
+        "{:?}",
+        history.events
+    );
+
+    // A partial capture beyond the original amount, then the rest.
+    let part = consistent(
+        p.capture(&auth.id, &CaptureRequest::partial(eur(7_000)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(part.status, PaymentStatus::PartiallyCaptured);
+    assert_eq!(part.amount, eur(6_540));
+    assert_eq!(part.captured, Some(eur(7_000)));
+    assert_eq!(part.capturable, Some(eur(540)));
+    assert_eq!(part.refundable, Some(eur(7_000)));
+    let e = p
+        .capture(&auth.id, &CaptureRequest::partial(eur(550)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+    let all = consistent(p.capture(&auth.id, &CaptureRequest::full()).await.unwrap());
+    assert_eq!(all.status, PaymentStatus::Captured);
+    assert_eq!(all.amount, eur(6_540));
+    assert_eq!(all.captured, Some(eur(7_540)));
+    assert_eq!(all.capturable, Some(eur(0)));
+    assert_eq!(all.refundable, Some(eur(7_540)));
+    assert_eq!(sim.commits(SimProvider::Checkout, &auth.id).captures, 2);
+
+    // Refunds reach the whole captured total.
+    let refunded = consistent(
+        p.refund(&auth.id, &RefundRequest::partial(eur(7_000)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(refunded.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(refunded.refunded, Some(eur(7_000)));
+    assert_eq!(refunded.refundable, Some(eur(540)));
+    let done = consistent(p.refund(&auth.id, &RefundRequest::full()).await.unwrap());
+    assert_eq!(done.status, PaymentStatus::Refunded);
+    assert_eq!(done.refunded, Some(eur(7_540)));
+    assert_eq!(done.refundable, Some(eur(0)));
+    let history = consistent(p.get_payment_with_history(&auth.id).await.unwrap());
+    assert_eq!(history.captured, Some(eur(7_540)));
+    sim.shutdown().await;
+}

@@ -138,7 +138,12 @@ struct Payment {
     id: String,
     session_id: String,
     requested_on: DateTime<Utc>,
+    /// The original payment amount (`PaymentDetails.amount`): never changed by an
+    /// incremental authorization.
     amount: i64,
+    /// What has been authorized: the original amount plus every incremental authorization
+    /// (`balances.total_authorized` once approved). Captures and voids draw on this.
+    authorized: i64,
     amount_requested: i64,
     currency: String,
     reference: Option<String>,
@@ -166,7 +171,7 @@ struct Payment {
 impl Payment {
     fn available_to_capture(&self) -> i64 {
         if matches!(self.status.as_str(), "Authorized" | "Partially Captured") && !self.capture_closed {
-            self.amount - self.captured - self.voided
+            self.authorized - self.captured - self.voided
         } else {
             0
         }
@@ -174,7 +179,7 @@ impl Payment {
 
     fn available_to_void(&self) -> i64 {
         if self.status == "Authorized" && self.captured == 0 {
-            self.amount - self.voided
+            self.authorized - self.voided
         } else {
             0
         }
@@ -188,7 +193,7 @@ impl Payment {
         let authorized = if matches!(self.status.as_str(), "Pending" | "Declined") {
             0
         } else {
-            self.amount
+            self.authorized
         };
         json!({
             "total_authorized": authorized,
@@ -277,7 +282,10 @@ impl Payment {
         v
     }
 
-    /// The 201 answer for an authorization (or card verification / decline) action.
+    /// The 201 answer for an authorization (or card verification / decline) action. Its
+    /// `amount` is the action's: the payment amount for the first authorization, the
+    /// increase for an incremental one (as in Checkout.com's example: 100 authorized, 100
+    /// more, answer `amount: 100` with `total_authorized: 200`).
     fn payment_response(&self, action: &Action, base: &str) -> Value {
         let status = match (action.approved, action.kind) {
             (false, _) => "Declined",
@@ -287,7 +295,7 @@ impl Payment {
         let mut v = json!({
             "id": self.id,
             "action_id": action.id,
-            "amount": self.amount,
+            "amount": action.amount,
             "currency": self.currency,
             "approved": action.approved,
             "status": status,
@@ -368,9 +376,9 @@ impl Payment {
         a.reference = reference;
         a.metadata = metadata;
         self.captured += amount;
-        if final_capture || self.captured + self.voided >= self.amount {
+        if final_capture || self.captured + self.voided >= self.authorized {
             // A final capture voids what is left of the authorization.
-            self.voided += (self.amount - self.captured - self.voided).max(0);
+            self.voided += (self.authorized - self.captured - self.voided).max(0);
             self.capture_closed = true;
             self.status = "Captured".into();
         } else {
@@ -398,7 +406,7 @@ impl Payment {
     }
 
     fn void(&mut self, reference: Option<String>, metadata: Option<Map<String, Value>>) -> usize {
-        let amount = self.amount - self.captured - self.voided;
+        let amount = self.authorized - self.captured - self.voided;
         let mut a = Action::new("Void", amount, true);
         a.reference = reference;
         a.metadata = metadata;
@@ -811,6 +819,7 @@ async fn create(
         session_id: format!("sid_{}", base32_id(26)),
         requested_on: Utc::now(),
         amount,
+        authorized: amount,
         amount_requested: amount,
         currency,
         reference,
@@ -1298,10 +1307,11 @@ async fn authorizations(
         return empty(StatusCode::FORBIDDEN);
     }
     let inc = b.amount.unwrap_or(0);
-    if p.amount + inc > MAX_AMOUNT || !amount_fits_currency(inc, &p.currency) {
+    if p.authorized + inc > MAX_AMOUNT || !amount_fits_currency(inc, &p.currency) {
         return invalid(&rid.0, &["amount_invalid"]);
     }
-    p.amount += inc;
+    // `amount` stays the original payment amount; the increase shows in the balances.
+    p.authorized += inc;
     let mut a = Action::new("Authorization", inc, true);
     a.incremental = true;
     a.reference.clone_from(&b.reference);

@@ -81,6 +81,19 @@
 //!   `success_url` / `failure_url` with `cko-session-id`. `/cancellations` answers 403 (the
 //!   simulator never schedules retries). Automatic capture (`capture: true`) happens right after
 //!   authorization, the 201 still says `Authorized`.
+//! * Checkout.com incremental authorizations (`POST /payments/{id}/authorizations`, allowed
+//!   while `Authorized`, so not after a capture) keep `amount` at the original payment amount
+//!   (`PaymentDetails.amount`, "the original payment amount"): the increase shows in
+//!   `balances.total_authorized`, `available_to_capture` and `available_to_void`, as an
+//!   `Authorization` action of the increase (`authorization_type: Incremental`), and as the
+//!   201 answer's own `amount` (the increase; 0 for a validity extension without an amount).
+//!   The OpenAPI says a capture or refund without an amount takes "the full payment amount";
+//!   Checkout.com's capture guide bounds captures by "the total authorized balance". The
+//!   simulator reads that as a payments engineer would: a capture without an amount captures
+//!   everything still available to capture (original amount plus increments, less earlier
+//!   captures), captures may go beyond `amount` up to the authorized total, a `Final` capture
+//!   or a void releases the rest of the whole authorization, and a refund without an amount
+//!   refunds everything still available to refund.
 //! * Twisto: create answers 201; charges and refunds 201; merchant-API capture/cancel 200.
 //!   List endpoints answer `{count, next, previous, items}`.
 //!

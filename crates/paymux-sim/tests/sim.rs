@@ -1471,3 +1471,185 @@ async fn checkout_final_partial_capture_voids_the_rest() {
     assert_eq!(b["available_to_void"], 0);
     assert_eq!(b["available_to_refund"], 4000);
 }
+
+#[tokio::test]
+async fn checkout_incremental_authorization_keeps_the_original_amount() {
+    // The OpenAPI: `PaymentDetails.amount` is "the original payment amount"; an increment
+    // shows in `balances` ("the total amount that has been authorized", "available for
+    // capture / voiding") and in the action list, and the authorization answer's own `amount`
+    // is the increment (Checkout.com's "Adjust an estimated authorization" example: 100
+    // authorized, 100 more, answer `amount: 100`, `total_authorized: 200`).
+    let sim = Simulator::start().await.unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    let (s, p) = ck.post("/payments", ck_pay(6540, "EUR", false)).await;
+    assert_eq!(s, 201, "{p}");
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (s, a) = ck
+        .post(
+            &format!("/payments/{id}/authorizations"),
+            json!({"amount": 1000, "reference": "INC-1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    assert_schema("AuthorizationResponse", &a);
+    assert_eq!(a["amount"], 1000, "the answer's amount is the increment: {a}");
+    assert_eq!(a["approved"], true);
+    assert_eq!(a["status"], "Authorized");
+    assert_eq!(a["reference"], "INC-1");
+    assert_eq!(a["balances"]["total_authorized"], 7540, "{a}");
+    assert_eq!(a["balances"]["available_to_capture"], 7540, "{a}");
+    assert_eq!(a["balances"]["available_to_void"], 7540, "{a}");
+    let action_id = a["action_id"].as_str().unwrap().to_owned();
+
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_schema("PaymentDetails", &d);
+    assert_eq!(d["amount"], 6540, "amount stays the original payment amount: {d}");
+    assert_eq!(d["amount_requested"], 6540, "{d}");
+    assert_eq!(d["status"], "Authorized");
+    let b = &d["balances"];
+    assert_eq!(b["total_authorized"], 7540, "{d}");
+    assert_eq!(b["available_to_capture"], 7540, "{d}");
+    assert_eq!(b["available_to_void"], 7540, "{d}");
+    assert_eq!(b["total_captured"], 0);
+    assert_eq!(b["available_to_refund"], 0);
+
+    let (_, acts) = ck.get(&format!("/payments/{id}/actions")).await;
+    assert_schema("PaymentActionsResponse", &acts);
+    let acts = acts.as_array().unwrap();
+    let summary: Vec<(&str, i64)> = acts
+        .iter()
+        .map(|x| (x["type"].as_str().unwrap(), x["amount"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(summary, [("Authorization", 1000), ("Authorization", 6540)]);
+    assert_eq!(acts[0]["id"], action_id.as_str());
+    assert_eq!(acts[0]["reference"], "INC-1");
+
+    // A second increment adds to the total, never to `amount`.
+    let (s, a2) = ck
+        .post(&format!("/payments/{id}/authorizations"), json!({"amount": 460}))
+        .await;
+    assert_eq!(s, 201, "{a2}");
+    assert_eq!(a2["amount"], 460, "{a2}");
+    assert_eq!(a2["balances"]["total_authorized"], 8000, "{a2}");
+    // Extending validity only (no amount) leaves every figure as it was.
+    let (s, a3) = ck
+        .post(&format!("/payments/{id}/authorizations"), json!({}))
+        .await;
+    assert_eq!(s, 201, "{a3}");
+    assert_eq!(a3["amount"], 0, "{a3}");
+    assert_eq!(a3["balances"]["total_authorized"], 8000, "{a3}");
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["amount"], 6540, "{d}");
+    assert_eq!(d["balances"]["total_authorized"], 8000, "{d}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn checkout_captures_after_an_increment_reach_the_authorized_total() {
+    // Checkout.com: captures "cannot be submitted for a combined amount that exceeds the total
+    // authorized balance", so after an increment they may go beyond the original amount. A
+    // capture without an amount takes what is available to capture (the authorized total less
+    // what was captured), not the original amount.
+    let sim = Simulator::start().await.unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+
+    // Full capture (no amount) after an increment.
+    let (_, p) = ck.post("/payments", ck_pay(6540, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    let (s, _) = ck
+        .post(&format!("/payments/{id}/authorizations"), json!({"amount": 1000}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, c) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
+    assert_eq!(s, 202, "{c}");
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Captured", "{d}");
+    assert_eq!(d["amount"], 6540, "{d}");
+    let b = &d["balances"];
+    assert_eq!(b["total_captured"], 7540, "{d}");
+    assert_eq!(b["available_to_capture"], 0, "{d}");
+    assert_eq!(b["total_voided"], 0, "{d}");
+    assert_eq!(b["available_to_refund"], 7540, "{d}");
+    let (_, acts) = ck.get(&format!("/payments/{id}/actions")).await;
+    assert_eq!(acts[0]["type"], "Capture");
+    assert_eq!(acts[0]["amount"], 7540, "{acts}");
+    // A refund without an amount refunds everything captured.
+    let (s, _) = ck.post(&format!("/payments/{id}/refunds"), json!({})).await;
+    assert_eq!(s, 202);
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Refunded", "{d}");
+    assert_eq!(d["balances"]["total_refunded"], 7540, "{d}");
+    assert_eq!(d["balances"]["available_to_refund"], 0, "{d}");
+
+    // Partial captures beyond the original amount, up to the total.
+    let (_, p) = ck.post("/payments", ck_pay(6540, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    ck.post(&format!("/payments/{id}/authorizations"), json!({"amount": 1000}))
+        .await;
+    let (s, _) = ck
+        .post(
+            &format!("/payments/{id}/captures"),
+            json!({"amount": 7000, "capture_type": "NonFinal"}),
+        )
+        .await;
+    assert_eq!(s, 202, "a capture above the original amount but within the total");
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Partially Captured", "{d}");
+    assert_eq!(d["balances"]["total_captured"], 7000, "{d}");
+    assert_eq!(d["balances"]["available_to_capture"], 540, "{d}");
+    let (s, e) = ck
+        .post(
+            &format!("/payments/{id}/captures"),
+            json!({"amount": 550, "capture_type": "NonFinal"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["error_codes"], json!(["amount_exceeds_balance"]));
+    let (s, _) = ck
+        .post(
+            &format!("/payments/{id}/captures"),
+            json!({"amount": 540, "capture_type": "NonFinal"}),
+        )
+        .await;
+    assert_eq!(s, 202);
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Captured", "{d}");
+    assert_eq!(d["amount"], 6540, "{d}");
+    assert_eq!(d["balances"]["total_captured"], 7540, "{d}");
+    assert_eq!(d["balances"]["available_to_capture"], 0, "{d}");
+
+    // A Final partial capture voids the rest of the whole authorization.
+    let (_, p) = ck.post("/payments", ck_pay(6540, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    ck.post(&format!("/payments/{id}/authorizations"), json!({"amount": 1000}))
+        .await;
+    ck.post(&format!("/payments/{id}/captures"), json!({"amount": 3000}))
+        .await;
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Captured", "{d}");
+    assert_eq!(d["balances"]["total_captured"], 3000, "{d}");
+    assert_eq!(d["balances"]["total_voided"], 4540, "{d}");
+
+    // A void releases the whole authorization, increments included.
+    let (_, p) = ck.post("/payments", ck_pay(6540, "EUR", false)).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    ck.post(&format!("/payments/{id}/authorizations"), json!({"amount": 1000}))
+        .await;
+    let (s, _) = ck.post(&format!("/payments/{id}/voids"), json!({})).await;
+    assert_eq!(s, 202);
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Voided", "{d}");
+    assert_eq!(d["amount"], 6540, "{d}");
+    assert_eq!(d["balances"]["total_voided"], 7540, "{d}");
+    assert_eq!(d["balances"]["available_to_void"], 0, "{d}");
+    let (_, acts) = ck.get(&format!("/payments/{id}/actions")).await;
+    assert_eq!(acts[0]["type"], "Void");
+    assert_eq!(acts[0]["amount"], 7540, "{acts}");
+    sim.shutdown().await;
+}
