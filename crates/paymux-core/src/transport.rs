@@ -434,7 +434,8 @@ impl ApiResponse {
         self.status.is_success()
     }
 
-    /// The `Retry-After` header in seconds, if present.
+    /// The wait the `Retry-After` header asks for, in seconds or until an HTTP-date, if
+    /// present and readable.
     pub fn retry_after(&self) -> Option<Duration> {
         retry_after(&self.headers)
     }
@@ -516,15 +517,29 @@ impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     }
 }
 
+/// `Retry-After` (RFC 9110 §10.2.3): a number of seconds, or an HTTP-date (the wait is the
+/// time left until it; a date already past is no wait). A number of seconds too large for a
+/// `u64` is still a wait, the longest there is. Anything else is no hint.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = http_date(text)?;
+    Some((at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP-date in any of the three forms a recipient must accept: IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`), all in UTC.
+fn http_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc2822(text) {
+        return Some(at.with_timezone(&chrono::Utc));
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|at| at.and_utc())
 }
 
 /// The shared HTTP client of a backend instance: auth header, timeouts, retries, size cap,

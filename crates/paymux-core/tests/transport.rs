@@ -468,3 +468,107 @@ async fn an_oversized_answer_to_a_mutation_is_outcome_unknown() {
     let err = small.send(&keyed_capture(&base, "cap-5")).await.unwrap_err();
     assert_eq!(outcome_unknown_key(&err), Some("cap-5"), "{err:?}");
 }
+
+/// `Retry-After` as RFC 9110 allows it: the HTTP-date form too.
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+#[tokio::test]
+async fn a_retry_after_given_as_a_date_is_honoured_like_seconds() {
+    // An hour away: longer than `max_retry_after`, so not waited for (and not hammered with
+    // retries after 5 ms): the 429 is returned once, with the wait it asks for.
+    let later = leak(format!(
+        "retry-after: {}\r\n",
+        http_date(chrono::Utc::now() + chrono::Duration::hours(1))
+    ));
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(429, later, "{}".into()),
+        Step::Answer(429, later, "{}".into()),
+        Step::Answer(429, later, "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (429, 1));
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    let wait = common_error("testpsp", &read, &resp, None, None)
+        .retry_after()
+        .expect("the date is a hint");
+    assert!(
+        wait > Duration::from_secs(3500) && wait <= Duration::from_secs(3600),
+        "{wait:?}"
+    );
+
+    // A date already past (or now) is no wait: retried at once.
+    for past in [
+        http_date(chrono::Utc::now() - chrono::Duration::hours(1)),
+        "Sunday, 06-Nov-94 08:49:37 GMT".to_owned(),
+        "Sun Nov  6 08:49:37 1994".to_owned(),
+    ] {
+        let past = leak(format!("retry-after: {past}\r\n"));
+        let (base, _) = scripted_server(vec![
+            Step::Answer(429, past, "{}".into()),
+            Step::Answer(200, "", "{}".into()),
+        ])
+        .await;
+        let read = ApiRequest::new(
+            Method::GET,
+            url(&format!("{base}/p")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        );
+        let resp = transport("k").send(&read).await.unwrap();
+        assert_eq!((resp.status.as_u16(), resp.attempts), (200, 2), "{past}");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_too_large_for_a_number_is_the_longest_wait_not_none() {
+    // More seconds than a u64 holds: still "come back much later", not "no hint" (which
+    // was retried after the usual 5 ms backoff).
+    let huge = "retry-after: 99999999999999999999999\r\n";
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(429, huge, "{}".into()),
+        Step::Answer(429, huge, "{}".into()),
+        Step::Answer(429, huge, "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (429, 1));
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    assert_eq!(resp.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    let err = common_error("testpsp", &read, &resp, None, None);
+    assert!(err.to_string().contains("retry after"), "{err}");
+
+    // Garbage is no hint: retried after the backoff, as before.
+    let (base, _) = scripted_server(vec![
+        Step::Answer(429, "retry-after: soon\r\n", "{}".into()),
+        Step::Answer(429, "retry-after: -5\r\n", "{}".into()),
+        Step::Answer(200, "", "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (200, 3));
+}
