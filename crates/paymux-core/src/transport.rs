@@ -92,7 +92,8 @@ impl<'de> Deserialize<'de> for ApiKey {
 
 /// An idempotency key sent with a mutation and reused on every retry of that one call.
 /// Not a secret: it is shown in `Debug` and in [`Error::OutcomeUnknown`] so callers can
-/// retry with it.
+/// retry with it. Serialised as the plain string; deserialising checks it as
+/// [`from_string`](Self::from_string) does.
 ///
 /// ```
 /// use paymux_core::IdempotencyKey;
@@ -102,7 +103,17 @@ impl<'de> Deserialize<'de> for ApiKey {
 /// assert!(IdempotencyKey::from_string("").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct IdempotencyKey(String);
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = Error;
+
+    /// As [`IdempotencyKey::from_string`].
+    fn try_from(key: String) -> Result<Self> {
+        Self::from_string(key)
+    }
+}
 
 impl IdempotencyKey {
     /// A fresh UUID v4 key.

@@ -572,3 +572,24 @@ async fn a_retry_after_too_large_for_a_number_is_the_longest_wait_not_none() {
     let resp = transport("k").send(&read).await.unwrap();
     assert_eq!((resp.status.as_u16(), resp.attempts), (200, 3));
 }
+
+#[tokio::test]
+async fn a_stored_idempotency_key_is_checked_when_read_back() {
+    // A key read back from the caller's own store (a job queue, a database) must meet the
+    // same rule as `from_string`: one with a line break was accepted and then failed as an
+    // invalid `url`; one with non-ASCII text went out as raw bytes in the header.
+    for bad in [r#""a\nb""#, r#""""#, r#""ключ""#, r#""a b""#] {
+        let read = serde_json::from_str::<IdempotencyKey>(bad);
+        assert!(read.is_err(), "{bad}: {read:?}");
+    }
+    let long = serde_json::to_string(&"k".repeat(256)).unwrap();
+    assert!(serde_json::from_str::<IdempotencyKey>(&long).is_err());
+    // Good keys still round-trip, as the plain string they always were.
+    let key = IdempotencyKey::from_string("order-1001-capture-1").unwrap();
+    let text = serde_json::to_string(&key).unwrap();
+    assert_eq!(text, r#""order-1001-capture-1""#);
+    assert_eq!(serde_json::from_str::<IdempotencyKey>(&text).unwrap(), key);
+    let fresh = IdempotencyKey::new();
+    let back: IdempotencyKey = serde_json::from_str(&serde_json::to_string(&fresh).unwrap()).unwrap();
+    assert_eq!(back, fresh);
+}
