@@ -628,6 +628,24 @@ impl HttpTransport {
 
     /// A transport over an existing `reqwest` client (to share one pool across backends).
     /// `request_timeout` is set on every request, whatever the client's own timeout.
+    ///
+    /// Everything else is the client's own: `connect_timeout` and `user_agent` are not
+    /// applied, and neither are [`new`](Self::new)'s redirect and retry settings, which a
+    /// request cannot override. A client from `reqwest::Client::new()` follows redirects:
+    /// a 307 or 308 answer to a capture or refund is then sent again, body and all, to the
+    /// address it names, and the caller sees only that address's answer. To keep the
+    /// guarantee that a payment request goes only where it was sent, build the client with
+    /// `.redirect(reqwest::redirect::Policy::none())`.
+    ///
+    /// ```
+    /// use paymux_core::transport::HttpTransport;
+    /// use paymux_core::TransportConfig;
+    /// let shared = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()?;
+    /// let transport = HttpTransport::with_client("checkout", shared, TransportConfig::default());
+    /// # Ok::<(), reqwest::Error>(())
+    /// ```
     pub fn with_client(provider: &'static str, client: reqwest::Client, config: TransportConfig) -> Self {
         Self {
             client,
@@ -666,9 +684,13 @@ impl HttpTransport {
     /// returns the provider's answer whatever its HTTP status.
     ///
     /// # Errors
-    /// [`Error::Transport`] when no connection could be made, [`Error::Timeout`] when a read
-    /// got no answer, [`Error::OutcomeUnknown`] when a mutation got no answer,
-    /// [`Error::Decode`] when the answer exceeds `max_response_bytes`.
+    /// [`Error::Transport`] when no connection could be made (or a read's connection was
+    /// lost), [`Error::Timeout`] when a read got no answer in time, [`Error::Decode`] when a
+    /// read's answer exceeds `max_response_bytes`, [`Error::InvalidRequest`] when the
+    /// request cannot be built. A mutation sent as `Idempotent` or `Never` that ends
+    /// without a definite answer is [`Error::OutcomeUnknown`] instead: no answer, a final
+    /// 5xx, an answer over the cap, or a final 408, 409, 429 or refused connection after an
+    /// earlier attempt that may have taken effect (see the module table).
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
         let span = tracing::info_span!(
             "paymux.http",

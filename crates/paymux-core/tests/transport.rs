@@ -593,3 +593,160 @@ async fn a_stored_idempotency_key_is_checked_when_read_back() {
     let back: IdempotencyKey = serde_json::from_str(&serde_json::to_string(&fresh).unwrap()).unwrap();
     assert_eq!(back, fresh);
 }
+
+#[tokio::test]
+async fn a_callers_own_client_keeps_its_redirect_policy_as_documented() {
+    // `with_client` cannot switch redirects off: a client that follows them sends the
+    // capture again to the address a 307 names (documented on `with_client`); one built
+    // with `Policy::none()` keeps the capture where it was sent.
+    for (follows, client) in [
+        (true, reqwest::Client::new()),
+        (
+            false,
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        ),
+    ] {
+        let (elsewhere, seen_elsewhere) = scripted_server(vec![Step::Answer(201, "", "{}".into())]).await;
+        let location = leak(format!("location: {elsewhere}/capture\r\n"));
+        let (base, seen) = scripted_server(vec![Step::Answer(307, location, String::new())]).await;
+        let transport = HttpTransport::with_client("testpsp", client, fast_config());
+        let req = ApiRequest::new(
+            Method::POST,
+            url(&format!("{base}/capture")),
+            Operation::Capture,
+            RetryPolicy::Never,
+        )
+        .json(&serde_json::json!({"amount": 100}))
+        .unwrap();
+        let resp = transport.send(&req).await.unwrap();
+        assert_eq!(seen.lock().unwrap().requests.len(), 1);
+        let resent = seen_elsewhere.lock().unwrap().requests.len();
+        if follows {
+            assert_eq!((resp.status.as_u16(), resent), (201, 1));
+        } else {
+            assert_eq!((resp.status.as_u16(), resent), (307, 0));
+        }
+    }
+}
+
+fn capped(cap: usize) -> HttpTransport {
+    HttpTransport::new("testpsp", fast_config().with_max_response_bytes(cap))
+        .unwrap()
+        .with_auth(AUTHORIZATION, ApiKey::new("k").header_value("Bearer ").unwrap())
+}
+
+/// A whole `200` answer of `n` bytes in two chunks, without a `Content-Length`.
+fn chunked(n: usize) -> String {
+    let first = "x".repeat(n / 2);
+    let rest = "y".repeat(n - n / 2);
+    format!(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n{:x}\r\n{rest}\r\n0\r\n\r\n",
+        first.len(),
+        rest.len()
+    )
+}
+
+#[tokio::test]
+async fn the_size_cap_holds_with_and_without_a_content_length_and_allows_exactly_the_cap() {
+    let cap = 1024;
+    let read = |base: &str| {
+        ApiRequest::new(
+            Method::GET,
+            url(&format!("{base}/p")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        )
+    };
+    let capture = |base: &str| {
+        ApiRequest::new(
+            Method::POST,
+            url(&format!("{base}/capture")),
+            Operation::Capture,
+            RetryPolicy::Never,
+        )
+    };
+    for body in [Step::Raw(chunked(cap)), Step::Answer(200, "", "z".repeat(cap))] {
+        let (base, _) = scripted_server(vec![body]).await;
+        assert_eq!(capped(cap).send(&read(&base)).await.unwrap().body.len(), cap);
+    }
+    for body in [
+        Step::Raw(chunked(cap + 1)),
+        Step::Answer(200, "", "z".repeat(cap + 1)),
+    ] {
+        let (base, _) = scripted_server(vec![body.clone()]).await;
+        let err = capped(cap).send(&read(&base)).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { message, .. } if message.contains("1024")),
+            "{err:?}"
+        );
+        let (base, seen) = scripted_server(vec![body]).await;
+        let err = capped(cap).send(&capture(&base)).await.unwrap_err();
+        assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+        assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_answer_shorter_than_its_content_length_is_a_lost_answer() {
+    // The status arrived, the body did not: for a mutation that is an unknown outcome, sent
+    // once; for a read, retried and then a timeout.
+    let short = "HTTP/1.1 201 Created\r\ncontent-length: 100\r\n\r\n{\"id\":\"1\"}".to_owned();
+    for step in [Step::Raw(short.clone()), Step::RawThenHang(short.clone())] {
+        let (base, seen) = scripted_server(vec![step]).await;
+        let req = ApiRequest::new(
+            Method::POST,
+            url(&format!("{base}/capture")),
+            Operation::Capture,
+            RetryPolicy::Never,
+        )
+        .payment("c1");
+        let err = transport("k").send(&req).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::OutcomeUnknown { payment_id: Some(p), .. } if p == "c1"),
+            "{err:?}"
+        );
+        assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    }
+    for client in [None, Some(reqwest::Client::new())] {
+        let (base, seen) = scripted_server(vec![Step::RawThenHang(short.clone()); 3]).await;
+        let t = match client {
+            None => transport("k"),
+            Some(c) => HttpTransport::with_client("testpsp", c, fast_config()),
+        };
+        let read = ApiRequest::new(
+            Method::GET,
+            url(&format!("{base}/p")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        );
+        let err = t.send(&read).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        assert_eq!(seen.lock().unwrap().requests.len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_callers_headers_cannot_replace_the_auth_header() {
+    let (base, seen) = scripted_server(vec![Step::Answer(200, "", "{}".into())]).await;
+    let mut req = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    req.headers.insert(
+        AUTHORIZATION,
+        reqwest::header::HeaderValue::from_static("Bearer other"),
+    );
+    req.headers.append(
+        AUTHORIZATION,
+        reqwest::header::HeaderValue::from_static("Bearer third"),
+    );
+    transport("k").send(&req).await.unwrap();
+    let sent = seen.lock().unwrap().requests[0].to_ascii_lowercase();
+    assert_eq!(sent.matches("authorization:").count(), 1, "{sent}");
+    assert_eq!(header_values(&seen, "authorization"), vec!["Bearer k".to_owned()]);
+}
