@@ -8,7 +8,7 @@
 //! |---|---|---|---|---|
 //! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] ([`Error::Transport`] if the connection was lost) | retried | retried |
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
-//! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
+//! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned (5xx as [`Error::OutcomeUnknown`]) | returned |
 //!
 //! A mutation (`Idempotent` or `Never`) that ends without a definite answer is
 //! [`Error::OutcomeUnknown`] with its idempotency key, never an error that invites a fresh
@@ -165,8 +165,10 @@ pub struct TransportConfig {
     pub max_backoff: Duration,
     /// A `Retry-After` longer than this is not waited for: the 429 is returned.
     pub max_retry_after: Duration,
-    /// Answers larger than this are refused (decode error), so a hostile or broken server
-    /// cannot exhaust memory.
+    /// Answers larger than this are refused without reading the rest, so a hostile or
+    /// broken server cannot exhaust memory: [`Error::Decode`], or [`Error::OutcomeUnknown`]
+    /// for a mutation sent as `Idempotent` or `Never` (it was answered, so it may have
+    /// taken effect).
     pub max_response_bytes: usize,
     /// `User-Agent` header.
     pub user_agent: String,
