@@ -8,7 +8,7 @@
 //! |---|---|---|---|---|
 //! | `Safe` (reads) | retried | retried, then [`Error::Timeout`] ([`Error::Transport`] if the connection was lost) | retried | retried |
 //! | `Idempotent` (mutation with a key the provider honours) | retried | retried with the same key, then [`Error::OutcomeUnknown`] | retried with the same key | retried (key in flight) |
-//! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned | returned |
+//! | `Never` (mutation without server idempotency) | retried (nothing reached the provider) | [`Error::OutcomeUnknown`] at once | returned (5xx as [`Error::OutcomeUnknown`]) | returned |
 //!
 //! A mutation (`Idempotent` or `Never`) that ends without a definite answer is
 //! [`Error::OutcomeUnknown`] with its idempotency key, never an error that invites a fresh
@@ -92,7 +92,8 @@ impl<'de> Deserialize<'de> for ApiKey {
 
 /// An idempotency key sent with a mutation and reused on every retry of that one call.
 /// Not a secret: it is shown in `Debug` and in [`Error::OutcomeUnknown`] so callers can
-/// retry with it.
+/// retry with it. Serialised as the plain string; deserialising checks it as
+/// [`from_string`](Self::from_string) does.
 ///
 /// ```
 /// use paymux_core::IdempotencyKey;
@@ -102,7 +103,17 @@ impl<'de> Deserialize<'de> for ApiKey {
 /// assert!(IdempotencyKey::from_string("").is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String")]
 pub struct IdempotencyKey(String);
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = Error;
+
+    /// As [`IdempotencyKey::from_string`].
+    fn try_from(key: String) -> Result<Self> {
+        Self::from_string(key)
+    }
+}
 
 impl IdempotencyKey {
     /// A fresh UUID v4 key.
@@ -154,8 +165,10 @@ pub struct TransportConfig {
     pub max_backoff: Duration,
     /// A `Retry-After` longer than this is not waited for: the 429 is returned.
     pub max_retry_after: Duration,
-    /// Answers larger than this are refused (decode error), so a hostile or broken server
-    /// cannot exhaust memory.
+    /// Answers larger than this are refused without reading the rest, so a hostile or
+    /// broken server cannot exhaust memory: [`Error::Decode`], or [`Error::OutcomeUnknown`]
+    /// for a mutation sent as `Idempotent` or `Never` (it was answered, so it may have
+    /// taken effect).
     pub max_response_bytes: usize,
     /// `User-Agent` header.
     pub user_agent: String,
@@ -434,7 +447,8 @@ impl ApiResponse {
         self.status.is_success()
     }
 
-    /// The `Retry-After` header in seconds, if present.
+    /// The wait the `Retry-After` header asks for, in seconds or until an HTTP-date, if
+    /// present and readable.
     pub fn retry_after(&self) -> Option<Duration> {
         retry_after(&self.headers)
     }
@@ -516,15 +530,29 @@ impl<'de: 'a, 'a> Deserialize<'de> for BorrowedStr<'a> {
     }
 }
 
+/// `Retry-After` (RFC 9110 §10.2.3): a number of seconds, or an HTTP-date (the wait is the
+/// time left until it; a date already past is no wait). A number of seconds too large for a
+/// `u64` is still a wait, the longest there is. Anything else is no hint.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+    let text = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(text.parse::<u64>().unwrap_or(u64::MAX)));
+    }
+    let at = http_date(text)?;
+    Some((at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+/// An HTTP-date in any of the three forms a recipient must accept: IMF-fixdate
+/// (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+/// (`Sun Nov  6 08:49:37 1994`), all in UTC.
+fn http_date(text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc2822(text) {
+        return Some(at.with_timezone(&chrono::Utc));
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| chrono::NaiveDateTime::parse_from_str(text, format).ok())
+        .map(|at| at.and_utc())
 }
 
 /// The shared HTTP client of a backend instance: auth header, timeouts, retries, size cap,
@@ -602,6 +630,24 @@ impl HttpTransport {
 
     /// A transport over an existing `reqwest` client (to share one pool across backends).
     /// `request_timeout` is set on every request, whatever the client's own timeout.
+    ///
+    /// Everything else is the client's own: `connect_timeout` and `user_agent` are not
+    /// applied, and neither are [`new`](Self::new)'s redirect and retry settings, which a
+    /// request cannot override. A client from `reqwest::Client::new()` follows redirects:
+    /// a 307 or 308 answer to a capture or refund is then sent again, body and all, to the
+    /// address it names, and the caller sees only that address's answer. To keep the
+    /// guarantee that a payment request goes only where it was sent, build the client with
+    /// `.redirect(reqwest::redirect::Policy::none())`.
+    ///
+    /// ```
+    /// use paymux_core::transport::HttpTransport;
+    /// use paymux_core::TransportConfig;
+    /// let shared = reqwest::Client::builder()
+    ///     .redirect(reqwest::redirect::Policy::none())
+    ///     .build()?;
+    /// let transport = HttpTransport::with_client("checkout", shared, TransportConfig::default());
+    /// # Ok::<(), reqwest::Error>(())
+    /// ```
     pub fn with_client(provider: &'static str, client: reqwest::Client, config: TransportConfig) -> Self {
         Self {
             client,
@@ -640,9 +686,13 @@ impl HttpTransport {
     /// returns the provider's answer whatever its HTTP status.
     ///
     /// # Errors
-    /// [`Error::Transport`] when no connection could be made, [`Error::Timeout`] when a read
-    /// got no answer, [`Error::OutcomeUnknown`] when a mutation got no answer,
-    /// [`Error::Decode`] when the answer exceeds `max_response_bytes`.
+    /// [`Error::Transport`] when no connection could be made (or a read's connection was
+    /// lost), [`Error::Timeout`] when a read got no answer in time, [`Error::Decode`] when a
+    /// read's answer exceeds `max_response_bytes`, [`Error::InvalidRequest`] when the
+    /// request cannot be built. A mutation sent as `Idempotent` or `Never` that ends
+    /// without a definite answer is [`Error::OutcomeUnknown`] instead: no answer, a final
+    /// 5xx, an answer over the cap, or a final 408, 409, 429 or refused connection after an
+    /// earlier attempt that may have taken effect (see the module table).
     pub async fn send(&self, request: &ApiRequest) -> Result<ApiResponse> {
         let span = tracing::info_span!(
             "paymux.http",

@@ -468,3 +468,285 @@ async fn an_oversized_answer_to_a_mutation_is_outcome_unknown() {
     let err = small.send(&keyed_capture(&base, "cap-5")).await.unwrap_err();
     assert_eq!(outcome_unknown_key(&err), Some("cap-5"), "{err:?}");
 }
+
+/// `Retry-After` as RFC 9110 allows it: the HTTP-date form too.
+fn http_date(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+#[tokio::test]
+async fn a_retry_after_given_as_a_date_is_honoured_like_seconds() {
+    // An hour away: longer than `max_retry_after`, so not waited for (and not hammered with
+    // retries after 5 ms): the 429 is returned once, with the wait it asks for.
+    let later = leak(format!(
+        "retry-after: {}\r\n",
+        http_date(chrono::Utc::now() + chrono::Duration::hours(1))
+    ));
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(429, later, "{}".into()),
+        Step::Answer(429, later, "{}".into()),
+        Step::Answer(429, later, "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (429, 1));
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    let wait = common_error("testpsp", &read, &resp, None, None)
+        .retry_after()
+        .expect("the date is a hint");
+    assert!(
+        wait > Duration::from_secs(3500) && wait <= Duration::from_secs(3600),
+        "{wait:?}"
+    );
+
+    // A date already past (or now) is no wait: retried at once.
+    for past in [
+        http_date(chrono::Utc::now() - chrono::Duration::hours(1)),
+        "Sunday, 06-Nov-94 08:49:37 GMT".to_owned(),
+        "Sun Nov  6 08:49:37 1994".to_owned(),
+    ] {
+        let past = leak(format!("retry-after: {past}\r\n"));
+        let (base, _) = scripted_server(vec![
+            Step::Answer(429, past, "{}".into()),
+            Step::Answer(200, "", "{}".into()),
+        ])
+        .await;
+        let read = ApiRequest::new(
+            Method::GET,
+            url(&format!("{base}/p")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        );
+        let resp = transport("k").send(&read).await.unwrap();
+        assert_eq!((resp.status.as_u16(), resp.attempts), (200, 2), "{past}");
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_too_large_for_a_number_is_the_longest_wait_not_none() {
+    // More seconds than a u64 holds: still "come back much later", not "no hint" (which
+    // was retried after the usual 5 ms backoff).
+    let huge = "retry-after: 99999999999999999999999\r\n";
+    let (base, seen) = scripted_server(vec![
+        Step::Answer(429, huge, "{}".into()),
+        Step::Answer(429, huge, "{}".into()),
+        Step::Answer(429, huge, "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (429, 1));
+    assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    assert_eq!(resp.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    let err = common_error("testpsp", &read, &resp, None, None);
+    assert!(err.to_string().contains("retry after"), "{err}");
+
+    // Garbage is no hint: retried after the backoff, as before.
+    let (base, _) = scripted_server(vec![
+        Step::Answer(429, "retry-after: soon\r\n", "{}".into()),
+        Step::Answer(429, "retry-after: -5\r\n", "{}".into()),
+        Step::Answer(200, "", "{}".into()),
+    ])
+    .await;
+    let read = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    let resp = transport("k").send(&read).await.unwrap();
+    assert_eq!((resp.status.as_u16(), resp.attempts), (200, 3));
+}
+
+#[tokio::test]
+async fn a_stored_idempotency_key_is_checked_when_read_back() {
+    // A key read back from the caller's own store (a job queue, a database) must meet the
+    // same rule as `from_string`: one with a line break was accepted and then failed as an
+    // invalid `url`; one with non-ASCII text went out as raw bytes in the header.
+    for bad in [r#""a\nb""#, r#""""#, r#""ключ""#, r#""a b""#] {
+        let read = serde_json::from_str::<IdempotencyKey>(bad);
+        assert!(read.is_err(), "{bad}: {read:?}");
+    }
+    let long = serde_json::to_string(&"k".repeat(256)).unwrap();
+    assert!(serde_json::from_str::<IdempotencyKey>(&long).is_err());
+    // Good keys still round-trip, as the plain string they always were.
+    let key = IdempotencyKey::from_string("order-1001-capture-1").unwrap();
+    let text = serde_json::to_string(&key).unwrap();
+    assert_eq!(text, r#""order-1001-capture-1""#);
+    assert_eq!(serde_json::from_str::<IdempotencyKey>(&text).unwrap(), key);
+    let fresh = IdempotencyKey::new();
+    let back: IdempotencyKey = serde_json::from_str(&serde_json::to_string(&fresh).unwrap()).unwrap();
+    assert_eq!(back, fresh);
+}
+
+#[tokio::test]
+async fn a_callers_own_client_keeps_its_redirect_policy_as_documented() {
+    // `with_client` cannot switch redirects off: a client that follows them sends the
+    // capture again to the address a 307 names (documented on `with_client`); one built
+    // with `Policy::none()` keeps the capture where it was sent.
+    for (follows, client) in [
+        (true, reqwest::Client::new()),
+        (
+            false,
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        ),
+    ] {
+        let (elsewhere, seen_elsewhere) = scripted_server(vec![Step::Answer(201, "", "{}".into())]).await;
+        let location = leak(format!("location: {elsewhere}/capture\r\n"));
+        let (base, seen) = scripted_server(vec![Step::Answer(307, location, String::new())]).await;
+        let transport = HttpTransport::with_client("testpsp", client, fast_config());
+        let req = ApiRequest::new(
+            Method::POST,
+            url(&format!("{base}/capture")),
+            Operation::Capture,
+            RetryPolicy::Never,
+        )
+        .json(&serde_json::json!({"amount": 100}))
+        .unwrap();
+        let resp = transport.send(&req).await.unwrap();
+        assert_eq!(seen.lock().unwrap().requests.len(), 1);
+        let resent = seen_elsewhere.lock().unwrap().requests.len();
+        if follows {
+            assert_eq!((resp.status.as_u16(), resent), (201, 1));
+        } else {
+            assert_eq!((resp.status.as_u16(), resent), (307, 0));
+        }
+    }
+}
+
+fn capped(cap: usize) -> HttpTransport {
+    HttpTransport::new("testpsp", fast_config().with_max_response_bytes(cap))
+        .unwrap()
+        .with_auth(AUTHORIZATION, ApiKey::new("k").header_value("Bearer ").unwrap())
+}
+
+/// A whole `200` answer of `n` bytes in two chunks, without a `Content-Length`.
+fn chunked(n: usize) -> String {
+    let first = "x".repeat(n / 2);
+    let rest = "y".repeat(n - n / 2);
+    format!(
+        "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n{first}\r\n{:x}\r\n{rest}\r\n0\r\n\r\n",
+        first.len(),
+        rest.len()
+    )
+}
+
+#[tokio::test]
+async fn the_size_cap_holds_with_and_without_a_content_length_and_allows_exactly_the_cap() {
+    let cap = 1024;
+    let read = |base: &str| {
+        ApiRequest::new(
+            Method::GET,
+            url(&format!("{base}/p")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        )
+    };
+    let capture = |base: &str| {
+        ApiRequest::new(
+            Method::POST,
+            url(&format!("{base}/capture")),
+            Operation::Capture,
+            RetryPolicy::Never,
+        )
+    };
+    for body in [Step::Raw(chunked(cap)), Step::Answer(200, "", "z".repeat(cap))] {
+        let (base, _) = scripted_server(vec![body]).await;
+        assert_eq!(capped(cap).send(&read(&base)).await.unwrap().body.len(), cap);
+    }
+    for body in [
+        Step::Raw(chunked(cap + 1)),
+        Step::Answer(200, "", "z".repeat(cap + 1)),
+    ] {
+        let (base, _) = scripted_server(vec![body.clone()]).await;
+        let err = capped(cap).send(&read(&base)).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::Decode { message, .. } if message.contains("1024")),
+            "{err:?}"
+        );
+        let (base, seen) = scripted_server(vec![body]).await;
+        let err = capped(cap).send(&capture(&base)).await.unwrap_err();
+        assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+        assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_answer_shorter_than_its_content_length_is_a_lost_answer() {
+    // The status arrived, the body did not: for a mutation that is an unknown outcome, sent
+    // once; for a read, retried and then a timeout.
+    let short = "HTTP/1.1 201 Created\r\ncontent-length: 100\r\n\r\n{\"id\":\"1\"}".to_owned();
+    for step in [Step::Raw(short.clone()), Step::RawThenHang(short.clone())] {
+        let (base, seen) = scripted_server(vec![step]).await;
+        let req = ApiRequest::new(
+            Method::POST,
+            url(&format!("{base}/capture")),
+            Operation::Capture,
+            RetryPolicy::Never,
+        )
+        .payment("c1");
+        let err = transport("k").send(&req).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::OutcomeUnknown { payment_id: Some(p), .. } if p == "c1"),
+            "{err:?}"
+        );
+        assert_eq!(seen.lock().unwrap().requests.len(), 1);
+    }
+    for client in [None, Some(reqwest::Client::new())] {
+        let (base, seen) = scripted_server(vec![Step::RawThenHang(short.clone()); 3]).await;
+        let t = match client {
+            None => transport("k"),
+            Some(c) => HttpTransport::with_client("testpsp", c, fast_config()),
+        };
+        let read = ApiRequest::new(
+            Method::GET,
+            url(&format!("{base}/p")),
+            Operation::Get,
+            RetryPolicy::Safe,
+        );
+        let err = t.send(&read).await.unwrap_err();
+        assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+        assert_eq!(seen.lock().unwrap().requests.len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn a_callers_headers_cannot_replace_the_auth_header() {
+    let (base, seen) = scripted_server(vec![Step::Answer(200, "", "{}".into())]).await;
+    let mut req = ApiRequest::new(
+        Method::GET,
+        url(&format!("{base}/p")),
+        Operation::Get,
+        RetryPolicy::Safe,
+    );
+    req.headers.insert(
+        AUTHORIZATION,
+        reqwest::header::HeaderValue::from_static("Bearer other"),
+    );
+    req.headers.append(
+        AUTHORIZATION,
+        reqwest::header::HeaderValue::from_static("Bearer third"),
+    );
+    transport("k").send(&req).await.unwrap();
+    let sent = seen.lock().unwrap().requests[0].to_ascii_lowercase();
+    assert_eq!(sent.matches("authorization:").count(), 1, "{sent}");
+    assert_eq!(header_values(&seen, "authorization"), vec!["Bearer k".to_owned()]);
+}

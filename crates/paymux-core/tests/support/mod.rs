@@ -18,6 +18,11 @@ pub enum Step {
     Hang,
     /// Read the request, then close the connection.
     Drop,
+    /// Read the request, write these bytes as they are (a whole answer, chunked or lying
+    /// about its length), then close the connection.
+    Raw(String),
+    /// Read the request, write these bytes, then keep the connection open without a word.
+    RawThenHang(String),
 }
 
 #[derive(Default)]
@@ -97,6 +102,17 @@ pub async fn scripted_server(script: Vec<Step>) -> (String, Arc<Mutex<Seen>>) {
                             return;
                         }
                         Step::Drop => return,
+                        Step::Raw(bytes) => {
+                            let _ = socket.write_all(bytes.as_bytes()).await;
+                            let _ = socket.flush().await;
+                            return;
+                        }
+                        Step::RawThenHang(bytes) => {
+                            let _ = socket.write_all(bytes.as_bytes()).await;
+                            let _ = socket.flush().await;
+                            tokio::time::sleep(Duration::from_secs(30)).await;
+                            return;
+                        }
                     }
                 }
             });
