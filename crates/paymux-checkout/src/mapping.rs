@@ -17,7 +17,7 @@
 //! | `Captured` | `Captured` | |
 //! | `Partially Refunded` | `PartiallyRefunded` | |
 //! | `Refunded` | `Refunded` | |
-//! | `Declined` | `Declined` | `decline` holds `response_code` / `response_summary` (read back with `GET`: the latest declined action's code) |
+//! | `Declined` | `Declined` | `decline` holds `response_code` / `response_summary` (read back with `GET`: the latest declined action's code; summaries carry no `approved`, so on a declined payment its authorizations are the declined attempts) |
 //! | `Canceled` | `Cancelled` | |
 //! | `Expired` | `Expired` | |
 //! | `Paid` | `Captured` | APMs and payouts: the money moved |
@@ -278,7 +278,7 @@ pub(crate) fn decode_payment(body: &[u8], fallback: Option<Money>) -> Result<Pay
 }
 
 pub(crate) fn payment_from_wire(
-    wire: PaymentWire<'_>,
+    mut wire: PaymentWire<'_>,
     body: &[u8],
     fallback: Option<Money>,
     raw: Option<&str>,
@@ -334,6 +334,18 @@ pub(crate) fn payment_from_wire(
     }
     let response_code = wire.response_code.map(|c| c.0);
     let declined = wire.approved == Some(false) || payment.status == PaymentStatus::Declined;
+    if declined {
+        // `GET /payments/{id}` lists action summaries, which carry no `approved`
+        // (`PaymentActionSummary`: id, type, response_code, response_summary). A payment is
+        // declined only when its authorization (or card verification) was, so on a declined
+        // payment those summaries are the declined attempts: not `Authorized` events, and
+        // the decline's code is theirs.
+        for action in wire.actions.iter_mut().flatten() {
+            if action.approved.is_none() && matches!(&*action.kind, "Authorization" | "Card Verification") {
+                action.approved = Some(false);
+            }
+        }
+    }
     // PaymentDetails has no response code of its own: a decline read back takes the latest
     // declined action's (actions come latest first).
     let action_code = match (&response_code, &wire.actions) {

@@ -132,6 +132,19 @@ async fn immediate_capture_decline_void_and_errors() {
     );
     assert_eq!(declined.status, PaymentStatus::Declined);
     assert!(declined.decline.as_ref().and_then(|d| d.code.as_ref()).is_some());
+    // Read back, the decline keeps its code, and its authorization is not an `Authorized` event.
+    let read = consistent(p.get_payment(&declined.id).await.unwrap());
+    assert_eq!(read.status, PaymentStatus::Declined);
+    assert_eq!(
+        read.decline.as_ref().and_then(|d| d.code.as_deref()),
+        declined.decline.as_ref().and_then(|d| d.code.as_deref()),
+        "{read:?}"
+    );
+    assert!(
+        read.events.iter().all(|e| e.kind != EventKind::Authorized),
+        "{:?}",
+        read.events
+    );
     let declined = consistent(
         p.create_payment(&CreatePayment::new(eur(1_005), "order-sim-4").with_source(token("tok_visa")))
             .await

@@ -1247,6 +1247,59 @@ async fn a_declined_payment_read_back_takes_its_code_from_the_latest_declined_ac
     assert_eq!(decline.message.as_deref(), Some("20051: Insufficient Funds"));
 }
 
+/// `GET /payments/{id}` lists `PaymentActionSummary` items, which in the OpenAPI have `id`,
+/// `type`, `response_code` and `response_summary` only (no `approved`): on a declined
+/// payment, its authorizations are the declined attempts, and the decline's code is theirs.
+#[tokio::test]
+async fn a_declined_payment_read_back_with_documented_action_summaries_keeps_its_code() {
+    let server = MockServer::start_async().await;
+    let mut body = details(
+        "Declined",
+        0,
+        0,
+        json!([
+            {"id": "act_2", "type": "Authorization", "response_code": "20051",
+             "response_summary": "Insufficient Funds"},
+            {"id": "act_1", "type": "Authorization", "response_code": "20005",
+             "response_summary": "Declined - Do Not Honour"}
+        ]),
+    );
+    body["approved"] = json!(false);
+    body["balances"] = json!({"total_authorized": 0, "total_captured": 0, "total_refunded": 0,
+        "available_to_capture": 0, "available_to_refund": 0, "available_to_void": 0});
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(200).json_body(body.clone());
+        })
+        .await;
+    let payment = provider(&server.base_url()).get_payment(PAY_ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::Declined);
+    let decline = payment.decline.clone().unwrap();
+    assert_eq!(decline.code.as_deref(), Some("20051"));
+    assert_eq!(decline.message.as_deref(), Some("20051: Insufficient Funds"));
+    let kinds: Vec<_> = payment.events.iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [EventKind::Declined, EventKind::Declined],
+        "{:?}",
+        payment.events
+    );
+
+    // An authorized payment's summaries stay authorizations.
+    let body = details(
+        "Authorized",
+        0,
+        0,
+        json!([
+            {"id": "act_1", "type": "Authorization", "response_code": "10000", "response_summary": "Approved"}
+        ]),
+    );
+    let p = paymux_checkout::decode_payment_details(body.to_string().as_bytes()).unwrap();
+    assert_eq!(p.events[0].kind, EventKind::Authorized);
+    assert!(p.decline.is_none());
+}
+
 fn field_of(e: &Error) -> &str {
     match e {
         Error::InvalidRequest { field, .. } => field,

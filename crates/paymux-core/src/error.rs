@@ -56,7 +56,10 @@ pub enum Error {
         /// Detail.
         message: String,
     },
-    /// The issuer or provider declined the payment.
+    /// The issuer or provider declined an operation that has no payment status of its own
+    /// to show it (Checkout.com's incremental authorization). A declined *payment* is not an
+    /// error: `create_payment` and `get_payment` answer `Ok` with
+    /// [`PaymentStatus::Declined`] and [`Payment::decline`](crate::Payment::decline) set.
     #[error("declined{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Declined {
         /// Provider response code.

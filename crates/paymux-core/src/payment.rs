@@ -406,8 +406,13 @@ pub struct CreatePayment {
     pub line_items: Vec<LineItem>,
     /// Merchant metadata.
     pub metadata: BTreeMap<String, String>,
-    /// Idempotency key; one is generated per call when absent. Reuse the same request value to
-    /// retry the same logical call.
+    /// Idempotency key, where the provider honours one. When absent, a fresh key is generated
+    /// for each call (and kept for that call's own retries), so calling again with the same
+    /// keyless request value is a **new** call: at Checkout.com, a second payment. To repeat
+    /// the same logical call (after an [`Error::OutcomeUnknown`](crate::Error::OutcomeUnknown),
+    /// or after a restart), set a key before the first call, such as one derived from the
+    /// order ([`with_idempotency_key`](Self::with_idempotency_key)), or set the one the error
+    /// reports.
     pub idempotency_key: Option<IdempotencyKey>,
 }
 

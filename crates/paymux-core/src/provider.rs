@@ -115,8 +115,12 @@ impl Capabilities {
 /// # Errors
 /// Every method returns [`Error`](crate::Error): `InvalidRequest` before sending bad input,
 /// `Unsupported` for what [`capabilities`](Self::capabilities) says no to, `NotFound`,
-/// `InvalidState`, `Authentication`, `RateLimited`, `Provider`, `Decode`, and for mutations
-/// whose answer was lost after sending, `OutcomeUnknown`.
+/// `InvalidState`, `Authentication`, `RateLimited`, `Conflict`, `Provider`, `Decode`,
+/// `Timeout` (reads), `Transport` (nothing was sent, or a read's connection was lost), and
+/// for mutations whose answer was lost after sending, `OutcomeUnknown`. A declined payment
+/// is not an error: it is `Ok` with status [`Declined`](crate::PaymentStatus::Declined).
+/// Retry only what [`Error::is_retryable`](crate::Error::is_retryable) allows; reconcile an
+/// `OutcomeUnknown` with [`get_payment`](Self::get_payment) before repeating the call.
 #[async_trait]
 pub trait PaymentProvider: Send + Sync + Debug {
     /// Provider kind: `"paiwise"`, `"checkout"`, `"twisto"`, `"memory"`.
