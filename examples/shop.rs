@@ -306,11 +306,7 @@ where
         println!("  reconciled: it happened ({}); not repeating it", now.status);
         return Ok(now);
     }
-    let Error::OutcomeUnknown {
-        idempotency_key: Some(key),
-        ..
-    } = &lost
-    else {
+    let Some(key) = lost.idempotency_key() else {
         // No key (Paiwise keeps none): a repeat would be a new request, and the lost one may
         // still be at work at the provider. A person decides.
         return Err(lost);

@@ -146,6 +146,36 @@ pub enum Error {
 }
 
 impl Error {
+    /// The idempotency key an [`Error::OutcomeUnknown`] carries, ready to send again: repeat
+    /// the call with it (after reconciling with `get_payment`) and a provider that keeps keys
+    /// answers from its cache instead of acting twice. `None` for other errors and for an
+    /// outcome-unknown call that carried no key (Paiwise: read the payment and decide).
+    ///
+    /// ```
+    /// use paymux_core::{CaptureRequest, Error, Operation};
+    /// let lost = Error::OutcomeUnknown {
+    ///     provider: "checkout".into(),
+    ///     operation: Operation::Capture,
+    ///     payment_id: Some("pay_1".into()),
+    ///     idempotency_key: Some("order-1002-capture".into()),
+    ///     message: "timed out".into(),
+    /// };
+    /// let key = lost.idempotency_key().expect("the key sent");
+    /// assert_eq!(key.as_str(), "order-1002-capture");
+    /// // The same call again, with the same key:
+    /// let again = CaptureRequest::full().with_idempotency_key(key);
+    /// assert_eq!(again.idempotency_key.map(|k| k.as_str().to_owned()).as_deref(), Some("order-1002-capture"));
+    /// ```
+    pub fn idempotency_key(&self) -> Option<crate::transport::IdempotencyKey> {
+        match self {
+            Error::OutcomeUnknown {
+                idempotency_key: Some(key),
+                ..
+            } => crate::transport::IdempotencyKey::from_string(key.clone()).ok(),
+            _ => None,
+        }
+    }
+
     /// Whether the same call may simply be tried again (after a pause): rate limits,
     /// in-flight conflicts, timeouts of reads, transport failures before sending, and 5xx
     /// provider errors. `OutcomeUnknown` is **not** retryable: reconcile first.
@@ -315,6 +345,27 @@ fn looks_secret(token: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_outcome_unknown_with_a_key_gives_one_back() {
+        let lost = |key: Option<&str>| Error::OutcomeUnknown {
+            provider: "twisto".into(),
+            operation: Operation::Refund,
+            payment_id: Some("c1".into()),
+            idempotency_key: key.map(str::to_owned),
+            message: "no answer".into(),
+        };
+        assert_eq!(
+            lost(Some("k-1")).idempotency_key().map(|k| k.as_str().to_owned()),
+            Some("k-1".to_owned())
+        );
+        assert!(lost(None).idempotency_key().is_none());
+        let timeout = Error::Timeout {
+            provider: "twisto".into(),
+            operation: Operation::Get,
+        };
+        assert!(timeout.idempotency_key().is_none());
+    }
 
     #[test]
     fn excerpts_are_short_and_scrubbed() {
