@@ -233,8 +233,9 @@ async fn pay(
     let paid = if caps.signed_webhooks {
         let event = wait_for_webhook(events, &created.id).await?;
         println!(
-            "  webhook {} → {}",
+            "  webhook {} for {} → {}",
             event.event_type,
+            event.reference.as_deref().unwrap_or("?"),
             event.status.map_or("-".into(), |s| s.to_string())
         );
         // The webhook says that something happened; the payment says what.

@@ -333,6 +333,9 @@ pub(crate) struct WebhookDataWire {
     /// The payment a dispute event (`data.id` = `dsp_...`) concerns.
     #[serde(default)]
     pub payment_id: Option<String>,
+    /// "Your reference for the payment".
+    #[serde(default)]
+    pub reference: Option<String>,
     #[serde(default)]
     pub amount: Option<i64>,
     #[serde(default)]

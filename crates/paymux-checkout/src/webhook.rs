@@ -99,6 +99,7 @@ pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookError> {
         .filter(|id| !id.is_empty())
         .unwrap_or(wire.data.id);
     let mut event = WebhookEvent::new(PROVIDER, wire.kind.clone(), payment_id, raw);
+    event.reference = wire.data.reference.filter(|r| !r.is_empty());
     event.event_id = wire.id;
     event.created_at =
         parse_time(wire.created_on.as_deref()).or_else(|| parse_time(wire.timestamp.as_deref()));

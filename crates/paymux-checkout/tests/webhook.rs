@@ -273,3 +273,23 @@ fn an_event_stamped_with_timestamp_keeps_its_time() {
         Some("2024-01-01T00:00:00+00:00")
     );
 }
+
+#[test]
+fn the_merchant_reference_of_the_payment_comes_with_the_event() {
+    // The OpenAPI event `Data` carries "Your reference for the payment": the order an event
+    // belongs to, without a round trip to get_payment.
+    let body = r#"{"id":"evt_1","type":"payment_approved","created_on":"2019-08-24T14:15:22Z",
+        "data":{"id":"pay_1","reference":"ORD-5023-4E89","amount":6540,"currency":"USD"}}"#;
+    let event = parse_event(body.as_bytes()).unwrap();
+    assert_eq!(event.reference.as_deref(), Some("ORD-5023-4E89"));
+    // None where the body has none (or an empty one).
+    assert_eq!(parse_event(CAPTURED.as_bytes()).unwrap().reference, None);
+    let empty = r#"{"id":"evt_2","type":"payment_approved","data":{"id":"pay_1","reference":""}}"#;
+    assert_eq!(parse_event(empty.as_bytes()).unwrap().reference, None);
+    // An event stored before the field existed still reads.
+    let mut stored = serde_json::to_value(&event).unwrap();
+    stored.as_object_mut().unwrap().remove("reference");
+    let read: paymux_core::WebhookEvent = serde_json::from_value(stored).unwrap();
+    assert_eq!(read.reference, None);
+    assert_eq!(read.payment_id, "pay_1");
+}

@@ -23,6 +23,10 @@ pub struct WebhookEvent {
     pub event_type: String,
     /// The payment concerned.
     pub payment_id: String,
+    /// The merchant's reference of that payment, where the event carries it (Checkout.com
+    /// `data.reference`): the order an event belongs to without reading the payment.
+    #[serde(default)]
+    pub reference: Option<String>,
     /// The status the event implies, where it implies one.
     pub status: Option<PaymentStatus>,
     /// The amount the event concerns, where given.
@@ -46,6 +50,7 @@ impl WebhookEvent {
             event_id: None,
             event_type: event_type.into(),
             payment_id: payment_id.into(),
+            reference: None,
             status: None,
             amount: None,
             created_at: None,
