@@ -120,10 +120,7 @@ async fn run() -> Result<(), Box<dyn StdError>> {
     // The registry builds the providers; the Checkout.com entry also holds the webhook key.
     let config = RegistryConfig::from_toml_str(&toml)?;
     let registry = Registry::from_config(&config)?;
-    // (The registry hands out only `dyn PaymentProvider`: the backend's own config is read here.)
-    let entry = config.providers.get("cards-eu").ok_or("no cards-eu")?;
-    let checkout: CheckoutConfig = serde_json::from_value(serde_json::Value::Object(entry.settings.clone()))
-        .map_err(|_| "cards-eu: invalid settings")?; // serde's message could quote a key
+    let checkout: CheckoutConfig = config.provider_config("cards-eu")?;
     let verifier = WebhookVerifier::from_config(&checkout).ok_or("cards-eu has no webhook_key")?;
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let app = Router::new()

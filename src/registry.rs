@@ -112,6 +112,12 @@ pub enum ConfigError {
         #[source]
         source: Box<paymux_core::Error>,
     },
+    /// No provider has this name.
+    #[error("no provider is named {name:?}")]
+    UnknownProvider {
+        /// The name asked for.
+        name: String,
+    },
     /// The kind's cargo feature is off in this build.
     #[error("provider {name:?} is of kind {kind}, which this build does not include (enable the `{kind}` feature of paymux)")]
     NotCompiled {
@@ -212,6 +218,36 @@ impl RegistryConfig {
     /// [`ConfigError::Parse`].
     pub fn from_json_str(text: &str) -> Result<Self, ConfigError> {
         serde_json::from_str(text).map_err(|e| ConfigError::Parse(redacted_serde_message(&e.to_string())))
+    }
+
+    /// The settings of provider `name`, read as its backend's own config type: a
+    /// [`CheckoutConfig`](crate::checkout::CheckoutConfig) for its webhook key, say, taken
+    /// from the same file the [`Registry`] is built from.
+    ///
+    /// ```
+    /// # #[cfg(feature = "checkout")] {
+    /// use paymux::checkout::{CheckoutConfig, WebhookVerifier};
+    /// let config = paymux::RegistryConfig::from_toml_str(
+    ///     "[providers.cards]\nkind = \"checkout\"\nsecret_key = \"sk_sbox_x\"\nwebhook_key = \"whsec_1\"\n",
+    /// )?;
+    /// let cards: CheckoutConfig = config.provider_config("cards")?;
+    /// assert!(WebhookVerifier::from_config(&cards).is_some());
+    /// # }
+    /// # Ok::<(), paymux::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::UnknownProvider`] when no provider is named so,
+    /// [`ConfigError::Settings`] when its settings do not fit `T` (the message names the
+    /// field, never its value).
+    pub fn provider_config<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
+        let entry = self
+            .providers
+            .get(name)
+            .ok_or_else(|| ConfigError::UnknownProvider {
+                name: name.to_owned(),
+            })?;
+        settings(name, entry)
     }
 
     /// Reads a `.json` file as JSON and anything else as TOML.
@@ -382,10 +418,6 @@ impl Registry {
     }
 }
 
-#[cfg_attr(
-    not(any(feature = "paiwise", feature = "checkout", feature = "twisto")),
-    allow(dead_code)
-)]
 fn settings<T: serde::de::DeserializeOwned>(name: &str, entry: &ProviderEntry) -> Result<T, ConfigError> {
     serde_json::from_value(serde_json::Value::Object(entry.settings.clone())).map_err(|e| {
         ConfigError::Settings {

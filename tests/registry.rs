@@ -157,3 +157,29 @@ fn a_provider_name_given_twice_is_an_error() {
     let text = r#"{"providers": {"a": {"kind": "paiwise", "api_key": "k1"}, "b": {"kind": "paiwise", "api_key": "k2"}}}"#;
     assert_eq!(Registry::from_json_str(text).unwrap().len(), 2);
 }
+
+#[cfg(feature = "checkout")]
+#[test]
+fn a_backend_config_is_read_back_from_the_registry_config_without_quoting_values() {
+    // The webhook key lives in the Checkout.com entry: a shop reads it from the same file
+    // the registry is built from, as the backend's own config type.
+    use paymux::checkout::{CheckoutConfig, WebhookVerifier};
+    use paymux::RegistryConfig;
+    let config = RegistryConfig::from_toml_str(
+        "[providers.cards]\nkind = \"checkout\"\nsecret_key = \"sk_sbox_hidden_value_123\"\nwebhook_key = \"whsec_1\"\n\
+         [providers.bad]\nkind = \"checkout\"\nsecret_key = \"sk_sbox_hidden_value_456\"\ntimeout_ms = \"sk_sbox_oops\"\n",
+    )
+    .unwrap();
+    let cards: CheckoutConfig = config.provider_config("cards").unwrap();
+    assert!(WebhookVerifier::from_config(&cards).is_some());
+    let missing = config.provider_config::<CheckoutConfig>("nope").unwrap_err();
+    assert!(
+        matches!(&missing, ConfigError::UnknownProvider { name } if name == "nope"),
+        "{missing:?}"
+    );
+    let bad = config.provider_config::<CheckoutConfig>("bad").unwrap_err();
+    assert!(matches!(bad, ConfigError::Settings { .. }), "{bad:?}");
+    let text = format!("{bad} {bad:?}");
+    assert!(!text.contains("sk_sbox"), "{text}");
+    assert!(text.contains("timeout_ms") || text.contains("invalid"), "{text}");
+}
