@@ -556,12 +556,15 @@ impl TwistoProvider {
     /// # Errors
     /// The provider's errors; `Decode` for a checkout whose amounts break the pattern.
     pub async fn list_checkouts(&self, query: &CheckoutListQuery) -> Result<TwistoPage<Payment>> {
+        // The instants as given: cut to whole seconds, a `dateTo` of 23:59:59.999 would
+        // become 23:59:59 and leave out what was created in that last second. Whole seconds
+        // are still written without a fraction.
         let mut q = Vec::new();
         if let Some(d) = query.date_from {
-            q.push(("dateFrom", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            q.push(("dateFrom", d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
         }
         if let Some(d) = query.date_to {
-            q.push(("dateTo", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            q.push(("dateTo", d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
         }
         q.extend(Self::page_params(query.page));
         let req = ApiRequest::new(

@@ -275,9 +275,11 @@ impl PageQuery {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CheckoutListQuery {
-    /// Created at or after (sent as RFC 3339, `dateFrom`).
+    /// Created at or after (sent as RFC 3339 in UTC, `dateFrom`, with the fraction of a
+    /// second it has).
     pub date_from: Option<DateTime<Utc>>,
-    /// Created at or before (sent as RFC 3339, `dateTo`).
+    /// Created at or before (sent as RFC 3339 in UTC, `dateTo`, with the fraction of a
+    /// second it has).
     pub date_to: Option<DateTime<Utc>>,
     /// Paging.
     pub page: PageQuery,

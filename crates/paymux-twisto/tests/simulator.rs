@@ -407,3 +407,24 @@ async fn capture_payment_naming_the_whole_amount_captures_through_checked() {
     assert_eq!(captured.captured, Some(czk(89_400)));
     assert_eq!(sim.commits(SimProvider::Twisto, &p.id).captures, 1);
 }
+
+#[tokio::test]
+async fn list_checkouts_up_to_now_includes_a_checkout_just_created() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let from = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let p = twisto
+        .create_payment(&request("order-list-now", "jan@example.cz"))
+        .await
+        .unwrap();
+    let to = chrono::Utc::now();
+    let page = twisto
+        .list_checkouts(&paymux_twisto::CheckoutListQuery::new().between(from, to))
+        .await
+        .unwrap();
+    assert!(
+        page.items.iter().any(|c| c.id == p.id),
+        "created before {to}, not listed up to it"
+    );
+    sim.shutdown().await;
+}

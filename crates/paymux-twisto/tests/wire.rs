@@ -2055,3 +2055,26 @@ async fn an_authorised_charge_with_the_reference_but_another_amount_is_not_captu
     post.assert_async().await;
     assert_eq!(p.captured, Some(czk(89_400)));
 }
+
+#[tokio::test]
+async fn list_checkouts_sends_the_date_bounds_exactly() {
+    // A bound cut to whole seconds moves it: a `dateTo` of 23:59:59.999 sent as 23:59:59
+    // leaves out every checkout created in the last (part of a) second of the range.
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/checkouts")
+                .query_param("dateFrom", "2024-05-01T00:00:00.250Z")
+                .query_param("dateTo", "2024-05-31T23:59:59.999999999Z");
+            then.status(200)
+                .json_body(page(json!([checkout("created", "894.00")])));
+        })
+        .await;
+    let from = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap() + chrono::Duration::milliseconds(250);
+    let to = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap() - chrono::Duration::nanoseconds(1);
+    let q = CheckoutListQuery::new().between(from, to);
+    let page = provider(&server).list_checkouts(&q).await.unwrap();
+    m.assert_async().await;
+    assert_eq!(page.items.len(), 1);
+}
