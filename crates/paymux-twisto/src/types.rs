@@ -207,7 +207,8 @@ pub struct TwistoBatch {
     pub id: String,
     /// `exported` or `paid`, verbatim.
     pub state: String,
-    /// When it is (or was) paid out.
+    /// When it is (or was) paid out: the date as Twisto writes it (`YYYY-MM-DD`, or the
+    /// date of an RFC 3339 date-time in its own offset); `None` when absent or unreadable.
     pub settlement_date: Option<NaiveDate>,
     /// Net amount paid out.
     pub amount: Option<Decimal>,

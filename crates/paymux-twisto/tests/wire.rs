@@ -2078,3 +2078,39 @@ async fn list_checkouts_sends_the_date_bounds_exactly() {
     m.assert_async().await;
     assert_eq!(page.items.len(), 1);
 }
+
+#[tokio::test]
+async fn a_settlement_date_written_as_a_date_time_is_kept() {
+    // RFC 3339 is how Twisto writes its other dates (`created`, `settled`): a batch whose
+    // `settlement_date` comes that way keeps its date (as written, in its own offset).
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch");
+            then.status(200).json_body(page(json!([
+                {"id": "b1", "state": "paid", "settlement_date": "2024-05-02T00:00:00+02:00",
+                 "amount": "794.00", "order_amount": "894.00", "refund_amount": "100.00",
+                 "margin_amount": "0.00"},
+                {"id": "b2", "state": "exported", "settlement_date": "2024-05-03",
+                 "amount": "1.00", "order_amount": "1.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"},
+                {"id": "b3", "state": "exported", "settlement_date": "next week",
+                 "amount": "1.00", "order_amount": "1.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"}
+            ])));
+        })
+        .await;
+    let batches = provider(&server)
+        .list_batches(PageQuery::default())
+        .await
+        .unwrap();
+    let dates: Vec<_> = batches.items.iter().map(|b| b.settlement_date).collect();
+    assert_eq!(
+        dates,
+        [
+            NaiveDate::from_ymd_opt(2024, 5, 2),
+            NaiveDate::from_ymd_opt(2024, 5, 3),
+            None
+        ]
+    );
+}
