@@ -676,6 +676,11 @@ pub(crate) fn batch(batch: &model::Batch, body: &[u8]) -> Result<TwistoBatch> {
         id: batch.id.clone(),
         state: batch.state.clone(),
         settlement_date: batch.settlement_date.as_deref().and_then(settlement_date),
+        currency: batch
+            .currency
+            .as_deref()
+            .map(|c| decode_currency("batch.currency", c, body))
+            .transpose()?,
         amount: decode_decimal("batch.amount", batch.amount.as_deref(), body)?,
         order_amount: decode_decimal("batch.order_amount", batch.order_amount.as_deref(), body)?,
         refund_amount: decode_decimal("batch.refund_amount", batch.refund_amount.as_deref(), body)?,
@@ -697,11 +702,17 @@ pub(crate) fn batch_entry(value: serde_json::Value, body: &[u8]) -> Result<crate
         Some(serde_json::Value::String(s)) => decode_decimal("entry.amount", Some(s), body)?,
         Some(_) => return Err(Error::decode(PROVIDER, "entry.amount is not a string", body)),
     };
+    let currency = match value.get("currency") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(c)) => Some(decode_currency("entry.currency", c, body)?),
+        Some(_) => return Err(Error::decode(PROVIDER, "entry.currency is not a string", body)),
+    };
     Ok(crate::types::TwistoBatchEntry {
         kind,
         checkout_id: text("checkout_id"),
         merchant_reference: text("merchant_reference"),
         amount,
+        currency,
         created_at: parse_time(text("created_date").as_deref()),
         raw: value,
     })

@@ -471,6 +471,13 @@ async fn settlement_batches_keep_each_currency_apart_and_match_their_entries() {
         refund_total += refund;
     }
     assert_eq!(order_total.to_string(), "994.00");
+    let mut currencies: Vec<_> = batches
+        .items
+        .iter()
+        .map(|b| b.currency.map(|c| c.code()))
+        .collect();
+    currencies.sort_unstable();
+    assert_eq!(currencies, [Some("CZK"), Some("PLN")]);
     assert_eq!(refund_total.to_string(), "100.50");
     sim.shutdown().await;
 }

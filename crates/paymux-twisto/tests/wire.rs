@@ -2114,3 +2114,53 @@ async fn a_settlement_date_written_as_a_date_time_is_kept() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_batch_or_entry_that_names_its_currency_keeps_it() {
+    // Twisto documents no currency on a batch; one that names it must not lose it (two
+    // batches of one day in CZK and EUR would otherwise be told apart by nothing).
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch");
+            then.status(200).json_body(page(json!([
+                {"id": "b1", "state": "paid", "settlement_date": "2024-05-02", "currency": "CZK",
+                 "amount": "894.00", "order_amount": "894.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"},
+                {"id": "b2", "state": "paid", "settlement_date": "2024-05-02",
+                 "amount": "10.00", "order_amount": "10.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"}
+            ])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch/b1/entry");
+            then.status(200).json_body(page(json!([
+                {"type": "order", "checkout_id": ID, "currency": "CZK", "amount": "894.00"},
+                {"type": "order", "checkout_id": ID, "amount": "894.00"}
+            ])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch/bad/entry");
+            then.status(200).json_body(page(
+                json!([{"type": "order", "currency": "Kč", "amount": "1.00"}]),
+            ));
+        })
+        .await;
+    let twisto = provider(&server);
+    let batches = twisto.list_batches(PageQuery::default()).await.unwrap();
+    let currencies: Vec<_> = batches.items.iter().map(|b| b.currency).collect();
+    assert_eq!(currencies, [Some(Currency::CZK), None]);
+    let entries = twisto.batch_entries("b1", PageQuery::default()).await.unwrap();
+    let currencies: Vec<_> = entries.items.iter().map(|e| e.currency).collect();
+    assert_eq!(currencies, [Some(Currency::CZK), None]);
+    // A currency that is no ISO code is not guessed at.
+    let e = twisto
+        .batch_entries("bad", PageQuery::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+}
