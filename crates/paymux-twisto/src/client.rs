@@ -888,8 +888,12 @@ impl TwistoProvider {
     /// The refunds of a checkout (`GET /refunds?checkoutId=`, all pages).
     ///
     /// # Errors
-    /// The provider's errors; `Decode` for amounts that break the pattern.
+    /// `InvalidRequest` on `checkout_id` for an id that is empty, longer than 256 bytes or
+    /// holds a control character (an empty `checkoutId` filters by nothing, and the answer
+    /// would read as "no refunds"); the provider's errors; `Decode` for amounts that break
+    /// the pattern.
     pub async fn list_refunds(&self, checkout_id: &str) -> Result<Vec<TwistoRefund>> {
+        Self::path_id("checkout_id", checkout_id)?;
         let list = self.fetch_refunds(checkout_id).await?;
         let body = b"refund list";
         list.iter().map(|r| mapping::refund(r, body)).collect()

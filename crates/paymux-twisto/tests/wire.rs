@@ -2164,3 +2164,27 @@ async fn a_batch_or_entry_that_names_its_currency_keeps_it() {
         .unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
 }
+
+#[tokio::test]
+async fn list_refunds_without_a_checkout_id_is_refused_not_an_empty_list() {
+    // `GET /refunds?checkoutId=` filters by nothing: an empty id (a failed join in the
+    // caller's books) must not read as "this checkout has no refunds".
+    let server = MockServer::start_async().await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "10.50", "currency": "CZK"}
+            ])));
+        })
+        .await;
+    let twisto = provider(&server);
+    for id in ["", "a\nb"] {
+        let e = twisto.list_refunds(id).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidRequest { field, .. } if field == "checkout_id"),
+            "{id:?}: {e:?}"
+        );
+    }
+    assert_eq!(list.calls_async().await, 0);
+}
