@@ -541,7 +541,9 @@ impl CheckoutProvider {
         if search.from.is_some() != search.to.is_some() {
             return Err(Error::invalid("from", "from and to must be given together"));
         }
-        let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        // The instants as given: cut to whole seconds, a `to` of 14:15:22.999 would become
+        // 14:15:22 and leave out the payments of that last second.
+        let fmt = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
         let wire = SearchRequestWire {
             query: &search.query,
             limit: search.limit,

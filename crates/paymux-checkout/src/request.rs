@@ -451,9 +451,11 @@ pub struct SearchRequest {
     pub query: String,
     /// Results per page, 1–1000.
     pub limit: Option<u32>,
-    /// Start of the period (with `to`).
+    /// Start of the period (with `to`), sent as RFC 3339 in UTC with the fraction of a
+    /// second it has.
     pub from: Option<DateTime<Utc>>,
-    /// End of the period (with `from`).
+    /// End of the period (with `from`), sent as RFC 3339 in UTC with the fraction of a
+    /// second it has.
     pub to: Option<DateTime<Utc>>,
 }
 

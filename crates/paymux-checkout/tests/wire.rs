@@ -1641,3 +1641,27 @@ async fn an_action_answered_already_done_is_invalid_state_from_the_trait_and_rep
         get.assert_calls_async(1).await;
     }
 }
+
+#[tokio::test]
+async fn search_sends_the_period_exactly() {
+    // Cut to whole seconds, a `to` of 14:15:22.999 would become 14:15:22 and leave out the
+    // payments of that last second.
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments/search").json_body(json!({
+                "query": "reference:'order-1'",
+                "from": "2023-08-24T14:15:22.250Z", "to": "2023-08-25T14:15:22.999Z"
+            }));
+            then.status(200).json_body(json!({"data": [], "_links": {}}));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    p.search_payments(&SearchRequest::new("reference:'order-1'").between(
+        "2023-08-24T14:15:22.250Z".parse().unwrap(),
+        "2023-08-25T14:15:22.999Z".parse().unwrap(),
+    ))
+    .await
+    .unwrap();
+    mock.assert_async().await;
+}

@@ -95,7 +95,12 @@
 //!   or a void releases the rest of the whole authorization, and a refund without an amount
 //!   refunds everything still available to refund.
 //! * Twisto: create answers 201; charges and refunds 201; merchant-API capture/cancel 200.
-//!   List endpoints answer `{count, next, previous, items}`.
+//!   List endpoints (batch entries too) answer `{count, next, previous, items}`, paged by
+//!   `limit` (1–1000, default 200) and `skip`. A settlement batch gathers one UTC day's
+//!   captured charges (`order` entries) and refunds (`refund` entries) in one currency, never
+//!   adding up amounts of different currencies; the batch and its entries name that
+//!   `currency` (a field Twisto does not document), `amount` is `order_amount −
+//!   refund_amount − margin_amount`, and the margin is 0.
 //!
 //! # Commit counters
 //!

@@ -29,7 +29,7 @@ pub(crate) struct Store {
     order: Vec<String>,
     charges: Charges,
     refunds: Refunds,
-    batches: HashMap<NaiveDate, String>,
+    batches: HashMap<BatchKey, String>,
     receipt_seq: u64,
 }
 
@@ -991,30 +991,46 @@ async fn get_refund(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -
     }
 }
 
-/// Settlement entries `(day, type, checkout_id, amount)` of captured charges and refunds.
-fn entries(store: &Store) -> Vec<(NaiveDate, &'static str, String, Decimal, DateTime<Utc>)> {
+/// One settlement entry: a captured charge (`order`) or a refund.
+struct Entry<'a> {
+    day: NaiveDate,
+    kind: &'static str,
+    checkout_id: &'a str,
+    currency: &'a str,
+    amount: Decimal,
+    at: DateTime<Utc>,
+}
+
+/// A batch gathers one day's entries in one currency: amounts in different currencies are
+/// never added up.
+type BatchKey = (NaiveDate, String);
+
+/// Settlement entries of captured charges and refunds, oldest first.
+fn entries(store: &Store) -> Vec<Entry<'_>> {
     let mut out = Vec::new();
     for ch in &store.charges.all {
-        if let Some(d) = ch.captured_date {
-            out.push((
-                d.date_naive(),
-                "order",
-                ch.checkout_id.clone(),
-                ch.captured_amount,
-                d,
-            ));
+        if let Some(at) = ch.captured_date {
+            out.push(Entry {
+                day: at.date_naive(),
+                kind: "order",
+                checkout_id: &ch.checkout_id,
+                currency: &ch.currency,
+                amount: ch.captured_amount,
+                at,
+            });
         }
     }
     for r in &store.refunds.all {
-        out.push((
-            r.created_date.date_naive(),
-            "refund",
-            r.checkout_id.clone(),
-            r.amount,
-            r.created_date,
-        ));
+        out.push(Entry {
+            day: r.created_date.date_naive(),
+            kind: "refund",
+            checkout_id: &r.checkout_id,
+            currency: &r.currency,
+            amount: r.amount,
+            at: r.created_date,
+        });
     }
-    out.sort_by_key(|e| e.4);
+    out.sort_by_key(|e| e.at);
     out
 }
 
@@ -1028,27 +1044,35 @@ async fn list_batches(
     };
     let mut st = lock(&shared.state);
     let store = &mut st.twisto;
-    let es = entries(store);
-    let mut days: Vec<NaiveDate> = es.iter().map(|e| e.0).collect();
-    days.dedup();
+    // Each batch's figures, in order of its first entry: a batch that appears later is
+    // appended, so paging by `skip` stays stable.
+    let mut batches: Vec<(BatchKey, Decimal, Decimal)> = Vec::new();
+    for e in entries(store) {
+        let i = match batches
+            .iter()
+            .position(|((d, c), ..)| *d == e.day && c == e.currency)
+        {
+            Some(i) => i,
+            None => {
+                batches.push(((e.day, e.currency.to_owned()), Decimal::ZERO, Decimal::ZERO));
+                batches.len() - 1
+            }
+        };
+        match e.kind {
+            "order" => batches[i].1 += e.amount,
+            _ => batches[i].2 += e.amount,
+        }
+    }
     let today = Utc::now().date_naive();
     let mut items = Vec::new();
-    for day in days {
-        let id = store.batches.entry(day).or_insert_with(uuid).clone();
-        let order: Decimal = es
-            .iter()
-            .filter(|e| e.0 == day && e.1 == "order")
-            .map(|e| e.3)
-            .sum();
-        let refunds: Decimal = es
-            .iter()
-            .filter(|e| e.0 == day && e.1 == "refund")
-            .map(|e| e.3)
-            .sum();
+    for (key, order, refunds) in batches {
+        let (day, currency) = (key.0, key.1.clone());
+        let id = store.batches.entry(key).or_insert_with(uuid).clone();
         items.push(json!({
             "id": id,
             "state": if day < today { "paid" } else { "exported" },
             "settlement_date": day.succ_opt().unwrap_or(day).to_string(),
+            "currency": currency,
             "amount": money(order - refunds),
             "order_amount": money(order),
             "refund_amount": money(refunds),
@@ -1060,32 +1084,46 @@ async fn list_batches(
     page(&shared, "batch", &items, Value::clone, (limit, skip), "")
 }
 
-async fn batch_entries(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+async fn batch_entries(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (limit, skip) = match paging(&q) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
     let st = lock(&shared.state);
-    let Some(day) = st.twisto.batches.iter().find(|(_, b)| **b == id).map(|(d, _)| *d) else {
+    let Some((day, currency)) = st.twisto.batches.iter().find(|(_, b)| **b == id).map(|(k, _)| k) else {
         return not_found("Batch");
     };
     let items: Vec<Value> = entries(&st.twisto)
         .into_iter()
-        .filter(|e| e.0 == day)
-        .map(|(_, t, cid, amount, when)| {
+        .filter(|e| e.day == *day && e.currency == currency)
+        .map(|e| {
             let mref = st
                 .twisto
                 .checkouts
-                .get(&cid)
+                .get(e.checkout_id)
                 .map(|c| c.merchant_reference.clone());
             json!({
-                "type": t,
-                "checkout_id": cid,
+                "type": e.kind,
+                "checkout_id": e.checkout_id,
                 "merchant_reference": mref,
-                "amount": money(amount),
-                "created_date": rfc3339_secs(when),
+                "currency": e.currency,
+                "amount": money(e.amount),
+                "created_date": rfc3339_secs(e.at),
             })
         })
         .collect();
-    json(
-        StatusCode::OK,
-        &json!({"count": items.len(), "next": null, "previous": null, "items": items}),
+    let items: Vec<&Value> = items.iter().collect();
+    page(
+        &shared,
+        &format!("batch/{id}/entry"),
+        &items,
+        Value::clone,
+        (limit, skip),
+        "",
     )
 }
 

@@ -556,12 +556,15 @@ impl TwistoProvider {
     /// # Errors
     /// The provider's errors; `Decode` for a checkout whose amounts break the pattern.
     pub async fn list_checkouts(&self, query: &CheckoutListQuery) -> Result<TwistoPage<Payment>> {
+        // The instants as given: cut to whole seconds, a `dateTo` of 23:59:59.999 would
+        // become 23:59:59 and leave out what was created in that last second. Whole seconds
+        // are still written without a fraction.
         let mut q = Vec::new();
         if let Some(d) = query.date_from {
-            q.push(("dateFrom", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            q.push(("dateFrom", d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
         }
         if let Some(d) = query.date_to {
-            q.push(("dateTo", d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)));
+            q.push(("dateTo", d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
         }
         q.extend(Self::page_params(query.page));
         let req = ApiRequest::new(
@@ -885,8 +888,12 @@ impl TwistoProvider {
     /// The refunds of a checkout (`GET /refunds?checkoutId=`, all pages).
     ///
     /// # Errors
-    /// The provider's errors; `Decode` for amounts that break the pattern.
+    /// `InvalidRequest` on `checkout_id` for an id that is empty, longer than 256 bytes or
+    /// holds a control character (an empty `checkoutId` filters by nothing, and the answer
+    /// would read as "no refunds"); the provider's errors; `Decode` for amounts that break
+    /// the pattern.
     pub async fn list_refunds(&self, checkout_id: &str) -> Result<Vec<TwistoRefund>> {
+        Self::path_id("checkout_id", checkout_id)?;
         let list = self.fetch_refunds(checkout_id).await?;
         let body = b"refund list";
         list.iter().map(|r| mapping::refund(r, body)).collect()

@@ -661,15 +661,26 @@ pub(crate) fn refund(refund: &model::Refund, body: &[u8]) -> Result<TwistoRefund
     })
 }
 
+/// A batch's `settlement_date`: `YYYY-MM-DD`, or an RFC 3339 date-time (as Twisto writes
+/// its other dates), whose date is taken as written, in its own offset; anything else is
+/// `None`.
+fn settlement_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .or_else(|| DateTime::parse_from_rfc3339(text).ok().map(|d| d.date_naive()))
+}
+
 /// A settlement batch.
 pub(crate) fn batch(batch: &model::Batch, body: &[u8]) -> Result<TwistoBatch> {
     Ok(TwistoBatch {
         id: batch.id.clone(),
         state: batch.state.clone(),
-        settlement_date: batch
-            .settlement_date
+        settlement_date: batch.settlement_date.as_deref().and_then(settlement_date),
+        currency: batch
+            .currency
             .as_deref()
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+            .map(|c| decode_currency("batch.currency", c, body))
+            .transpose()?,
         amount: decode_decimal("batch.amount", batch.amount.as_deref(), body)?,
         order_amount: decode_decimal("batch.order_amount", batch.order_amount.as_deref(), body)?,
         refund_amount: decode_decimal("batch.refund_amount", batch.refund_amount.as_deref(), body)?,
@@ -691,11 +702,17 @@ pub(crate) fn batch_entry(value: serde_json::Value, body: &[u8]) -> Result<crate
         Some(serde_json::Value::String(s)) => decode_decimal("entry.amount", Some(s), body)?,
         Some(_) => return Err(Error::decode(PROVIDER, "entry.amount is not a string", body)),
     };
+    let currency = match value.get("currency") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(c)) => Some(decode_currency("entry.currency", c, body)?),
+        Some(_) => return Err(Error::decode(PROVIDER, "entry.currency is not a string", body)),
+    };
     Ok(crate::types::TwistoBatchEntry {
         kind,
         checkout_id: text("checkout_id"),
         merchant_reference: text("merchant_reference"),
         amount,
+        currency,
         created_at: parse_time(text("created_date").as_deref()),
         raw: value,
     })

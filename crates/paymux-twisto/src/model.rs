@@ -242,6 +242,9 @@ pub(crate) struct Batch {
     pub state: String,
     #[serde(default)]
     pub settlement_date: Option<String>,
+    /// Not documented; kept where given.
+    #[serde(default)]
+    pub currency: Option<String>,
     #[serde(default)]
     pub amount: Option<String>,
     #[serde(default)]

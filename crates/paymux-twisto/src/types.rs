@@ -199,7 +199,8 @@ pub struct TwistoRefund {
 }
 
 /// A settlement batch (`GET /batch`). Amounts are exact decimals in the merchant's
-/// settlement currency (the batch names none).
+/// settlement currency, which Twisto documents no field for: `currency` is kept where a
+/// batch names one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TwistoBatch {
@@ -207,8 +208,11 @@ pub struct TwistoBatch {
     pub id: String,
     /// `exported` or `paid`, verbatim.
     pub state: String,
-    /// When it is (or was) paid out.
+    /// When it is (or was) paid out: the date as Twisto writes it (`YYYY-MM-DD`, or the
+    /// date of an RFC 3339 date-time in its own offset); `None` when absent or unreadable.
     pub settlement_date: Option<NaiveDate>,
+    /// The currency of the amounts, where the batch names one (Twisto documents none).
+    pub currency: Option<Currency>,
     /// Net amount paid out.
     pub amount: Option<Decimal>,
     /// Orders in the batch.
@@ -231,6 +235,8 @@ pub struct TwistoBatchEntry {
     pub merchant_reference: Option<String>,
     /// The amount, exact, where given.
     pub amount: Option<Decimal>,
+    /// The currency of the amount, where the entry names one (Twisto documents none).
+    pub currency: Option<Currency>,
     /// When it happened, where given.
     pub created_at: Option<DateTime<Utc>>,
     /// The entry as Twisto sent it (fields beyond these are not documented).
@@ -275,9 +281,11 @@ impl PageQuery {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct CheckoutListQuery {
-    /// Created at or after (sent as RFC 3339, `dateFrom`).
+    /// Created at or after (sent as RFC 3339 in UTC, `dateFrom`, with the fraction of a
+    /// second it has).
     pub date_from: Option<DateTime<Utc>>,
-    /// Created at or before (sent as RFC 3339, `dateTo`).
+    /// Created at or before (sent as RFC 3339 in UTC, `dateTo`, with the fraction of a
+    /// second it has).
     pub date_to: Option<DateTime<Utc>>,
     /// Paging.
     pub page: PageQuery,

@@ -4,6 +4,7 @@
 //! charge and a refund Twisto committed, and partial refunds refused before posting.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use paymux_core::{
@@ -406,4 +407,160 @@ async fn capture_payment_naming_the_whole_amount_captures_through_checked() {
     );
     assert_eq!(captured.captured, Some(czk(89_400)));
     assert_eq!(sim.commits(SimProvider::Twisto, &p.id).captures, 1);
+}
+
+/// A payment in `currency` of `minor` with one line item, ready to create.
+fn request_in(reference: &str, minor: i64, currency: Currency) -> CreatePayment {
+    let amount = Money::from_minor(minor, currency);
+    CreatePayment::new(amount, reference)
+        .with_description("Tea")
+        .with_manual_capture()
+        .with_customer(Customer::with_email("anna@example.pl").name("Anna", "Nowak"))
+        .with_return_urls("https://shop.example/return", "https://shop.example/cancel")
+        .with_line_item(LineItem::new("Tea", amount, 1, LineItemKind::Sku))
+}
+
+#[tokio::test]
+async fn settlement_batches_keep_each_currency_apart_and_match_their_entries() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let cz = twisto
+        .create_payment(&request("order-batch-cz", "jan@example.cz"))
+        .await
+        .unwrap();
+    let pl = twisto
+        .create_payment(&request_in("order-batch-pl", 10_000, Currency::PLN))
+        .await
+        .unwrap();
+    for id in [&cz.id, &pl.id] {
+        sim.approve(SimProvider::Twisto, id).unwrap();
+        twisto.capture(id, &CaptureRequest::full()).await.unwrap();
+    }
+    twisto
+        .refund(&cz.id, &RefundRequest::partial(czk(10_050)))
+        .await
+        .unwrap();
+
+    // 894.00 CZK and 100.00 PLN are not one sum of 994.00 in any currency: each batch holds
+    // one currency's entries (here, one checkout's), and is what those entries add up to.
+    // (A capture and a refund made either side of midnight UTC fall in two batches.)
+    let batches = twisto.list_batches(PageQuery::default()).await.unwrap();
+    let mut order_total = paymux_core::Decimal::ZERO;
+    let mut refund_total = paymux_core::Decimal::ZERO;
+    for b in &batches.items {
+        let entries = twisto.batch_entries(&b.id, PageQuery::default()).await.unwrap();
+        let checkouts: BTreeSet<_> = entries
+            .items
+            .iter()
+            .filter_map(|e| e.checkout_id.clone())
+            .collect();
+        assert_eq!(checkouts.len(), 1, "{b:?}: {entries:?}");
+        let sum = |kind: &str| -> paymux_core::Decimal {
+            entries
+                .items
+                .iter()
+                .filter(|e| e.kind == kind)
+                .filter_map(|e| e.amount)
+                .sum()
+        };
+        let (order, refund) = (sum("order"), sum("refund"));
+        assert_eq!(b.order_amount, Some(order), "{b:?}");
+        assert_eq!(b.refund_amount, Some(refund), "{b:?}");
+        assert_eq!(b.amount, Some(order - refund - b.margin_amount.unwrap()), "{b:?}");
+        order_total += order;
+        refund_total += refund;
+    }
+    assert_eq!(order_total.to_string(), "994.00");
+    let mut currencies: Vec<_> = batches
+        .items
+        .iter()
+        .map(|b| b.currency.map(|c| c.code()))
+        .collect();
+    currencies.sort_unstable();
+    assert_eq!(currencies, [Some("CZK"), Some("PLN")]);
+    assert_eq!(refund_total.to_string(), "100.50");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn batch_entries_are_served_in_the_pages_asked_for() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let p = twisto
+        .create_payment(&request("order-batch-pages", "jan@example.cz"))
+        .await
+        .unwrap();
+    sim.approve(SimProvider::Twisto, &p.id).unwrap();
+    twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
+    for part in [1_000, 2_000] {
+        twisto
+            .refund(&p.id, &RefundRequest::partial(czk(part)))
+            .await
+            .unwrap();
+    }
+    // The batch with the most entries: all three, unless midnight UTC fell between them.
+    let batches = twisto.list_batches(PageQuery::default()).await.unwrap();
+    let mut all: Option<(String, paymux_twisto::TwistoPage<_>)> = None;
+    for b in &batches.items {
+        let entries = twisto.batch_entries(&b.id, PageQuery::default()).await.unwrap();
+        if all
+            .as_ref()
+            .is_none_or(|(_, e)| entries.items.len() > e.items.len())
+        {
+            all = Some((b.id.clone(), entries));
+        }
+    }
+    let (batch_id, all) = all.expect("a batch");
+    assert!(all.items.len() >= 2, "{all:?}");
+    let n = all.items.len();
+    // Walked one at a time, the pages give each entry once, in the same order.
+    let mut walked = Vec::new();
+    let mut skip = 0;
+    loop {
+        let page = twisto
+            .batch_entries(&batch_id, PageQuery::new(1, skip))
+            .await
+            .unwrap();
+        assert!(
+            page.items.len() <= 1,
+            "a page of 1 served {} entries",
+            page.items.len()
+        );
+        assert_eq!(page.count, u64::try_from(n).ok());
+        walked.extend(page.items);
+        if page.next.is_none() {
+            break;
+        }
+        skip += 1;
+        assert!(skip as usize <= n, "next set past the last entry");
+    }
+    assert_eq!(walked, all.items);
+    // A limit Twisto does not serve is refused, as on every other list.
+    let e = twisto
+        .batch_entries(&batch_id, PageQuery::new(0, 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e:?}");
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn list_checkouts_up_to_now_includes_a_checkout_just_created() {
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let from = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let p = twisto
+        .create_payment(&request("order-list-now", "jan@example.cz"))
+        .await
+        .unwrap();
+    let to = chrono::Utc::now();
+    let page = twisto
+        .list_checkouts(&paymux_twisto::CheckoutListQuery::new().between(from, to))
+        .await
+        .unwrap();
+    assert!(
+        page.items.iter().any(|c| c.id == p.id),
+        "created before {to}, not listed up to it"
+    );
+    sim.shutdown().await;
 }

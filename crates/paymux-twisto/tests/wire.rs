@@ -2055,3 +2055,136 @@ async fn an_authorised_charge_with_the_reference_but_another_amount_is_not_captu
     post.assert_async().await;
     assert_eq!(p.captured, Some(czk(89_400)));
 }
+
+#[tokio::test]
+async fn list_checkouts_sends_the_date_bounds_exactly() {
+    // A bound cut to whole seconds moves it: a `dateTo` of 23:59:59.999 sent as 23:59:59
+    // leaves out every checkout created in the last (part of a) second of the range.
+    let server = MockServer::start_async().await;
+    let m = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/checkouts")
+                .query_param("dateFrom", "2024-05-01T00:00:00.250Z")
+                .query_param("dateTo", "2024-05-31T23:59:59.999999999Z");
+            then.status(200)
+                .json_body(page(json!([checkout("created", "894.00")])));
+        })
+        .await;
+    let from = Utc.with_ymd_and_hms(2024, 5, 1, 0, 0, 0).unwrap() + chrono::Duration::milliseconds(250);
+    let to = Utc.with_ymd_and_hms(2024, 6, 1, 0, 0, 0).unwrap() - chrono::Duration::nanoseconds(1);
+    let q = CheckoutListQuery::new().between(from, to);
+    let page = provider(&server).list_checkouts(&q).await.unwrap();
+    m.assert_async().await;
+    assert_eq!(page.items.len(), 1);
+}
+
+#[tokio::test]
+async fn a_settlement_date_written_as_a_date_time_is_kept() {
+    // RFC 3339 is how Twisto writes its other dates (`created`, `settled`): a batch whose
+    // `settlement_date` comes that way keeps its date (as written, in its own offset).
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch");
+            then.status(200).json_body(page(json!([
+                {"id": "b1", "state": "paid", "settlement_date": "2024-05-02T00:00:00+02:00",
+                 "amount": "794.00", "order_amount": "894.00", "refund_amount": "100.00",
+                 "margin_amount": "0.00"},
+                {"id": "b2", "state": "exported", "settlement_date": "2024-05-03",
+                 "amount": "1.00", "order_amount": "1.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"},
+                {"id": "b3", "state": "exported", "settlement_date": "next week",
+                 "amount": "1.00", "order_amount": "1.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"}
+            ])));
+        })
+        .await;
+    let batches = provider(&server)
+        .list_batches(PageQuery::default())
+        .await
+        .unwrap();
+    let dates: Vec<_> = batches.items.iter().map(|b| b.settlement_date).collect();
+    assert_eq!(
+        dates,
+        [
+            NaiveDate::from_ymd_opt(2024, 5, 2),
+            NaiveDate::from_ymd_opt(2024, 5, 3),
+            None
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_batch_or_entry_that_names_its_currency_keeps_it() {
+    // Twisto documents no currency on a batch; one that names it must not lose it (two
+    // batches of one day in CZK and EUR would otherwise be told apart by nothing).
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch");
+            then.status(200).json_body(page(json!([
+                {"id": "b1", "state": "paid", "settlement_date": "2024-05-02", "currency": "CZK",
+                 "amount": "894.00", "order_amount": "894.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"},
+                {"id": "b2", "state": "paid", "settlement_date": "2024-05-02",
+                 "amount": "10.00", "order_amount": "10.00", "refund_amount": "0.00",
+                 "margin_amount": "0.00"}
+            ])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch/b1/entry");
+            then.status(200).json_body(page(json!([
+                {"type": "order", "checkout_id": ID, "currency": "CZK", "amount": "894.00"},
+                {"type": "order", "checkout_id": ID, "amount": "894.00"}
+            ])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/batch/bad/entry");
+            then.status(200).json_body(page(
+                json!([{"type": "order", "currency": "Kč", "amount": "1.00"}]),
+            ));
+        })
+        .await;
+    let twisto = provider(&server);
+    let batches = twisto.list_batches(PageQuery::default()).await.unwrap();
+    let currencies: Vec<_> = batches.items.iter().map(|b| b.currency).collect();
+    assert_eq!(currencies, [Some(Currency::CZK), None]);
+    let entries = twisto.batch_entries("b1", PageQuery::default()).await.unwrap();
+    let currencies: Vec<_> = entries.items.iter().map(|e| e.currency).collect();
+    assert_eq!(currencies, [Some(Currency::CZK), None]);
+    // A currency that is no ISO code is not guessed at.
+    let e = twisto
+        .batch_entries("bad", PageQuery::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn list_refunds_without_a_checkout_id_is_refused_not_an_empty_list() {
+    // `GET /refunds?checkoutId=` filters by nothing: an empty id (a failed join in the
+    // caller's books) must not read as "this checkout has no refunds".
+    let server = MockServer::start_async().await;
+    let list = server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "10.50", "currency": "CZK"}
+            ])));
+        })
+        .await;
+    let twisto = provider(&server);
+    for id in ["", "a\nb"] {
+        let e = twisto.list_refunds(id).await.unwrap_err();
+        assert!(
+            matches!(&e, Error::InvalidRequest { field, .. } if field == "checkout_id"),
+            "{id:?}: {e:?}"
+        );
+    }
+    assert_eq!(list.calls_async().await, 0);
+}
