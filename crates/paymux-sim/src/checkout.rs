@@ -600,6 +600,7 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
     let mut month: i64 = 12;
     let mut year: i64 = 2030;
     let mut token = None;
+    let mut instrument = None;
     match o.get("type").and_then(Value::as_str) {
         None => codes.push("payment_source_type_required"),
         Some("token") => match o.get("token").and_then(Value::as_str) {
@@ -630,8 +631,10 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
                 },
             }
         }
+        // A stored instrument is answered as itself: its id is "the payment source identifier
+        // that can be used for subsequent payments", not a new one.
         Some("id") => match o.get("id").and_then(Value::as_str) {
-            Some(i) if i.starts_with("src_") => {}
+            Some(i) if i.starts_with("src_") => instrument = Some(i.to_owned()),
             _ => codes.push("source_id_invalid"),
         },
         Some("customer") => {
@@ -645,7 +648,7 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
     }
     let summary = json!({
         "type": "card",
-        "id": format!("src_{}", base32_id(26)),
+        "id": instrument.unwrap_or_else(|| format!("src_{}", base32_id(26))),
         "expiry_month": month,
         "expiry_year": year,
         "scheme": scheme_of(&bin),
