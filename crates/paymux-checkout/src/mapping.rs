@@ -315,8 +315,10 @@ pub(crate) fn payment_from_wire(
             card.id = src.id;
             card.brand = src.scheme;
             card.last4 = src.last4;
-            card.expiry_month = src.expiry_month;
-            card.expiry_year = src.expiry_year;
+            // `CardSummary` promises a month 1–12 and a four-digit year: a figure outside
+            // them is not an expiry anyone can show, so it is left unknown.
+            card.expiry_month = src.expiry_month.filter(|m| (1..=12).contains(m));
+            card.expiry_year = src.expiry_year.filter(|y| (1000..=9999).contains(y));
             card.country = src.issuer_country;
             card.funding = src.card_type.map(|f| f.to_ascii_lowercase());
             payment.card = Some(card);

@@ -309,3 +309,55 @@ async fn an_incremented_authorization_reports_the_original_amount_and_the_author
     assert_eq!(history.captured, Some(eur(7_540)));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_stored_instrument_pays_and_is_answered_as_itself() {
+    // A card paid once becomes a stored instrument (`source.id`); paid with again
+    // (`PaymentSource::SavedCard` → `source {type: id}`), the answer's source is that same
+    // instrument ("the payment source identifier that can be used for subsequent payments"),
+    // so `Payment::card.id` is the card the caller saved, not a new one.
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let first = consistent(
+        p.create_payment(&CreatePayment::new(eur(1_000), "order-inst-1").with_source(
+            PaymentSource::CardToken {
+                token: "tok_visa".into(),
+            },
+        ))
+        .await
+        .unwrap(),
+    );
+    assert!(
+        matches!(first.status, PaymentStatus::Captured | PaymentStatus::Authorized),
+        "{first:?}"
+    );
+    let card_id = first
+        .card
+        .and_then(|c| c.id)
+        .expect("an approved card payment names its instrument");
+    let again = consistent(
+        p.create_payment(&CreatePayment::new(eur(2_000), "order-inst-2").with_source(
+            PaymentSource::SavedCard {
+                customer_id: "cus_y3oqhf46pyzuxjbcn2giaqnb44".into(),
+                card_id: card_id.clone(),
+            },
+        ))
+        .await
+        .unwrap(),
+    );
+    assert!(
+        matches!(again.status, PaymentStatus::Captured | PaymentStatus::Authorized),
+        "{again:?}"
+    );
+    assert_eq!(
+        again.card.as_ref().and_then(|c| c.id.as_deref()),
+        Some(card_id.as_str())
+    );
+    assert_eq!(
+        again.customer.as_ref().and_then(|c| c.id.as_deref()),
+        Some("cus_y3oqhf46pyzuxjbcn2giaqnb44")
+    );
+    let read = consistent(p.get_payment(&again.id).await.unwrap());
+    assert_eq!(read.card.and_then(|c| c.id), Some(card_id));
+    sim.shutdown().await;
+}

@@ -165,3 +165,24 @@ fn provider_amounts_breaking_the_rule_are_decode_errors() {
     assert_eq!(p.refundable, Some(Money::from_minor(1000, Currency::CLP)));
     assert_eq!(p.refunded, Some(Money::from_minor(500, Currency::CLP)));
 }
+
+#[test]
+fn a_card_expiry_outside_its_range_is_not_reported() {
+    // `CardSummary` promises a month 1–12 and a four-digit year (Checkout.com: `expiry_month`
+    // minimum 1, `expiry_year` four digits); what breaks that is unknown, not passed on.
+    let card = |month: i64, year: i64| {
+        let body = json!({"id": "pay_1", "amount": 100, "currency": "EUR", "status": "Authorized",
+            "source": {"type": "card", "id": "src_1", "last4": "4242", "scheme": "Visa",
+                       "expiry_month": month, "expiry_year": year}});
+        let p = decode_payment_details(body.to_string().as_bytes()).unwrap();
+        let c = p.card.unwrap();
+        assert_eq!(c.last4.as_deref(), Some("4242"));
+        (c.expiry_month, c.expiry_year)
+    };
+    assert_eq!(card(6, 2030), (Some(6), Some(2030)));
+    assert_eq!(card(12, 2030), (Some(12), Some(2030)));
+    assert_eq!(card(13, 2030), (None, Some(2030)));
+    assert_eq!(card(0, 2030), (None, Some(2030)));
+    assert_eq!(card(6, 30), (Some(6), None));
+    assert_eq!(card(6, 20300), (Some(6), None));
+}

@@ -207,14 +207,29 @@ impl PaiwiseProvider {
     /// # Errors
     /// `InvalidRequest` before sending for a non-positive amount, a missing return or cancel
     /// URL, a saved card without customer id; `Unsupported` for card tokens;
-    /// `OutcomeUnknown` (no checkout id) when the answer is lost; provider errors.
+    /// `OutcomeUnknown` (no checkout id) when the answer is lost; for a saved card its
+    /// message warns that the card may have been charged (Paiwise pays an automatic payment
+    /// inside `create`: find the checkout by its `identifier` in Neuro-Admin before creating
+    /// another); provider errors.
     pub async fn create_checkout(
         &self,
         request: &CreatePayment,
         options: &PaiwiseCreateOptions,
     ) -> Result<PaiwiseCheckout> {
+        self.create_as(request, options, mapping::decode_checkout_details)
+            .await
+    }
+
+    async fn create_as<T>(
+        &self,
+        request: &CreatePayment,
+        options: &PaiwiseCreateOptions,
+        decode: Decoder<T>,
+    ) -> Result<T> {
         let req = self.create_request(request, options)?;
-        self.checkout_call(&req, mapping::decode_checkout_details).await
+        self.checkout_call(&req, decode)
+            .await
+            .map_err(|e| lost_automatic_payment(request, e))
     }
 
     fn create_request(&self, request: &CreatePayment, options: &PaiwiseCreateOptions) -> Result<ApiRequest> {
@@ -679,6 +694,43 @@ fn acknowledged(req: &ApiRequest, resp: &ApiResponse) -> Result<()> {
     })
 }
 
+/// A create whose outcome is unknown, with a saved card: Paiwise pays an automatic payment
+/// inside `create`, so unlike a hosted checkout (left `created`, moving no money) the lost
+/// checkout may have charged the card, and a new create would charge it again. There is no
+/// checkout id to read it back by: the message says so and names the `identifier` to look
+/// for. Other errors, and other sources, pass unchanged.
+fn lost_automatic_payment(request: &CreatePayment, err: Error) -> Error {
+    if !matches!(request.source, paymux_core::PaymentSource::SavedCard { .. }) {
+        return err;
+    }
+    match err {
+        Error::OutcomeUnknown {
+            provider,
+            operation,
+            payment_id,
+            idempotency_key,
+            message,
+        } => {
+            let find = if request.reference.is_empty() {
+                "by customer and amount".to_owned()
+            } else {
+                format!("by its identifier {:?}", request.reference)
+            };
+            Error::OutcomeUnknown {
+                provider,
+                operation,
+                payment_id,
+                idempotency_key,
+                message: format!(
+                    "{message}; the saved card may have been charged (Paiwise pays with a saved card inside create): \
+                     find the checkout {find} in Neuro-Admin before creating another, or the customer is charged twice"
+                ),
+            }
+        }
+        other => other,
+    }
+}
+
 fn check_id(field: &str, id: &str) -> Result<()> {
     // Ids are ASCII in practice: check bytes, and decode characters only for other text.
     let control = if id.is_ascii() {
@@ -821,9 +873,16 @@ impl PaymentProvider for PaiwiseProvider {
         &self.capabilities
     }
 
+    /// A saved card (`PaymentSource::SavedCard`) is charged inside this call (Paiwise's
+    /// automatic payment): when its answer is lost, the `OutcomeUnknown` says so, and a new
+    /// create would charge the card again.
     async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
-        let req = self.create_request(request, &PaiwiseCreateOptions::default())?;
-        self.checkout_call(&req, mapping::decode_checkout).await
+        self.create_as(
+            request,
+            &PaiwiseCreateOptions::default(),
+            mapping::decode_checkout,
+        )
+        .await
     }
 
     async fn get_payment(&self, id: &str) -> Result<Payment> {

@@ -551,12 +551,23 @@ fn card_summary(c: &mut CardWire<'_>) -> CardSummary {
     card.brand = opt(c.brand.take());
     card.country = opt(c.country.take());
     card.funding = opt(c.funding.take());
-    card.last4 = opt(c.last4.take());
+    card.last4 = opt(c.last4.take()).map(last4);
     if let Some((m, y)) = c.expires.as_ref().and_then(|e| parse_expiry(e.as_str())) {
         card.expiry_month = Some(m);
         card.expiry_year = Some(y);
     }
     card
+}
+
+/// `last4` as four digits: one sent as a JSON integer (which the model accepts) has lost
+/// the leading zeros of a card number ending `0042`, so one to three digits are padded back.
+/// Anything else is kept as sent.
+fn last4(text: String) -> String {
+    if (1..4).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{text:0>4}")
+    } else {
+        text
+    }
 }
 
 /// `M/YYYY` (also `MM/YY`) → (month, four-digit year).

@@ -249,3 +249,31 @@ fn every_status_balance_and_log_gives_a_consistent_payment() {
         }
     }
 }
+
+#[test]
+fn last4_sent_as_a_number_keeps_its_leading_zeros() {
+    // The model takes `last4` as text or an integer; an integer has lost the zeros a card
+    // number ending 0042 has, and "42" would show the customer a card that is not theirs.
+    let body =
+        br#"{"checkout_id": "c1", "status": "paid", "amount": 1000, "currency": "SEK", "balance": 1000,
+        "usedCard": {"card_id": "k1", "brand": "visa", "last4": 42, "expires": "4/2030"},
+        "customer": {"customer_id": "cu1", "savedCards": [
+            {"card_id": "k1", "last4": 42}, {"card_id": "k2", "last4": 7}, {"card_id": "k3", "last4": "4242"},
+            {"card_id": "k4", "last4": 0}]}}"#;
+    let p = decode_checkout(body).unwrap();
+    assert_eq!(p.card.unwrap().last4.as_deref(), Some("0042"));
+    let details = paymux_paiwise::decode_checkout_details(body).unwrap();
+    let last4: Vec<_> = details
+        .customer
+        .unwrap()
+        .saved_cards
+        .into_iter()
+        .map(|c| c.card.last4.unwrap())
+        .collect();
+    assert_eq!(last4, ["0042", "0007", "4242", "0000"]);
+    let customer = paymux_paiwise::decode_customer(
+        br#"{"customer_id": "cu1", "savedCards": [{"card_id": "k1", "last4": 42}]}"#,
+    )
+    .unwrap();
+    assert_eq!(customer.saved_cards[0].card.last4.as_deref(), Some("0042"));
+}

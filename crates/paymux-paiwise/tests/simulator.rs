@@ -300,6 +300,72 @@ async fn customers_save_cards_and_pay_automatically() {
 }
 
 #[tokio::test]
+async fn a_lost_saved_card_payment_says_the_card_may_be_charged() {
+    // A saved card pays inside `create` (Paiwise's automatic payment): a create whose answer
+    // is lost is not an unpaid checkout that may be abandoned, and a new one charges again.
+    let sim = Simulator::start().await.unwrap();
+    let paiwise = provider(&sim);
+    let vault = paiwise.customers().unwrap();
+    let customer = vault
+        .create_customer(&NewCustomer::new("Andrea", "Masetti", "andrea@example.com"))
+        .await
+        .unwrap();
+    let first = paiwise
+        .create_payment(&order(1500, "order-s1").with_customer(Customer::default().id(customer.id.clone())))
+        .await
+        .unwrap();
+    sim.approve(P, &first.id).unwrap();
+    let card_id = vault.get_customer(&customer.id).await.unwrap().saved_cards[0]
+        .id
+        .clone()
+        .unwrap();
+    let before = sim.total_commits().creates;
+
+    let saved = order(990, "order-s2").with_source(PaymentSource::SavedCard {
+        customer_id: customer.id.clone(),
+        card_id,
+    });
+    for kind in [FaultKind::DropAfterCommit, FaultKind::TruncatedJson] {
+        sim.inject_fault(FaultSpec {
+            provider: P,
+            route: Route::Create,
+            kind,
+            times: 1,
+        });
+        let err = paiwise.create_payment(&saved).await.unwrap_err();
+        let Error::OutcomeUnknown {
+            operation: Operation::Create,
+            ref message,
+            ..
+        } = err
+        else {
+            panic!("{err}");
+        };
+        assert!(message.contains("saved card may have been charged"), "{err}");
+        assert!(
+            message.contains("order-s2"),
+            "names the identifier to look for: {err}"
+        );
+    }
+    // Each was sent once, and each charged the card.
+    assert_eq!(sim.total_commits().creates, before + 2);
+
+    // A hosted checkout whose answer is lost has charged nobody: no such warning.
+    sim.inject_fault(FaultSpec {
+        provider: P,
+        route: Route::Create,
+        kind: FaultKind::DropAfterCommit,
+        times: 1,
+    });
+    let err = paiwise.create_payment(&order(990, "order-s3")).await.unwrap_err();
+    assert!(
+        matches!(err, Error::OutcomeUnknown { ref message, .. } if !message.contains("charged")),
+        "{err}"
+    );
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn lost_answers_are_outcome_unknown_and_reconcile_with_get() {
     let sim = Simulator::start().await.unwrap();
     let paiwise = provider(&sim);

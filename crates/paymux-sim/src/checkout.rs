@@ -600,6 +600,7 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
     let mut month: i64 = 12;
     let mut year: i64 = 2030;
     let mut token = None;
+    let mut instrument = None;
     match o.get("type").and_then(Value::as_str) {
         None => codes.push("payment_source_type_required"),
         Some("token") => match o.get("token").and_then(Value::as_str) {
@@ -630,8 +631,10 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
                 },
             }
         }
+        // A stored instrument is answered as itself: its id is "the payment source identifier
+        // that can be used for subsequent payments", not a new one.
         Some("id") => match o.get("id").and_then(Value::as_str) {
-            Some(i) if i.starts_with("src_") => {}
+            Some(i) if documented_id(i, "src_") => instrument = Some(i.to_owned()),
             _ => codes.push("source_id_invalid"),
         },
         Some("customer") => {
@@ -645,7 +648,7 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
     }
     let summary = json!({
         "type": "card",
-        "id": format!("src_{}", base32_id(26)),
+        "id": instrument.unwrap_or_else(|| format!("src_{}", base32_id(26))),
         "expiry_month": month,
         "expiry_year": year,
         "scheme": scheme_of(&bin),
@@ -666,6 +669,12 @@ fn source_summary(src: Option<&Value>, codes: &mut Vec<&'static str>) -> (Value,
     (summary, token)
 }
 
+/// Whether `id` is `prefix` and 26 word characters (`^(src)_(\w{26})$`, `^(cus)_(\w{26})$`).
+fn documented_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix)
+        .is_some_and(|rest| rest.len() == 26 && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+}
+
 fn customer_response(c: Option<&Value>, codes: &mut Vec<&'static str>) -> Option<Value> {
     let o = match c {
         None | Some(Value::Null) => return None,
@@ -675,11 +684,17 @@ fn customer_response(c: Option<&Value>, codes: &mut Vec<&'static str>) -> Option
             return None;
         }
     };
-    let id = o
-        .get("id")
-        .and_then(Value::as_str)
-        .filter(|i| i.len() == 30 && i.starts_with("cus_"))
-        .map_or_else(|| format!("cus_{}", base32_id(26)), str::to_owned);
+    // "The identifier of an existing customer", `^(cus)_(\w{26})$`: another id is refused,
+    // not replaced by a customer made up on the spot. Without one, a customer is made (and
+    // answered with its new id).
+    let id = match o.get("id") {
+        None | Some(Value::Null) => format!("cus_{}", base32_id(26)),
+        Some(Value::String(i)) if documented_id(i, "cus_") => i.clone(),
+        Some(_) => {
+            codes.push("customer_id_invalid");
+            return None;
+        }
+    };
     let mut out = Map::new();
     out.insert("id".into(), json!(id));
     for k in ["email", "name"] {

@@ -557,6 +557,75 @@ async fn checkout_validation_declines_3ds_and_auth() {
 }
 
 #[tokio::test]
+async fn checkout_stored_instruments_and_customers_keep_their_documented_ids() {
+    // `source {type: id}` takes an existing instrument `^(src)_(\w{26})$` and
+    // `customer.id` "the identifier of an existing customer" `^(cus)_(\w{26})$`: an id
+    // that is not one is refused (422), never answered as a payment for a customer made up
+    // on the spot, and a valid one is answered as itself.
+    let sim = Simulator::start().await.unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    let saved = |card: &str, customer: Value| {
+        let mut body = ck_pay(1500, "EUR", true);
+        body["source"] = json!({"type": "id", "id": card});
+        body["customer"] = customer;
+        body
+    };
+    let (s, p) = ck
+        .post(
+            "/payments",
+            saved(
+                "src_wmlfc3zyhqzehihu7giusaaawu",
+                json!({"id": "cus_y3oqhf46pyzuxjbcn2giaqnb44"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert_schema("PaymentResponse", &p);
+    assert_eq!(p["source"]["id"], "src_wmlfc3zyhqzehihu7giusaaawu");
+    assert_eq!(p["customer"]["id"], "cus_y3oqhf46pyzuxjbcn2giaqnb44");
+    for bad in [
+        "",
+        "cus_1",
+        "9f9119402b606105dbc50919973012df",
+        "cus_y3oqhf46pyzuxjbcn2giaqnb44x",
+    ] {
+        let (s, e) = ck
+            .post(
+                "/payments",
+                saved("src_wmlfc3zyhqzehihu7giusaaawu", json!({"id": bad})),
+            )
+            .await;
+        assert_eq!(
+            (s, e["error_codes"].clone()),
+            (StatusCode::UNPROCESSABLE_ENTITY, json!(["customer_id_invalid"])),
+            "{bad:?}"
+        );
+    }
+    let (s, e) = ck
+        .post(
+            "/payments",
+            saved("src_1", json!({"id": "cus_y3oqhf46pyzuxjbcn2giaqnb44"})),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error_codes"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!(["source_id_invalid"]))
+    );
+    // A customer named by email only is still one Checkout.com makes (and answers with an id).
+    let (s, p) = ck
+        .post(
+            "/payments",
+            saved("src_wmlfc3zyhqzehihu7giusaaawu", json!({"email": "a@b.example"})),
+        )
+        .await;
+    assert_eq!(s, 201, "{p}");
+    assert!(p["customer"]["id"].as_str().unwrap().starts_with("cus_"), "{p}");
+}
+
+#[tokio::test]
 async fn checkout_action_amounts_follow_the_currency_rule() {
     // Checkout.com's amount rules hold for every amount, not only the payment's: a BHD amount
     // ends in 0, a CLP amount is a multiple of 100.
