@@ -361,3 +361,52 @@ async fn a_stored_instrument_pays_and_is_answered_as_itself() {
     assert_eq!(read.card.and_then(|c| c.id), Some(card_id));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_payment_waiting_for_3ds_is_not_reported_declined_and_refuses_capture_and_void() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let req = CreatePayment::new(eur(4_200), "order-sim-3ds-wait")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        })
+        .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
+        .with_manual_capture()
+        .with_3ds();
+    let created = consistent(p.create_payment(&req).await.unwrap());
+    assert_eq!(created.status, PaymentStatus::RequiresAction);
+    assert!(created.decline.is_none(), "{:?}", created.decline);
+
+    // Read back while the customer has not acted: still waiting, with the same redirect,
+    // and no decline (`approved: false` on a `Pending` payment is "not approved yet").
+    let read = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(read.status, PaymentStatus::RequiresAction, "{read:?}");
+    assert_eq!(read.redirect_url, created.redirect_url);
+    assert!(
+        read.decline.is_none(),
+        "a pending payment read back as declined: {:?}",
+        read.decline
+    );
+    assert_eq!(read.amount, eur(4_200));
+
+    // Nothing can be captured or voided yet, and nothing is committed.
+    let e = p.capture(&created.id, &CaptureRequest::full()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    let e = p
+        .capture(&created.id, &CaptureRequest::partial(eur(1_000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    let e = p.void(&created.id, &VoidRequest::new()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    let commits = sim.commits(SimProvider::Checkout, &created.id);
+    assert_eq!((commits.captures, commits.voids), (0, 0));
+
+    // The customer fails the step: declined, with a code.
+    sim.decline(SimProvider::Checkout, &created.id).unwrap();
+    let declined = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(declined.status, PaymentStatus::Declined);
+    assert!(declined.redirect_url.is_none());
+    assert!(declined.decline.as_ref().and_then(|d| d.code.as_ref()).is_some());
+    sim.shutdown().await;
+}
