@@ -339,14 +339,16 @@ pub(crate) fn payment_from_wire(
     // (`Pending`: waiting for 3-D Secure or processed asynchronously; `Active`, `Requested`)
     // it only means "not approved yet": such a payment has no decline.
     let in_progress = matches!(&*payment.raw_status, "Pending" | "Active" | "Requested");
-    let declined =
-        (wire.approved == Some(false) && !in_progress) || payment.status == PaymentStatus::Declined;
-    if declined {
+    let not_approved = wire.approved == Some(false) || payment.status == PaymentStatus::Declined;
+    let declined = not_approved && !in_progress;
+    if not_approved {
         // `GET /payments/{id}` lists action summaries, which carry no `approved`
         // (`PaymentActionSummary`: id, type, response_code, response_summary). A payment is
         // declined only when its authorization (or card verification) was, so on a declined
         // payment those summaries are the declined attempts: not `Authorized` events, and
-        // the decline's code is theirs.
+        // the decline's code is theirs. The same holds for a payment not approved yet (a
+        // soft decline upgraded to 3DS waits with its declined attempt), which has no
+        // decline of its own.
         for action in wire.actions.iter_mut().flatten() {
             if action.approved.is_none() && matches!(&*action.kind, "Authorization" | "Card Verification") {
                 action.approved = Some(false);
