@@ -9,7 +9,7 @@
 //! | Checkout.com `status` | unified [`PaymentStatus`] | note |
 //! |---|---|---|
 //! | `Pending` with `_links.redirect.href` | `RequiresAction` | 3DS or redirect step; `redirect_url` set |
-//! | `Pending` without a redirect | `Pending` | asynchronous processing |
+//! | `Pending` without a redirect | `Pending` | asynchronous processing; `approved: false` here is "not yet", never a decline |
 //! | `Authorized` | `Authorized` | |
 //! | `Card Verified` | `Authorized` | zero-amount card verification: approved, but `capturable` is 0 |
 //! | `Voided` | `Voided` | |
@@ -335,13 +335,20 @@ pub(crate) fn payment_from_wire(
         payment.metadata = meta.into_iter().map(|(k, v)| (k, v.into_string())).collect();
     }
     let response_code = wire.response_code.map(|c| c.0);
-    let declined = wire.approved == Some(false) || payment.status == PaymentStatus::Declined;
-    if declined {
+    // `approved: false` is a decline on a processed payment, but on one still in progress
+    // (`Pending`: waiting for 3-D Secure or processed asynchronously; `Active`, `Requested`)
+    // it only means "not approved yet": such a payment has no decline.
+    let in_progress = matches!(&*payment.raw_status, "Pending" | "Active" | "Requested");
+    let not_approved = wire.approved == Some(false) || payment.status == PaymentStatus::Declined;
+    let declined = not_approved && !in_progress;
+    if not_approved {
         // `GET /payments/{id}` lists action summaries, which carry no `approved`
         // (`PaymentActionSummary`: id, type, response_code, response_summary). A payment is
         // declined only when its authorization (or card verification) was, so on a declined
         // payment those summaries are the declined attempts: not `Authorized` events, and
-        // the decline's code is theirs.
+        // the decline's code is theirs. The same holds for a payment not approved yet (a
+        // soft decline upgraded to 3DS waits with its declined attempt), which has no
+        // decline of its own.
         for action in wire.actions.iter_mut().flatten() {
             if action.approved.is_none() && matches!(&*action.kind, "Authorization" | "Card Verification") {
                 action.approved = Some(false);

@@ -361,3 +361,135 @@ async fn a_stored_instrument_pays_and_is_answered_as_itself() {
     assert_eq!(read.card.and_then(|c| c.id), Some(card_id));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_payment_waiting_for_3ds_is_not_reported_declined_and_refuses_capture_and_void() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let req = CreatePayment::new(eur(4_200), "order-sim-3ds-wait")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        })
+        .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
+        .with_manual_capture()
+        .with_3ds();
+    let created = consistent(p.create_payment(&req).await.unwrap());
+    assert_eq!(created.status, PaymentStatus::RequiresAction);
+    assert!(created.decline.is_none(), "{:?}", created.decline);
+
+    // Read back while the customer has not acted: still waiting, with the same redirect,
+    // and no decline (`approved: false` on a `Pending` payment is "not approved yet").
+    let read = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(read.status, PaymentStatus::RequiresAction, "{read:?}");
+    assert_eq!(read.redirect_url, created.redirect_url);
+    assert!(
+        read.decline.is_none(),
+        "a pending payment read back as declined: {:?}",
+        read.decline
+    );
+    assert_eq!(read.amount, eur(4_200));
+
+    // Nothing can be captured or voided yet, and nothing is committed.
+    let e = p.capture(&created.id, &CaptureRequest::full()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    let e = p
+        .capture(&created.id, &CaptureRequest::partial(eur(1_000)))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    let e = p.void(&created.id, &VoidRequest::new()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    let commits = sim.commits(SimProvider::Checkout, &created.id);
+    assert_eq!((commits.captures, commits.voids), (0, 0));
+
+    // The customer fails the step: declined, with a code.
+    sim.decline(SimProvider::Checkout, &created.id).unwrap();
+    let declined = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(declined.status, PaymentStatus::Declined);
+    assert!(declined.redirect_url.is_none());
+    assert!(declined.decline.as_ref().and_then(|d| d.code.as_ref()).is_some());
+    sim.shutdown().await;
+}
+
+/// The customer's way back: the hosted 3DS step sends them to `success_url` or `failure_url`
+/// with `cko-session-id`, and `get_payment` with that session id reads the payment.
+#[tokio::test]
+async fn the_customer_returns_with_a_session_id_that_reads_the_payment() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (approve, back_to, status) in [
+        (true, "https://shop.example/ok?", PaymentStatus::Authorized),
+        (false, "https://shop.example/fail?", PaymentStatus::Declined),
+    ] {
+        let req = CreatePayment::new(eur(2_500), format!("order-sim-return-{approve}"))
+            .with_source(PaymentSource::CardToken {
+                token: "tok_visa".into(),
+            })
+            .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
+            .with_manual_capture()
+            .with_3ds();
+        let created = consistent(p.create_payment(&req).await.unwrap());
+        let page = created.redirect_url.clone().expect("a redirect for the customer");
+        let action = if approve { "approve" } else { "decline" };
+        let r = http.post(format!("{page}/{action}")).send().await.unwrap();
+        assert_eq!(r.status(), 303);
+        let location = r.headers()["location"].to_str().unwrap().to_owned();
+        assert!(location.starts_with(back_to), "{location}");
+        let sid = location.split("cko-session-id=").nth(1).expect("cko-session-id");
+        assert!(sid.starts_with("sid_"), "{sid}");
+        let read = consistent(p.get_payment(sid).await.unwrap());
+        assert_eq!(read.id, created.id);
+        assert_eq!(read.status, status);
+        assert!(read.redirect_url.is_none(), "{read:?}");
+    }
+    sim.shutdown().await;
+}
+
+/// `202 Pending` without a redirect (asynchronous processing, the simulator's `tok_pending`)
+/// is `Pending`, not `RequiresAction`; a failed 3DS step reads back as a decline with its code.
+#[tokio::test]
+async fn asynchronous_pending_and_a_failed_3ds_step_read_back_honestly() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let req = CreatePayment::new(eur(3_000), "order-sim-async")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_pending".into(),
+        })
+        .with_manual_capture();
+    let created = consistent(p.create_payment(&req).await.unwrap());
+    assert_eq!(created.status, PaymentStatus::Pending, "{created:?}");
+    assert!(created.redirect_url.is_none() && created.decline.is_none());
+    assert_eq!(created.amount, eur(3_000));
+    let read = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(read.status, PaymentStatus::Pending, "{read:?}");
+    assert!(read.redirect_url.is_none() && read.decline.is_none(), "{read:?}");
+    let e = p.capture(&created.id, &CaptureRequest::full()).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidState { .. }), "{e}");
+    assert_eq!(sim.commits(SimProvider::Checkout, &created.id).captures, 0);
+    sim.approve(SimProvider::Checkout, &created.id).unwrap();
+    let done = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(done.status, PaymentStatus::Authorized);
+    assert_eq!(done.capturable, Some(eur(3_000)));
+
+    let req = CreatePayment::new(eur(3_000), "order-sim-3ds-fail")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_visa".into(),
+        })
+        .with_3ds();
+    let created = consistent(p.create_payment(&req).await.unwrap());
+    assert_eq!(created.status, PaymentStatus::RequiresAction);
+    sim.decline(SimProvider::Checkout, &created.id).unwrap();
+    let failed = consistent(p.get_payment(&created.id).await.unwrap());
+    assert_eq!(failed.status, PaymentStatus::Declined);
+    assert_eq!(
+        failed.decline.as_ref().and_then(|d| d.code.as_deref()),
+        Some("20151"),
+        "{failed:?}"
+    );
+    assert_eq!(failed.captured, Some(eur(0)));
+    sim.shutdown().await;
+}

@@ -186,3 +186,56 @@ fn a_card_expiry_outside_its_range_is_not_reported() {
     assert_eq!(card(6, 30), (Some(6), None));
     assert_eq!(card(6, 20300), (Some(6), None));
 }
+
+#[test]
+fn a_payment_in_progress_with_approved_false_is_not_declined() {
+    use PaymentStatus::*;
+    // `GET /payments/{id}` of a payment waiting for 3-D Secure: not approved *yet*.
+    for (raw, redirect, expected) in [
+        ("Pending", true, RequiresAction),
+        ("Pending", false, Pending),
+        ("Active", false, Pending),
+        ("Requested", false, Pending),
+    ] {
+        let mut body = json!({"id": "pay_x", "amount": 4200, "currency": "EUR", "status": raw,
+                              "approved": false, "balances": {"total_captured": 0, "available_to_capture": 0,
+                              "total_refunded": 0, "available_to_refund": 0}, "actions": []});
+        if redirect {
+            body["_links"] = json!({"redirect": {"href": "https://3ds.example/x"}});
+        }
+        let p = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap();
+        assert_eq!(p.status, expected, "{raw}");
+        assert!(p.decline.is_none(), "{raw}: {:?}", p.decline);
+    }
+    // A declined attempt with a retry scheduled keeps its decline, and its authorization is
+    // not an approval.
+    let body = json!({"id": "pay_x", "amount": 4200, "currency": "EUR", "status": "Retry Scheduled",
+                      "approved": false, "actions": [{"id": "act_1", "type": "Authorization",
+                      "response_code": "20051", "response_summary": "Insufficient Funds"}]});
+    let p = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(p.status, Pending);
+    assert_eq!(p.decline.and_then(|d| d.code).as_deref(), Some("20051"));
+    assert_eq!(p.events[0].kind, paymux_core::EventKind::Declined);
+}
+
+#[test]
+fn a_soft_declined_attempt_upgraded_to_3ds_is_waiting_not_authorized_nor_declined() {
+    // An authorization soft-declined for missing SCA (20154) and upgraded to 3DS
+    // (`sca_retry`): the payment waits for the customer. Its earlier attempt is a declined
+    // authorization, never an `Authorized` event; the payment itself has no decline yet.
+    let body = json!({"id": "pay_x", "amount": 4200, "currency": "EUR", "status": "Pending",
+                      "approved": false, "3ds": {"upgrade_reason": "sca_retry"},
+                      "actions": [{"id": "act_1", "type": "Authorization", "response_code": "20154",
+                                   "response_summary": "3DS authentication required"}],
+                      "_links": {"redirect": {"href": "https://3ds.example/x"}}});
+    let p = decode_payment_details(&serde_json::to_vec(&body).unwrap()).unwrap();
+    assert_eq!(p.status, PaymentStatus::RequiresAction);
+    assert!(p.decline.is_none(), "{:?}", p.decline);
+    assert_eq!(p.events.len(), 1);
+    assert_eq!(
+        p.events[0].kind,
+        paymux_core::EventKind::Declined,
+        "{:?}",
+        p.events
+    );
+}

@@ -156,6 +156,8 @@ struct Payment {
     source: Value,
     actions: Vec<Action>,
     payment_type: String,
+    /// Waiting for (or done with) a 3DS step: its `Pending` answers carry `_links.redirect`
+    /// to the hosted page, and a customer who fails it is `payment_authentication_failed`.
     three_ds: bool,
     decline_magic: bool,
     success_url: Option<String>,
@@ -270,7 +272,7 @@ impl Payment {
             if self.three_ds {
                 o.insert("3ds".into(), json!({"downgraded": false, "enrolled": "Y"}));
             }
-            if self.status == "Pending" {
+            if self.status == "Pending" && self.three_ds {
                 if let Some(Value::Object(l)) = o.get_mut("_links") {
                     l.insert(
                         "redirect".into(),
@@ -827,6 +829,9 @@ async fn create(
     }
     let currency = currency.unwrap_or_default();
     let three_ds = three_ds_requested || token.as_deref() == Some("tok_3ds");
+    // Processed asynchronously: `202 Pending` without a redirect, settled later by the
+    // control API's approve / decline (acting as the processor).
+    let asynchronous = !three_ds && token.as_deref() == Some("tok_pending");
     let decline_magic = token.as_deref() == Some("tok_decline") || amount % 100 == 5;
     let id = format!("pay_{}", base32_id(26));
     let mut p = Payment {
@@ -863,11 +868,26 @@ async fn create(
         let mut body = json!({
             "id": p.id,
             "status": "Pending",
-            "3ds": {"downloaded": false, "enrolled": "Y"},
+            "3ds": {"downgraded": false, "enrolled": "Y"},
             "_links": {
                 "self": {"href": format!("{base}/payments/{}", p.id)},
                 "redirect": {"href": shared.hosted_page_url(P, &p.id)},
             },
+        });
+        if let Value::Object(o) = &mut body {
+            if let Some(r) = &p.reference {
+                o.insert("reference".into(), json!(r));
+            }
+            if let Some(c) = &p.customer {
+                o.insert("customer".into(), c.clone());
+            }
+        }
+        (StatusCode::ACCEPTED, body, vec![pending_event(&p, base)])
+    } else if asynchronous {
+        let mut body = json!({
+            "id": p.id,
+            "status": "Pending",
+            "_links": {"self": {"href": format!("{base}/payments/{}", p.id)}},
         });
         if let Value::Object(o) = &mut body {
             if let Some(r) = &p.reference {
@@ -1347,7 +1367,8 @@ async fn authorizations(
     json(StatusCode::CREATED, &v)
 }
 
-/// The customer completes (or fails) the 3DS / redirect step of a `Pending` payment.
+/// The customer completes (or fails) the 3DS / redirect step of a `Pending` payment; for a
+/// payment processed asynchronously (`tok_pending`), the processor approves or declines it.
 pub(crate) fn customer_action(shared: &Shared, id: &str, approve: bool) -> Result<(), SimError> {
     let mut st = lock(&shared.state);
     let id = st.checkout.resolve(id).ok_or(SimError::NotFound)?;
@@ -1356,7 +1377,15 @@ pub(crate) fn customer_action(shared: &Shared, id: &str, approve: bool) -> Resul
         return Err(SimError::InvalidState(format!("payment is {}", p.status)));
     }
     let base = &shared.base_url;
-    let (idx, kind) = p.authorize(!approve || p.decline_magic);
+    let (idx, mut kind) = p.authorize(!approve || p.decline_magic);
+    if !approve && p.three_ds {
+        // The cardholder failed (or abandoned) the 3DS step: no issuer decline, an
+        // authentication failure (`payment_authentication_failed`, response code 20151).
+        let a = &mut p.actions[idx];
+        a.response_code = "20151";
+        a.response_summary = "Cardholder failed 3DS authentication";
+        kind = "payment_authentication_failed";
+    }
     let mut events = vec![p.event(kind, &p.actions[idx], base)];
     if p.approved && p.capture && p.amount > 0 {
         let c = p.capture(p.amount, true, None, None);
@@ -1380,7 +1409,8 @@ pub(crate) fn page_info(shared: &Shared, id: &str) -> Option<PageInfo> {
             .or_else(|| p.description.clone())
             .unwrap_or_default(),
         status: p.status.clone(),
-        open: p.status == "Pending",
+        // Only a 3DS step has a page; an asynchronous payment waits for the processor.
+        open: p.status == "Pending" && p.three_ds,
         return_ok: p.success_url.clone(),
     })
 }

@@ -64,7 +64,16 @@
 //!   approves (status `failed`).
 //! * Checkout.com: amount ending in `05` (e.g. `10005`) or `source.token == "tok_decline"`
 //!   gives a 201 `Declined` (`20005`); `3ds.enabled: true` or `source.token == "tok_3ds"` gives
-//!   a 202 `Pending` with a redirect to the hosted page. Amount `0` is a card verification.
+//!   a 202 `Pending` with a redirect to the hosted page (`_links.redirect`, also in `GET
+//!   /payments/{id}` while it waits); `source.token == "tok_pending"` gives a 202 `Pending`
+//!   without a redirect (asynchronous processing). Amount `0` is a card verification.
+//!   Either `Pending` payment is settled by approve / decline (control API, or the hosted
+//!   page for 3DS): approve authorizes it (`payment_approved`; the decline magic still
+//!   declines, `payment_declined` `20005`), decline of a 3DS step is an authentication
+//!   failure (`Declined`, `payment_authentication_failed`, `20151` "Cardholder failed 3DS
+//!   authentication"), decline of an asynchronous payment an issuer decline
+//!   (`payment_declined`, `20005`). Each `Pending` payment announces itself with
+//!   `payment_pending`.
 //! * Twisto: a shopper email containing `reject` is refused by scoring on approval
 //!   (`cancelled`).
 //!
@@ -491,7 +500,8 @@ impl Simulator {
     }
 
     /// Act as the customer: complete the hosted step successfully (magic values may still
-    /// decline, see the crate docs).
+    /// decline, see the crate docs). For a Checkout.com payment processed asynchronously
+    /// (`tok_pending`), act as the processor approving it.
     ///
     /// # Errors
     /// [`SimError::NotFound`] for an unknown id, [`SimError::InvalidState`] when the payment
@@ -500,7 +510,9 @@ impl Simulator {
         self.shared.approve(provider, id, true)
     }
 
-    /// Act as the customer: decline / abandon the hosted step.
+    /// Act as the customer: decline / abandon the hosted step (Checkout.com: a failed 3DS
+    /// step, `payment_authentication_failed`). For a Checkout.com payment processed
+    /// asynchronously (`tok_pending`), act as the issuer declining it.
     ///
     /// # Errors
     /// As [`Simulator::approve`].

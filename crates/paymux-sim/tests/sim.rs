@@ -1722,3 +1722,107 @@ async fn checkout_captures_after_an_increment_reach_the_authorized_total() {
     assert_eq!(acts[0]["amount"], 7540, "{acts}");
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn checkout_payments_that_do_not_complete_at_once() {
+    // The 202 states of `POST /payments`: `Pending` with `_links.redirect` (3DS), and
+    // `Pending` without one (asynchronous processing, `tok_pending`); a failed 3DS step is
+    // `payment_authentication_failed` (20151), an issuer decline after it `payment_declined`.
+    use axum::{body::Bytes, routing::post, Router};
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let app = Router::new().route(
+        "/hook",
+        post(move |b: Bytes| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(b);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let sim = Simulator::start_with(SimConfig {
+        checkout_webhook_url: Some(format!("http://{addr}/hook")),
+        checkout_webhook_key: Some("whsec_test_key".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let ck = Ck {
+        sim: &sim,
+        http: client(),
+    };
+    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>) -> Value {
+        let b = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        serde_json::from_slice(&b).unwrap()
+    }
+
+    // 3DS: the 202 reports 3DS enrolment as `PaymentAcceptedResponse` spells it.
+    let mut body = ck_pay(2000, "EUR", false);
+    body["3ds"] = json!({"enabled": true});
+    let (s, p) = ck.post("/payments", body).await;
+    assert_eq!(s, 202);
+    assert_eq!(p["3ds"]["downgraded"], json!(false), "{p}");
+    assert!(p["3ds"].get("downloaded").is_none(), "{p}");
+    let id = p["id"].as_str().unwrap().to_owned();
+    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    // The customer fails the 3DS step.
+    sim.decline(SimProvider::Checkout, &id).unwrap();
+    let ev = next(&mut rx).await;
+    assert_eq!(ev["type"], "payment_authentication_failed", "{ev}");
+    assert_eq!(ev["data"]["response_code"], "20151");
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Declined");
+    assert_eq!(d["actions"][0]["response_code"], "20151", "{d}");
+    assert!(d["_links"].get("redirect").is_none());
+
+    // 3DS passed, then the issuer declines (the decline magic amount).
+    let mut body = ck_pay(2005, "EUR", false);
+    body["3ds"] = json!({"enabled": true});
+    let (s, p) = ck.post("/payments", body).await;
+    assert_eq!(s, 202);
+    let id = p["id"].as_str().unwrap().to_owned();
+    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    sim.approve(SimProvider::Checkout, &id).unwrap();
+    let ev = next(&mut rx).await;
+    assert_eq!(ev["type"], "payment_declined", "{ev}");
+    assert_eq!(ev["data"]["response_code"], "20005");
+
+    // Asynchronous processing: 202 `Pending` without a redirect, also when read back; the
+    // processor's outcome comes later (the control API's approve / decline).
+    let mut body = ck_pay(3000, "EUR", false);
+    body["source"]["token"] = json!("tok_pending");
+    let (s, p) = ck.post("/payments", body).await;
+    assert_eq!(s, 202, "{p}");
+    assert_schema("PaymentAcceptedResponse", &p);
+    assert_eq!(p["status"], "Pending");
+    assert!(p["_links"].get("redirect").is_none(), "{p}");
+    assert!(p["_links"]["self"]["href"].is_string());
+    let id = p["id"].as_str().unwrap().to_owned();
+    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Pending");
+    assert!(d["_links"].get("redirect").is_none(), "{d}");
+    let (s, _) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
+    assert_eq!(s, 403);
+    sim.approve(SimProvider::Checkout, &id).unwrap();
+    assert_eq!(next(&mut rx).await["type"], "payment_approved");
+    let (_, d) = ck.get(&format!("/payments/{id}")).await;
+    assert_eq!(d["status"], "Authorized");
+    // Declined by the issuer while processing: an ordinary decline, not a 3DS failure.
+    let mut body = ck_pay(3000, "EUR", false);
+    body["source"]["token"] = json!("tok_pending");
+    let (_, p) = ck.post("/payments", body).await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    sim.decline(SimProvider::Checkout, &id).unwrap();
+    let ev = next(&mut rx).await;
+    assert_eq!(ev["type"], "payment_declined", "{ev}");
+    assert_eq!(ev["data"]["response_code"], "20005");
+    sim.shutdown().await;
+}
