@@ -963,6 +963,11 @@ impl PaymentProvider for PaiwiseProvider {
     /// (`POST /checkout/delete` → `canceled`; if Paiwise answers without the checkout object,
     /// the payment last read is returned as `Cancelled` with raw status `deleted`). Other
     /// statuses: `InvalidState`.
+    ///
+    /// The release is Paiwise's refund call: if a capture of the same checkout lands between
+    /// the read and the release, Paiwise refunds it, and this answers `Ok` with status
+    /// `Refunded` (the whole amount refunded). Paiwise documents no call that only releases;
+    /// send one mutation at a time per checkout, and check the status answered.
     async fn void(&self, id: &str, _request: &VoidRequest) -> Result<Payment> {
         let current = self.retrieve_as(id, mapping::decode_checkout).await?;
         match &*current.raw_status {
