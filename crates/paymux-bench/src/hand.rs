@@ -235,10 +235,22 @@ impl Hand {
     pub async fn refund(&self, provider: Provider, id: &str, seq: u64) -> R<()> {
         match provider {
             Provider::Paiwise => {
-                if self.mode == Mode::Mirror {
-                    expect(&self.pw_retrieve(id).await?.status, "paid")?;
-                }
-                let c: PwCheckout = self.paiwise("refund", &PwId { checkout_id: id }).await?;
+                let c: PwCheckout = if self.mode == Mode::Mirror {
+                    // As paymux does: read, then name what is left.
+                    let read = self.pw_retrieve(id).await?;
+                    expect(&read.status, "paid")?;
+                    let amount = read.balance.ok_or("paid checkout without a balance")?;
+                    self.paiwise(
+                        "refund",
+                        &PwRefund {
+                            checkout_id: id,
+                            amount,
+                        },
+                    )
+                    .await?
+                } else {
+                    self.paiwise("refund", &PwId { checkout_id: id }).await?
+                };
                 expect(&c.status, "refunded")
             }
             Provider::Checkout => {
@@ -353,10 +365,18 @@ struct PwId<'a> {
     checkout_id: &'a str,
 }
 
+#[derive(Serialize)]
+struct PwRefund<'a> {
+    checkout_id: &'a str,
+    amount: i64,
+}
+
 #[derive(Deserialize)]
 struct PwCheckout {
     checkout_id: String,
     status: String,
+    #[serde(default)]
+    balance: Option<i64>,
 }
 
 #[derive(Serialize)]

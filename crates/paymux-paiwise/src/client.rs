@@ -606,7 +606,11 @@ impl PaiwiseProvider {
                 )),
             };
         }
-        Ok(None)
+        // Nothing refunded yet: still named, so that a refund landing between this read and
+        // the POST (another call racing this one) makes Paiwise refuse more than is left
+        // rather than take "the whole amount", which it does not define once part is refunded.
+        // A status paymux does not know leaves it to Paiwise.
+        Ok(p.refundable.filter(|left| left.is_positive()))
     }
 
     /// Decodes a 2xx answer. An error object in a 2xx body is a provider error; an
