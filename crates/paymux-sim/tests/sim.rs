@@ -1364,10 +1364,13 @@ async fn faults() {
 
 // ---------------------------------------------------------------- webhooks
 
-#[tokio::test]
-async fn checkout_webhooks_are_signed() {
+type Deliveries = tokio::sync::mpsc::UnboundedReceiver<(axum::http::HeaderMap, axum::body::Bytes)>;
+
+/// A simulator that sends its Checkout.com webhooks (signed with `whsec_test_key`) to a
+/// local receiver, and the deliveries as they arrive.
+async fn sim_with_webhook_receiver() -> (Simulator, Deliveries) {
     use axum::{body::Bytes, http::HeaderMap, routing::post, Router};
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, Bytes)>();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<(HeaderMap, Bytes)>();
     let app = Router::new().route(
         "/hook",
         post(move |h: HeaderMap, b: Bytes| {
@@ -1381,14 +1384,29 @@ async fn checkout_webhooks_are_signed() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let key = "whsec_test_key";
     let sim = Simulator::start_with(SimConfig {
         checkout_webhook_url: Some(format!("http://{addr}/hook")),
-        checkout_webhook_key: Some(key.into()),
+        checkout_webhook_key: Some("whsec_test_key".into()),
         ..Default::default()
     })
     .await
     .unwrap();
+    (sim, rx)
+}
+
+/// The next delivery's body as JSON (within 5 s).
+async fn next_event(rx: &mut Deliveries) -> Value {
+    let (_, b) = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    serde_json::from_slice(&b).unwrap()
+}
+
+#[tokio::test]
+async fn checkout_webhooks_are_signed() {
+    let key = "whsec_test_key";
+    let (sim, mut rx) = sim_with_webhook_receiver().await;
     let ck = Ck {
         sim: &sim,
         http: client(),
@@ -1415,47 +1433,19 @@ async fn checkout_webhooks_are_signed() {
 async fn checkout_incremental_authorization_is_its_own_webhook_event() {
     // The docs' event list has `payment_authorization_incremented` for an increment; a second
     // `payment_approved` would tell a receiver that a new payment was authorized.
-    use axum::{body::Bytes, routing::post, Router};
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
-    let app = Router::new().route(
-        "/hook",
-        post(move |b: Bytes| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send(b);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let sim = Simulator::start_with(SimConfig {
-        checkout_webhook_url: Some(format!("http://{addr}/hook")),
-        checkout_webhook_key: Some("whsec_test_key".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (sim, mut rx) = sim_with_webhook_receiver().await;
     let ck = Ck {
         sim: &sim,
         http: client(),
     };
     let (_, p) = ck.post("/payments", ck_pay(4200, "EUR", false)).await;
     let id = p["id"].as_str().unwrap().to_owned();
-    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>) -> Value {
-        let b = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        serde_json::from_slice(&b).unwrap()
-    }
-    assert_eq!(next(&mut rx).await["type"], "payment_approved");
+    assert_eq!(next_event(&mut rx).await["type"], "payment_approved");
     let (s, body) = ck
         .post(&format!("/payments/{id}/authorizations"), json!({"amount": 800}))
         .await;
     assert_eq!(s, 201, "{body}");
-    let ev = next(&mut rx).await;
+    let ev = next_event(&mut rx).await;
     assert_eq!(ev["type"], "payment_authorization_incremented");
     assert_eq!(ev["data"]["id"], id.as_str());
     assert_eq!(ev["data"]["amount"], 800);
@@ -1728,39 +1718,11 @@ async fn checkout_payments_that_do_not_complete_at_once() {
     // The 202 states of `POST /payments`: `Pending` with `_links.redirect` (3DS), and
     // `Pending` without one (asynchronous processing, `tok_pending`); a failed 3DS step is
     // `payment_authentication_failed` (20151), an issuer decline after it `payment_declined`.
-    use axum::{body::Bytes, routing::post, Router};
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
-    let app = Router::new().route(
-        "/hook",
-        post(move |b: Bytes| {
-            let tx = tx.clone();
-            async move {
-                let _ = tx.send(b);
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let sim = Simulator::start_with(SimConfig {
-        checkout_webhook_url: Some(format!("http://{addr}/hook")),
-        checkout_webhook_key: Some("whsec_test_key".into()),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    let (sim, mut rx) = sim_with_webhook_receiver().await;
     let ck = Ck {
         sim: &sim,
         http: client(),
     };
-    async fn next(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Bytes>) -> Value {
-        let b = tokio::time::timeout(std::time::Duration::from_secs(5), rx.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        serde_json::from_slice(&b).unwrap()
-    }
 
     // 3DS: the 202 reports 3DS enrolment as `PaymentAcceptedResponse` spells it.
     let mut body = ck_pay(2000, "EUR", false);
@@ -1770,10 +1732,10 @@ async fn checkout_payments_that_do_not_complete_at_once() {
     assert_eq!(p["3ds"]["downgraded"], json!(false), "{p}");
     assert!(p["3ds"].get("downloaded").is_none(), "{p}");
     let id = p["id"].as_str().unwrap().to_owned();
-    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    assert_eq!(next_event(&mut rx).await["type"], "payment_pending");
     // The customer fails the 3DS step.
     sim.decline(SimProvider::Checkout, &id).unwrap();
-    let ev = next(&mut rx).await;
+    let ev = next_event(&mut rx).await;
     assert_eq!(ev["type"], "payment_authentication_failed", "{ev}");
     assert_eq!(ev["data"]["response_code"], "20151");
     let (_, d) = ck.get(&format!("/payments/{id}")).await;
@@ -1787,9 +1749,9 @@ async fn checkout_payments_that_do_not_complete_at_once() {
     let (s, p) = ck.post("/payments", body).await;
     assert_eq!(s, 202);
     let id = p["id"].as_str().unwrap().to_owned();
-    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    assert_eq!(next_event(&mut rx).await["type"], "payment_pending");
     sim.approve(SimProvider::Checkout, &id).unwrap();
-    let ev = next(&mut rx).await;
+    let ev = next_event(&mut rx).await;
     assert_eq!(ev["type"], "payment_declined", "{ev}");
     assert_eq!(ev["data"]["response_code"], "20005");
 
@@ -1804,14 +1766,14 @@ async fn checkout_payments_that_do_not_complete_at_once() {
     assert!(p["_links"].get("redirect").is_none(), "{p}");
     assert!(p["_links"]["self"]["href"].is_string());
     let id = p["id"].as_str().unwrap().to_owned();
-    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    assert_eq!(next_event(&mut rx).await["type"], "payment_pending");
     let (_, d) = ck.get(&format!("/payments/{id}")).await;
     assert_eq!(d["status"], "Pending");
     assert!(d["_links"].get("redirect").is_none(), "{d}");
     let (s, _) = ck.post(&format!("/payments/{id}/captures"), json!({})).await;
     assert_eq!(s, 403);
     sim.approve(SimProvider::Checkout, &id).unwrap();
-    assert_eq!(next(&mut rx).await["type"], "payment_approved");
+    assert_eq!(next_event(&mut rx).await["type"], "payment_approved");
     let (_, d) = ck.get(&format!("/payments/{id}")).await;
     assert_eq!(d["status"], "Authorized");
     // Declined by the issuer while processing: an ordinary decline, not a 3DS failure.
@@ -1819,9 +1781,9 @@ async fn checkout_payments_that_do_not_complete_at_once() {
     body["source"]["token"] = json!("tok_pending");
     let (_, p) = ck.post("/payments", body).await;
     let id = p["id"].as_str().unwrap().to_owned();
-    assert_eq!(next(&mut rx).await["type"], "payment_pending");
+    assert_eq!(next_event(&mut rx).await["type"], "payment_pending");
     sim.decline(SimProvider::Checkout, &id).unwrap();
-    let ev = next(&mut rx).await;
+    let ev = next_event(&mut rx).await;
     assert_eq!(ev["type"], "payment_declined", "{ev}");
     assert_eq!(ev["data"]["response_code"], "20005");
     sim.shutdown().await;
