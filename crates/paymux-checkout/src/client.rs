@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use paymux_core::transport::{
-    common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, Bytes, HttpTransport, RetryPolicy, Url,
 };
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey, LineItem,
@@ -338,6 +338,37 @@ impl CheckoutProvider {
     /// The checked and encoded `POST /payments`. Built outside the `async` functions so the
     /// request body's wire struct is not part of the future that waits for the answer.
     fn payment_request(&self, request: &CheckoutPaymentRequest) -> Result<ApiRequest> {
+        let body = self.encode_payment_request(request)?;
+        Ok(self
+            .post("/payments", Operation::Create, request.idempotency_key.as_ref())
+            .json_bytes(body))
+    }
+
+    /// The JSON body [`request_payment`](Self::request_payment) sends for `request`, checked
+    /// as it checks it (the configured processing channel filled in). Nothing is sent: for
+    /// showing or logging a request before it goes out, for tests, and for the encoding
+    /// benchmarks.
+    ///
+    /// ```
+    /// use paymux_checkout::{CheckoutBuilder, CheckoutPaymentRequest, CheckoutSource};
+    /// use paymux_core::{Currency, Money};
+    /// let checkout = CheckoutBuilder::new("sk_sbox_xxx").build()?;
+    /// let request = CheckoutPaymentRequest::new(Money::from_minor(6540, Currency::USD))
+    ///     .with_source(CheckoutSource::Token("tok_4gzeau5o2uqubbk6fufs3m7p54".into()))
+    ///     .with_reference("ORD-5023-4E89");
+    /// let body = checkout.encode_payment_request(&request)?;
+    /// let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    /// assert_eq!(json["amount"], 6540);
+    /// assert_eq!(json["source"]["type"], "token");
+    /// # Ok::<(), paymux_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// What `request_payment` refuses before sending: [`Error::InvalidRequest`] for a
+    /// negative amount or one breaking the currency's rule, too long text fields, bad
+    /// metadata, items or phone number, a bad processing channel, or a merchant-initiated
+    /// payment of type `Regular`.
+    pub fn encode_payment_request(&self, request: &CheckoutPaymentRequest) -> Result<Bytes> {
         let amount = to_wire_amount("amount", request.amount, true)?;
         check_len("reference", request.reference.as_deref(), 80)?;
         check_len("description", request.description.as_deref(), 100)?;
@@ -425,8 +456,25 @@ impl CheckoutProvider {
             metadata: (!request.metadata.is_empty()).then_some(&request.metadata),
             items,
         };
-        self.post("/payments", Operation::Create, request.idempotency_key.as_ref())
-            .json(&wire)
+        encode_json(&wire)
+    }
+
+    /// The JSON body [`create_payment`](PaymentProvider::create_payment) sends for
+    /// `request`: [`checkout_request`](Self::checkout_request) encoded by
+    /// [`encode_payment_request`](Self::encode_payment_request). Nothing is sent.
+    ///
+    /// # Errors
+    /// [`Error::InvalidRequest`] for an amount that is not positive; then as
+    /// [`checkout_request`](Self::checkout_request) and
+    /// [`encode_payment_request`](Self::encode_payment_request).
+    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<Bytes> {
+        if !request.amount.is_positive() {
+            return Err(Error::invalid(
+                "amount",
+                format!("must be greater than zero, got {}", request.amount),
+            ));
+        }
+        self.encode_payment_request(&Self::checkout_request(request)?)
     }
 
     /// `GET /payments/{id}`.
@@ -1049,14 +1097,11 @@ impl PaymentProvider for CheckoutProvider {
     }
 
     async fn create_payment(&self, request: &CreatePayment) -> Result<Payment> {
-        if !request.amount.is_positive() {
-            return Err(Error::invalid(
-                "amount",
-                format!("must be greater than zero, got {}", request.amount),
-            ));
-        }
         // Encoded before the await, so the future holds the request but not its inputs.
-        let req = self.payment_request(&Self::checkout_request(request)?)?;
+        let body = self.encode_create_payment(request)?;
+        let req = self
+            .post("/payments", Operation::Create, request.idempotency_key.as_ref())
+            .json_bytes(body);
         let response = self.send_ok(&req).await?;
         decode_payment(&response.body, Some(request.amount))
             .map_err(|e| created_but_unreadable(&req, &response, &e))

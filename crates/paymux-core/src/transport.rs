@@ -20,7 +20,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use bytes::{Bytes, BytesMut};
+pub use bytes::Bytes;
+use bytes::BytesMut;
 use rand::Rng;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 /// The parsed URL type requests carry (re-exported from `reqwest`, which takes it as is).
@@ -405,12 +406,15 @@ impl ApiRequest {
     /// # Errors
     /// [`Error::InvalidRequest`] if the value cannot be encoded.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
-        // Room for a usual payment body up front: `to_vec` starts at 128 bytes and would
-        // grow (allocate and copy) twice on the way to one of 300-500.
-        let mut bytes = Vec::with_capacity(512);
-        serde_json::to_writer(&mut bytes, body).map_err(|e| Error::invalid("body", e.to_string()))?;
-        self.body = Some(Bytes::from(bytes));
+        self.body = Some(encode_json(body)?);
         Ok(self)
+    }
+
+    /// Sets a JSON body encoded already (by [`encode_json`]), as a backend's public encoder
+    /// returns it.
+    pub fn json_bytes(mut self, body: Bytes) -> Self {
+        self.body = Some(body);
+        self
     }
 
     /// Sets the idempotency header and key.
@@ -452,6 +456,25 @@ impl ApiResponse {
     pub fn retry_after(&self) -> Option<Duration> {
         retry_after(&self.headers)
     }
+}
+
+/// Encodes a request body as JSON, the way every backend sends it.
+///
+/// ```
+/// let body = paymux_core::transport::encode_json(&serde_json::json!({"amount": 3000}))?;
+/// assert_eq!(&body[..], br#"{"amount":3000}"#);
+/// # Ok::<(), paymux_core::Error>(())
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidRequest`] on `body` if the value cannot be encoded (a map with
+/// non-string keys, a failing `Serialize` impl).
+pub fn encode_json<T: Serialize + ?Sized>(body: &T) -> Result<Bytes> {
+    // Room for a usual payment body up front: `to_vec` starts at 128 bytes and would grow
+    // (allocate and copy) twice on the way to one of 300-500.
+    let mut bytes = Vec::with_capacity(512);
+    serde_json::to_writer(&mut bytes, body).map_err(|e| Error::invalid("body", e.to_string()))?;
+    Ok(Bytes::from(bytes))
 }
 
 /// Parses a provider's JSON answer, borrowing text from `body` where `T` allows.

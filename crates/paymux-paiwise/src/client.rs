@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use paymux_core::transport::{
-    common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, Bytes, HttpTransport, RetryPolicy, Url,
 };
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, CurrencySupport, CustomerVault, Error, EventKind,
@@ -233,14 +233,53 @@ impl PaiwiseProvider {
     }
 
     fn create_request(&self, request: &CreatePayment, options: &PaiwiseCreateOptions) -> Result<ApiRequest> {
-        let body = mapping::create_body(request, options)?;
-        self.request(
+        let body = self.encode_create_checkout(request, options)?;
+        Ok(self.assemble(
             Endpoint::Create,
             Operation::Create,
             RetryPolicy::Never,
             None,
-            &body,
-        )
+            body,
+        ))
+    }
+
+    /// The JSON body [`create_checkout`](Self::create_checkout) sends for `request` and
+    /// `options`, checked as it checks them. Nothing is sent: for showing or logging a
+    /// request before it goes out, for tests, and for the encoding benchmarks.
+    ///
+    /// ```
+    /// use paymux_core::{Currency, CreatePayment, Money};
+    /// use paymux_paiwise::{PaiwiseCreateOptions, PaiwiseProvider};
+    /// let paiwise = PaiwiseProvider::builder("key").build()?;
+    /// let request = CreatePayment::new(Money::from_minor(3000, Currency::SEK), "order-1")
+    ///     .with_return_urls("https://shop.example/done", "https://shop.example/cancelled");
+    /// let body = paiwise.encode_create_checkout(&request, &PaiwiseCreateOptions::default())?;
+    /// let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    /// assert_eq!(json["amount"], 3000);
+    /// assert_eq!(json["returnUrl"], "https://shop.example/done");
+    /// # Ok::<(), paymux_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// What `create_checkout` refuses before sending: `InvalidRequest` for a non-positive
+    /// amount, a missing return or cancel URL, a saved card without customer id;
+    /// `Unsupported` for card tokens.
+    pub fn encode_create_checkout(
+        &self,
+        request: &CreatePayment,
+        options: &PaiwiseCreateOptions,
+    ) -> Result<Bytes> {
+        encode_json(&mapping::create_body(request, options)?)
+    }
+
+    /// The JSON body [`create_payment`](PaymentProvider::create_payment) sends for
+    /// `request`: [`encode_create_checkout`](Self::encode_create_checkout) with the default
+    /// options.
+    ///
+    /// # Errors
+    /// As [`encode_create_checkout`](Self::encode_create_checkout).
+    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<Bytes> {
+        self.encode_create_checkout(request, &PaiwiseCreateOptions::default())
     }
 
     /// `POST /checkout/retrieve`: the checkout in its current state. Retried when safe.
@@ -508,12 +547,24 @@ impl PaiwiseProvider {
                 id,
             )?;
         }
+        Ok(self.assemble(endpoint, operation, retry, id, encode_json(body)?))
+    }
+
+    /// The request to `endpoint` with a body encoded already; `id` checked by the caller.
+    fn assemble(
+        &self,
+        endpoint: Endpoint,
+        operation: Operation,
+        retry: RetryPolicy,
+        id: Option<&str>,
+        body: Bytes,
+    ) -> ApiRequest {
         let url = self.endpoints.url(endpoint).clone();
-        let mut req = ApiRequest::new(Method::POST, url, operation, retry).json(body)?;
+        let mut req = ApiRequest::new(Method::POST, url, operation, retry).json_bytes(body);
         if let Some(id) = id {
             req = req.payment(id);
         }
-        Ok(req)
+        req
     }
 
     /// Sends; non-2xx answers become errors through [`parse_error`].

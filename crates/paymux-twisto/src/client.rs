@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use bytes::Bytes;
 use paymux_core::checked::check_create;
 use paymux_core::transport::{
-    common_error, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
 };
 use paymux_core::{
     async_trait, Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error,
@@ -525,6 +525,48 @@ impl TwistoProvider {
         request: &CreatePayment,
         options: &TwistoCheckoutOptions,
     ) -> Result<Payment> {
+        // Encoded before the await: the wire body is not kept in the (boxed) future.
+        let body = self.encode_create_checkout(request, options)?;
+        let req = ApiRequest::new(
+            Method::POST,
+            self.url("/checkouts"),
+            Operation::Create,
+            RetryPolicy::Safe,
+        )
+        .json_bytes(body);
+        let resp = self.call(&req).await?;
+        let (_, payment) = mapping::decode_checkout_body(&resp.body)?;
+        Ok(payment)
+    }
+
+    /// The JSON body [`create_checkout`](Self::create_checkout) sends for `request` and
+    /// `options`, checked as it checks them. Nothing is sent: for showing or logging a
+    /// request before it goes out, for tests, and for the encoding benchmarks.
+    ///
+    /// ```
+    /// use paymux_core::{Currency, CreatePayment, Customer, Money};
+    /// use paymux_twisto::{TwistoCheckoutOptions, TwistoProvider};
+    /// let twisto = TwistoProvider::builder("token").build()?;
+    /// let request = CreatePayment::new(Money::from_minor(89_400, Currency::CZK), "order-1")
+    ///     .with_manual_capture()
+    ///     .with_return_urls("https://shop.example/done", "https://shop.example/cancelled")
+    ///     .with_customer(Customer::with_email("shopper@example.com"));
+    /// let body = twisto.encode_create_checkout(&request, &TwistoCheckoutOptions::default())?;
+    /// let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    /// assert_eq!(json["order"]["amount"], "894.00");
+    /// # Ok::<(), paymux_core::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// What `create_checkout` refuses before sending: `Unsupported` for immediate capture,
+    /// card sources, other currencies or metadata; `InvalidRequest` for a missing
+    /// `customer.email` or `return_url`, over-long fields, amounts outside Twisto's pattern,
+    /// and line items that do not sum to the amount.
+    pub fn encode_create_checkout(
+        &self,
+        request: &CreatePayment,
+        options: &TwistoCheckoutOptions,
+    ) -> Result<Bytes> {
         check_create(PROVIDER, &self.caps, request)?;
         if !request.metadata.is_empty() {
             return Err(Error::unsupported(
@@ -532,21 +574,17 @@ impl TwistoProvider {
                 "metadata (Twisto checkouts carry none)",
             ));
         }
-        // Encoded in its own scope: the wire body is gone before the await, not kept in
-        // the (boxed) future.
-        let req = {
-            let body = mapping::checkout_body(request, options)?;
-            ApiRequest::new(
-                Method::POST,
-                self.url("/checkouts"),
-                Operation::Create,
-                RetryPolicy::Safe,
-            )
-            .json(&body)?
-        };
-        let resp = self.call(&req).await?;
-        let (_, payment) = mapping::decode_checkout_body(&resp.body)?;
-        Ok(payment)
+        encode_json(&mapping::checkout_body(request, options)?)
+    }
+
+    /// The JSON body [`create_payment`](PaymentProvider::create_payment) sends for
+    /// `request`: [`encode_create_checkout`](Self::encode_create_checkout) with the default
+    /// options.
+    ///
+    /// # Errors
+    /// As [`encode_create_checkout`](Self::encode_create_checkout).
+    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<Bytes> {
+        self.encode_create_checkout(request, &TwistoCheckoutOptions::default())
     }
 
     /// Lists checkouts (`GET /checkouts?dateFrom&dateTo&limit&skip`), each mapped without
