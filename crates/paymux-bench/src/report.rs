@@ -413,7 +413,7 @@ fn estimate(dir: &Path, group: &str, bench: &str) -> Option<Decimal> {
 
 /// Pairs of (group, paymux bench, baseline bench, limit) the issue sets targets for, and
 /// informative pairs (no limit).
-const PAIRS: [(&str, &str, &str, Option<u32>); 9] = [
+const PAIRS: [(&str, &str, &str, Option<u32>); 12] = [
     ("money_parse_SEK", "paymux", "decimal", Some(2)),
     ("money_parse_BHD", "paymux", "decimal", Some(2)),
     ("money_format_SEK", "paymux", "decimal", Some(2)),
@@ -423,6 +423,9 @@ const PAIRS: [(&str, &str, &str, Option<u32>); 9] = [
     ("decode_checkout_payment_details", "paymux", "value", Some(2)),
     ("decode_twisto_checkout", "paymux", "value", None),
     ("decode_checkout_payment_response", "paymux", "value", None),
+    ("encode_paiwise_create", "paymux", "value", None),
+    ("encode_checkout_payment_request", "paymux", "value", None),
+    ("encode_twisto_create", "paymux", "value", None),
 ];
 
 /// The ratios of paymux to its baseline from one `cargo bench` run's results in `dir`
