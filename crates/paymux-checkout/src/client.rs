@@ -346,8 +346,12 @@ impl CheckoutProvider {
 
     /// The JSON body [`request_payment`](Self::request_payment) sends for `request`, checked
     /// as it checks it (the configured processing channel filled in). Nothing is sent: for
-    /// showing or logging a request before it goes out, for tests, and for the encoding
+    /// checking a request before it goes out (a dry run), for tests, and for the encoding
     /// benchmarks.
+    ///
+    /// The body is what Checkout.com receives: with a [`CheckoutSource::Card`] source it
+    /// holds the card number and CVV in clear, which must never be logged or stored (PCI DSS).
+    /// Treat it as the request itself, not as a log line.
     ///
     /// ```
     /// use paymux_checkout::{CheckoutBuilder, CheckoutPaymentRequest, CheckoutSource};

@@ -244,8 +244,10 @@ impl PaiwiseProvider {
     }
 
     /// The JSON body [`create_checkout`](Self::create_checkout) sends for `request` and
-    /// `options`, checked as it checks them. Nothing is sent: for showing or logging a
-    /// request before it goes out, for tests, and for the encoding benchmarks.
+    /// `options`, checked as it checks them. Nothing is sent: for checking a request before
+    /// it goes out (a dry run), for tests, and for the encoding benchmarks. The body is what
+    /// Paiwise receives, customer id and metadata included: treat it as the request itself,
+    /// not as a log line.
     ///
     /// ```
     /// use paymux_core::{Currency, CreatePayment, Money};

@@ -540,8 +540,10 @@ impl TwistoProvider {
     }
 
     /// The JSON body [`create_checkout`](Self::create_checkout) sends for `request` and
-    /// `options`, checked as it checks them. Nothing is sent: for showing or logging a
-    /// request before it goes out, for tests, and for the encoding benchmarks.
+    /// `options`, checked as it checks them. Nothing is sent: for checking a request before
+    /// it goes out (a dry run), for tests, and for the encoding benchmarks. The body is what
+    /// Twisto receives, the shopper's email, phone, birth date and personal id included:
+    /// treat it as the request itself, not as a log line.
     ///
     /// ```
     /// use paymux_core::{Currency, CreatePayment, Customer, Money};
