@@ -10,8 +10,9 @@ use common::{checkout, provider, provider_with, BEARER, KEY};
 use httpmock::Method::POST;
 use httpmock::MockServer;
 use paymux_core::{
-    CaptureRequest, CreatePayment, Currency, Customer, Error, MetadataUpdate, Money, NewCustomer, Operation,
-    PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest, TransportConfig, VoidRequest,
+    CaptureRequest, CreatePayment, Currency, Customer, Error, LineItem, LineItemKind, MetadataUpdate, Money,
+    NewCustomer, Operation, PaymentProvider, PaymentSource, PaymentStatus, RefundReason, RefundRequest,
+    TransportConfig, VoidRequest,
 };
 use paymux_paiwise::{PaiwiseCreateOptions, PaiwiseRefund, PaiwiseRefundReason, PaiwiseTemplate};
 use serde_json::json;
@@ -114,6 +115,50 @@ async fn unified_create_sends_the_minimal_body() {
         payment.raw.as_deref(),
         Some(checkout(ID, "created", 3000, 0).as_str())
     );
+}
+
+#[tokio::test]
+async fn create_payment_sends_exactly_what_encode_create_payment_returns() {
+    // The public encoder is the body on the wire, byte for byte: a request with a customer
+    // (only its id goes), metadata, manual capture and line items (not sent to Paiwise).
+    let server = MockServer::start_async().await;
+    let bodies: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>> = std::sync::Arc::default();
+    let seen = bodies.clone();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/create").is_true(move |req| {
+                seen.lock().unwrap().push(req.body_vec());
+                true
+            });
+            then.status(200).body(checkout(ID, "created", 3000, 0));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let request = order()
+        .with_manual_capture()
+        .with_customer(
+            Customer::with_email("a@b.example")
+                .id("cust9")
+                .name("Andrea", "Masetti")
+                .phone("+46701234567"),
+        )
+        .with_line_item(LineItem::new("Coffee", sek(1500), 2, LineItemKind::Sku))
+        .with_metadata("order", "1001")
+        .with_metadata("shop", "north");
+    let encoded = p.encode_create_payment(&request).unwrap();
+    p.create_payment(&request).await.unwrap();
+    mock.assert_calls_async(1).await;
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&sent[0]),
+        String::from_utf8_lossy(&encoded),
+        "the body sent is not the encoder's"
+    );
+    assert_eq!(sent[0], encoded.to_vec());
+    let json: serde_json::Value = serde_json::from_slice(&encoded).unwrap();
+    assert_eq!(json["customer_id"], "cust9");
+    assert_eq!(json["metaData"], json!({"order": "1001", "shop": "north"}));
 }
 
 #[tokio::test]
