@@ -143,6 +143,46 @@ async fn create_payment_posts_the_documented_checkout() {
 }
 
 #[tokio::test]
+async fn create_payment_sends_exactly_what_encode_create_payment_returns() {
+    // The public encoder is the body on the wire, byte for byte: a request with the shopper
+    // and three order lines (Twisto takes no metadata), no idempotency key (none on checkouts).
+    let server = MockServer::start_async().await;
+    let bodies: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let seen = bodies.clone();
+    let m = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path("/psp/v4/checkouts")
+                .header_missing("idempotency-key")
+                .is_true(move |req| {
+                    seen.lock().unwrap().push(req.body_vec());
+                    true
+                });
+            then.status(201).json_body(checkout("created", "894.00"));
+        })
+        .await;
+    let twisto = provider(&server);
+    let req = request()
+        .with_line_item(LineItem::new("Coffee beans", czk(29_800), 3, LineItemKind::Sku).reference("SKU-42"))
+        .with_line_item(LineItem::new("Shipping", czk(9_900), 1, LineItemKind::Shipping))
+        .with_line_item(LineItem::new("Discount", czk(-9_900), 1, LineItemKind::Discount));
+    let encoded = twisto.encode_create_payment(&req).unwrap();
+    twisto.create_payment(&req).await.unwrap();
+    m.assert_calls_async(1).await;
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&sent[0]),
+        String::from_utf8_lossy(&encoded),
+        "the body sent is not the encoder's"
+    );
+    assert_eq!(sent[0], encoded.to_vec());
+    let json: Value = serde_json::from_slice(&encoded).unwrap();
+    assert_eq!(json["shopper"]["email"], "jan.novak@example.cz");
+    assert_eq!(json["order"]["items"].as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
 async fn create_checkout_sends_every_shopper_field_and_line_items() {
     let server = MockServer::start_async().await;
     let m = server
