@@ -256,6 +256,74 @@ async fn saved_card_and_customer_sources() {
 }
 
 #[tokio::test]
+async fn create_payment_sends_exactly_what_encode_create_payment_returns() {
+    // The public encoder is the body on the wire, byte for byte: a request with customer,
+    // line items, metadata, 3-D Secure, return URLs, the caller's key and the configured
+    // processing channel.
+    let server = MockServer::start_async().await;
+    // Each call's body and idempotency key.
+    type Sent = Vec<(Vec<u8>, Option<String>)>;
+    let bodies: Arc<Mutex<Sent>> = Arc::default();
+    let seen = bodies.clone();
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments").is_true(move |req| {
+                let key = req
+                    .headers_vec()
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case(IDEM))
+                    .map(|(_, v)| v.clone());
+                seen.lock().unwrap().push((req.body_vec(), key));
+                true
+            });
+            then.status(201).json_body(spec_201_example());
+        })
+        .await;
+    let p = CheckoutBuilder::new(common::KEY)
+        .with_base_url(server.base_url())
+        .with_processing_channel_id("pc_q4dbxom5jbgudnjzjpz7j2z6uq")
+        .build()
+        .unwrap();
+    let usd = |minor| Money::from_minor(minor, Currency::USD);
+    let req = CreatePayment::new(usd(6540), "ORD-5023-4E89")
+        .with_description("Set of 3 masks")
+        .with_source(PaymentSource::CardToken {
+            token: "tok_4gzeau5o2uqubbk6fufs3m7p54".into(),
+        })
+        .with_customer(
+            Customer::with_email("brucewayne@gmail.com")
+                .name("Bruce", "Wayne")
+                .id("cus_udst2tfldj6upmye2reztkmm4i")
+                .phone("415 555 2671"),
+        )
+        .with_line_item(LineItem::new("Mask", usd(2000), 3, LineItemKind::Sku).reference("SKU-1"))
+        .with_line_item(LineItem::new("Shipping", usd(540), 1, LineItemKind::Shipping))
+        .with_return_urls("https://shop.example/ok", "https://shop.example/fail")
+        .with_metadata("coupon_code", "NY2018")
+        .with_metadata("partner_id", "123989")
+        .with_3ds()
+        .with_idempotency_key(IdempotencyKey::from_string("order-5023-create").unwrap());
+    let encoded = p.encode_create_payment(&req).unwrap();
+    let payment = p.create_payment(&req).await.unwrap();
+    mock.assert_calls_async(1).await;
+    assert_eq!(payment.id, PAY_ID);
+    let sent = bodies.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        String::from_utf8_lossy(&sent[0].0),
+        String::from_utf8_lossy(&encoded),
+        "the body sent is not the encoder's"
+    );
+    assert_eq!(sent[0].0, encoded.to_vec());
+    assert_eq!(sent[0].1.as_deref(), Some("order-5023-create"));
+    let json: Value = serde_json::from_slice(&encoded).unwrap();
+    assert_valid("PaymentRequest", &json);
+    for field in ["customer", "items", "metadata", "3ds", "processing_channel_id"] {
+        assert!(json.get(field).is_some(), "{field} is not in {json}");
+    }
+}
+
+#[tokio::test]
 async fn a_saved_card_payment_passes_the_capability_check() {
     // The registry wraps every backend in `Checked`: a source the backend maps (a stored
     // instrument, `source.type = id`) must reach Checkout.com, not stop at `Unsupported`.
@@ -1439,6 +1507,47 @@ async fn request_fields_checkout_would_refuse_are_refused_before_sending() {
         .unwrap_err();
     assert_eq!(field_of(&e), "cvv", "{e}");
     any.assert_calls_async(0).await;
+}
+
+#[test]
+fn the_encoders_refusals_of_a_card_payment_name_neither_card_number_nor_cvv() {
+    const PAN: &str = "4111111111111111";
+    const CVV: &str = "7351";
+    let p = CheckoutBuilder::new(common::KEY).build().unwrap();
+    let usd = |minor| Money::from_minor(minor, Currency::USD);
+    let card = |c: CardDetails| CheckoutPaymentRequest::new(usd(1000)).with_source(CheckoutSource::Card(c));
+    let good = || {
+        CardDetails::new(PAN, 6, 2030)
+            .with_cvv(CVV)
+            .with_name("Bruce Wayne")
+    };
+    assert!(p.encode_payment_request(&card(good())).is_ok());
+    let mut negative = card(good());
+    negative.amount = usd(-1);
+    let cases = [
+        card(CardDetails::new(PAN, 13, 2030).with_cvv(CVV)),
+        card(CardDetails::new(PAN, 6, 30).with_cvv(CVV)),
+        card(CardDetails::new(PAN, 6, 2030).with_cvv(format!("{CVV}{CVV}"))),
+        negative,
+        card(good()).with_reference("r".repeat(81)),
+        card(good()).with_metadata("note", "v".repeat(256)),
+        card(good()).with_customer(CheckoutCustomer::with_email("b@example.com").phone("1")),
+        card(good()).with_processing_channel_id("not a channel"),
+        card(good()).merchant_initiated("pay_fun26akvvjjerahhctaq2uzhu4"),
+        card(good()).with_item(LineItem::new(
+            "Mask",
+            Money::from_minor(100, Currency::EUR),
+            1,
+            LineItemKind::Sku,
+        )),
+    ];
+    for (i, req) in cases.iter().enumerate() {
+        let e = p.encode_payment_request(req).unwrap_err();
+        for text in [e.to_string(), format!("{e:?}")] {
+            assert!(!text.contains(PAN), "case {i}: card number in {text}");
+            assert!(!text.contains(CVV), "case {i}: CVV in {text}");
+        }
+    }
 }
 
 #[tokio::test]
