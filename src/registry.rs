@@ -268,9 +268,19 @@ impl RegistryConfig {
     }
 }
 
-/// serde messages quote offending values (`invalid type: string "sk_…"`): keep only the
-/// part that names the problem.
+/// serde messages quote offending values (`invalid type: string "sk_…"`, ``unknown variant
+/// `sk_…`, expected …``): keep only the part that names the problem.
 fn redacted_serde_message(message: &str) -> String {
+    const VARIANT: &str = "unknown variant `";
+    if let Some(start) = message.find(VARIANT) {
+        let value = start + VARIANT.len();
+        // What follows the value: the variants expected (names, not values), and where.
+        let rest = ["`, expected ", "`, there are no variants"]
+            .iter()
+            .find_map(|end| message[value..].find(end).map(|i| &message[value + i + 1..]))
+            .unwrap_or("");
+        return format!("{}unknown variant (value hidden){rest}", &message[..start]);
+    }
     match message.split_once(": ") {
         Some((head, rest)) if head.starts_with("invalid") => {
             // serde ends with what it expected (a type or field name, not a value): keep it.
@@ -515,6 +525,38 @@ mod tests {
             assert!(!err.to_string().contains("probe_secret"), "{err}");
             assert!(err.to_string().contains("line "), "{err}");
         }
+    }
+
+    #[test]
+    fn a_value_in_the_wrong_field_is_not_repeated() {
+        // A key pasted into a field that takes a word: serde's "unknown variant `…`" would
+        // quote it.
+        let mut texts = vec!["[providers.a]\nkind = \"sk_live_probe_secret\"\n".to_owned()];
+        #[cfg(feature = "checkout")]
+        for field in ["environment", "key_style"] {
+            texts.push(format!(
+                "[providers.a]\nkind = \"checkout\"\nsecret_key = \"sk_sbox_x\"\n{field} = \"sk_live_probe_secret\"\n"
+            ));
+        }
+        #[cfg(feature = "twisto")]
+        texts.push(
+            "[providers.a]\nkind = \"twisto\"\ntoken = \"t\"\nregion = \"sk_live_probe_secret\"\n".to_owned(),
+        );
+        for text in &texts {
+            let err = Registry::from_toml_str(text).unwrap_err();
+            assert!(!err.to_string().contains("probe_secret"), "{err}");
+            assert!(!format!("{err:?}").contains("probe_secret"), "{err:?}");
+        }
+        let config =
+            RegistryConfig::from_json_str(r#"{"providers": {"a": {"kind": "sk_live_probe_secret"}}}"#);
+        let err = config.unwrap_err().to_string();
+        assert!(!err.contains("probe_secret"), "{err}");
+        // What was expected, and where, is still said.
+        assert!(
+            err.contains("unknown variant (value hidden), expected one of `paiwise`")
+                && err.contains("line 1"),
+            "{err}"
+        );
     }
 
     #[test]

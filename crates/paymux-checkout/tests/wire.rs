@@ -1774,3 +1774,61 @@ async fn search_sends_the_period_exactly() {
     .unwrap();
     mock.assert_async().await;
 }
+
+/// A card payment whose answer echoes the request (a proxy's or gateway's validation page,
+/// a misbehaving answer): the card number and CVV must not reach any error, whichever path
+/// makes it. Checkout.com's own 422 names codes only, and keeps them.
+#[tokio::test]
+async fn card_data_echoed_in_an_answer_stays_out_of_errors() {
+    const PAN: &str = "4543474002249996";
+    const CVV: &str = "956";
+    let echo = json!({
+        "source": {"type": "card", "number": PAN, "expiry_month": 6, "expiry_year": 2030,
+                   "cvv": CVV},
+        "amount": 6540, "currency": "USD",
+    })
+    .to_string();
+    for (status, body) in [
+        // A proxy in front of Checkout.com refusing the request, with the request quoted.
+        (400, format!(r#"{{"error":"Bad Request","request":{echo}}}"#)),
+        (413, format!("request too large: {echo}")),
+        // A final 5xx to the create: OutcomeUnknown with an excerpt of the answer.
+        (502, format!("<html><body>Bad Gateway<pre>{echo}</pre></body></html>")),
+        // Accepted, but the answer is not a payment: OutcomeUnknown with the decode error.
+        (201, echo.clone()),
+        // Checkout.com's documented 422: codes and the request id only.
+        (
+            422,
+            r#"{"request_id":"0HL80RJLS76I7","error_type":"request_invalid","error_codes":["card_number_invalid","cvv_invalid"]}"#.to_owned(),
+        ),
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/payments");
+                then.status(status).body(body.clone());
+            })
+            .await;
+        let req = CheckoutPaymentRequest::new(Money::from_minor(6540, Currency::USD))
+            .with_source(CheckoutSource::Card(
+                CardDetails::new(PAN, 6, 2030).with_cvv(CVV),
+            ))
+            .with_idempotency_key(IdempotencyKey::from_string("order-5023-card").unwrap());
+        let err = provider(&server.base_url())
+            .request_payment(&req)
+            .await
+            .unwrap_err();
+        for text in [err.to_string(), format!("{err:?}")] {
+            for secret in [PAN, "474002249996", CVV] {
+                assert!(!text.contains(secret), "HTTP {status}: {secret} in {text}");
+            }
+        }
+        if status == 422 {
+            let text = err.to_string();
+            assert!(
+                text.contains("card_number_invalid, cvv_invalid") && text.contains("0HL80RJLS76I7"),
+                "{text}"
+            );
+        }
+    }
+}

@@ -270,22 +270,43 @@ impl From<MoneyError> for Error {
 pub const EXCERPT_CHARS: usize = 120;
 
 /// A short excerpt of a response body for error messages: at most [`EXCERPT_CHARS`]
-/// characters, control characters replaced, and anything that looks like a secret (`sk_…`,
-/// `pk_…`, `Bearer …`, long hex or base32 tokens) replaced by `[REDACTED]`.
+/// characters, control characters replaced, and anything that looks like a secret or card
+/// data replaced by `[REDACTED]`: `sk_…`, `pk_…`, `Bearer …`, long hex or base32 tokens,
+/// runs of 12 or more digits (card numbers, also written in groups: `4242 4242 …`,
+/// `4242-4242-…`), and the value given to a key that names one (`"cvv": "…"`,
+/// `number=…`, `"token": "…"`, `Authorization: …`; see [`SECRET_KEYS`]).
+///
+/// ```
+/// let ex = paymux_core::error::scrubbed_excerpt(
+///     br#"{"source":{"type":"card","number":"4242424242424242","cvv":"737"}}"#,
+/// );
+/// assert!(!ex.contains("4242424242424242") && !ex.contains("737"), "{ex}");
+/// ```
 pub fn scrubbed_excerpt(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_CHARS * 4)]);
+    let text = mask_card_numbers(&text);
     let mut out = String::with_capacity(EXCERPT_CHARS);
     let mut chars = 0;
     // Set after `Bearer`/`Basic`: the next word is a credential, whatever it looks like.
     let mut credential_next = false;
+    // Set after a key that names a secret (`cvv`, …), and then after the `:` or `=` that
+    // gives it a value: that value is a secret, whatever it looks like.
+    let mut secret_key = false;
+    let mut secret_value_next = false;
     for word in text.split_inclusive(is_separator) {
         let (token, sep) = match word.char_indices().last() {
             Some((i, c)) if is_separator(c) => word.split_at(i),
             _ => (word, ""),
         };
-        let secret = (credential_next && !token.is_empty()) || looks_secret(token);
+        let secret = (!token.is_empty() && (credential_next || secret_value_next)) || looks_secret(token);
         if !token.is_empty() {
             credential_next = token.eq_ignore_ascii_case("bearer") || token.eq_ignore_ascii_case("basic");
+            secret_key = is_secret_key(token);
+            secret_value_next = false;
+        }
+        if secret_key && matches!(sep, ":" | "=") {
+            secret_key = false;
+            secret_value_next = true;
         }
         let piece = if secret { "[REDACTED]" } else { token };
         for c in piece.chars().chain(sep.chars()) {
@@ -298,6 +319,84 @@ pub fn scrubbed_excerpt(body: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Keys whose value [`scrubbed_excerpt`] never shows (compared without case): card data
+/// (PCI DSS: a CVV is never logged, a card number only masked) and credentials.
+pub const SECRET_KEYS: &[&str] = &[
+    "number",
+    "card_number",
+    "cardnumber",
+    "pan",
+    "cvv",
+    "cvv2",
+    "cvc",
+    "cvc2",
+    "cvn",
+    "security_code",
+    "token",
+    "access_token",
+    "password",
+    "secret",
+    "client_secret",
+    "api_key",
+    "apikey",
+    "secret_key",
+    "webhook_key",
+    "authorization",
+];
+
+fn is_secret_key(token: &str) -> bool {
+    SECRET_KEYS.iter().any(|k| k.eq_ignore_ascii_case(token))
+}
+
+/// The fewest digits of a run [`mask_card_numbers`] hides: card numbers have 12 to 19.
+const CARD_DIGITS: usize = 12;
+
+/// `text` with every run of at least [`CARD_DIGITS`] digits replaced by `[REDACTED]`. A run
+/// may be written in groups joined by one space or `-` (`4242 4242 4242 4242`), and stands
+/// apart from letters on both sides (a digit run inside a hex id is part of the id).
+fn mask_card_numbers(text: &str) -> std::borrow::Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let starts_run = bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric());
+        if !starts_run {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = 0;
+        let mut end = i;
+        while end < bytes.len() {
+            if bytes[end].is_ascii_digit() {
+                digits += 1;
+                end += 1;
+            } else if matches!(bytes[end], b' ' | b'-') && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+            {
+                end += 1;
+            } else {
+                break;
+            }
+        }
+        let apart = bytes.get(end).is_none_or(|b| !b.is_ascii_alphabetic());
+        if digits >= CARD_DIGITS && apart {
+            let buf = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            buf.push_str(&text[copied..start]);
+            buf.push_str("[REDACTED]");
+            copied = end;
+        }
+        i = end;
+    }
+    match out {
+        Some(mut buf) => {
+            buf.push_str(&text[copied..]);
+            std::borrow::Cow::Owned(buf)
+        }
+        None => std::borrow::Cow::Borrowed(text),
+    }
 }
 
 /// What ends a word in a body: whitespace and the punctuation that quotes, brackets or
@@ -423,6 +522,45 @@ mod tests {
             let ex = scrubbed_excerpt(body);
             assert!(!ex.contains(secret), "{ex}");
             assert!(ex.contains("[REDACTED]"), "{ex}");
+        }
+    }
+
+    #[test]
+    fn card_numbers_and_card_codes_are_scrubbed() {
+        // Error bodies that echo the request back (a gateway's or a proxy's validation
+        // answer): neither the card number nor the CVV may reach an error message.
+        for (body, secrets) in [
+            (
+                &br#"{"source":{"type":"card","number":"4242424242424242","expiry_month":12,"expiry_year":2030,"cvv":"737"}}"#[..],
+                &["4242424242424242", "737"][..],
+            ),
+            (b"card 4111 1111 1111 1111 was refused", &["4111 1111 1111 1111", "1111 1111"]),
+            (b"number=5555-5555-5555-4444&cvc=1234", &["5555-5555-5555-4444", "5555-5555", "1234"]),
+            (
+                b"{\"message\":\"Card number 378282246310005 is invalid\"}",
+                &["378282246310005"],
+            ),
+            (
+                b"{\"card_number\": \"6011000990139424\", \"security_code\": \"321\"}",
+                &["6011000990139424", "321"],
+            ),
+            (b"Authorization: my-short-key", &["my-short-key"]),
+            (b"{\"token\":\"tok_4gzeau5o2uqubbk6fufs3m7p54\"}", &["tok_4gzeau5o2uqubbk6fufs3m7p54"]),
+        ] {
+            let ex = scrubbed_excerpt(body);
+            for secret in secrets {
+                assert!(!ex.contains(secret), "{secret} in {ex}");
+            }
+            assert!(ex.contains("[REDACTED]"), "{ex}");
+        }
+        // What an error needs stays: codes, request ids, amounts, dates, short numbers.
+        for body in [
+            &br#"{"request_id":"0HL80RJLS76I7","error_type":"request_invalid","error_codes":["card_number_invalid","cvv_invalid"]}"#[..],
+            br#"{"amount":6540,"currency":"EUR","receipt_number":"0000012345","requested_on":"2026-11-21T10:00:00Z"}"#,
+            b"checkout 4fe796fc6b25e536eb6256aa744bfe is not reserved",
+        ] {
+            let ex = scrubbed_excerpt(body);
+            assert!(!ex.contains("[REDACTED]"), "{ex}");
         }
     }
 

@@ -366,7 +366,10 @@ impl fmt::Display for BaseUrl {
 }
 
 /// One logical call to a provider.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the body's length, never the body: a card payment's body holds the card
+/// number and CVV in clear.
+#[derive(Clone)]
 pub struct ApiRequest {
     /// HTTP method.
     pub method: Method,
@@ -384,6 +387,27 @@ pub struct ApiRequest {
     pub idempotency: Option<(HeaderName, IdempotencyKey)>,
     /// The payment concerned, for [`Error::OutcomeUnknown`].
     pub payment_id: Option<String>,
+}
+
+impl fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("operation", &self.operation)
+            .field("retry", &self.retry)
+            .field(
+                "body",
+                &self
+                    .body
+                    .as_ref()
+                    .map(|b| format!("[{} bytes, not shown]", b.len())),
+            )
+            .field("headers", &self.headers)
+            .field("idempotency", &self.idempotency)
+            .field("payment_id", &self.payment_id)
+            .finish()
+    }
 }
 
 impl ApiRequest {

@@ -244,6 +244,38 @@ async fn the_key_is_sent_but_never_printed() {
     }
 }
 
+#[test]
+fn a_request_body_is_never_printed() {
+    // A card payment body holds the card number and CVV in clear (PCI DSS: the CVV is never
+    // logged, the number only masked); `{:?}` of the request, as a log line would print it,
+    // must not show them.
+    let req = ApiRequest::new(
+        Method::POST,
+        url("https://api.sandbox.checkout.com/payments"),
+        Operation::Create,
+        RetryPolicy::Idempotent,
+    )
+    .json(&serde_json::json!({
+        "source": {"type": "card", "number": "4242424242424242", "expiry_month": 12,
+                   "expiry_year": 2030, "cvv": "737"},
+        "amount": 6540,
+        "currency": "USD",
+    }))
+    .unwrap()
+    .idempotency_key(
+        HeaderName::from_static("cko-idempotency-key"),
+        IdempotencyKey::from_string("order-1").unwrap(),
+    );
+    let text = format!("{req:?}");
+    for secret in ["4242424242424242", "\"737\"", "expiry_year"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+    // What a log line needs is still there.
+    for kept in ["POST", "/payments", "Create", "order-1", "bytes"] {
+        assert!(text.contains(kept), "{kept} not in {text}");
+    }
+}
+
 #[tokio::test]
 async fn a_url_reqwest_cannot_send_is_an_invalid_request_and_not_retried() {
     let req = ApiRequest::new(

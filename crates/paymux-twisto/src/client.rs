@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use bytes::Bytes;
 use paymux_core::checked::check_create;
+use paymux_core::error::scrubbed_excerpt;
 use paymux_core::transport::{
     common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
 };
@@ -120,7 +121,10 @@ pub struct TwistoProvider {
 
 /// Maps a Twisto error answer to an [`Error`]. Twisto documents no error body; this reads
 /// `{"errors": [{"code", "message", "field"}]}` (and a top-level `code`/`message`/`detail`)
-/// leniently and accepts any other body (HTML, empty) as an excerpt:
+/// leniently and accepts any other body (HTML, empty) as an excerpt. Every message is
+/// scrubbed as an excerpt is (at most 120 characters each, with anything that looks like a
+/// token, a key or card data `[REDACTED]`): an answer that echoes the `Authorization` header
+/// puts no token into the error.
 ///
 /// | HTTP | error |
 /// |---|---|
@@ -156,14 +160,14 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
                 m.push_str(&format!(" ({field})"));
             }
             if !m.is_empty() {
-                messages.push(m);
+                messages.push(scrubbed_excerpt(m.as_bytes()));
             }
         }
         if first_code.is_none() {
             first_code.clone_from(&body.code);
         }
         for m in [&body.message, &body.detail].into_iter().flatten() {
-            messages.push(m.clone());
+            messages.push(scrubbed_excerpt(m.as_bytes()));
         }
     }
     let message = (!messages.is_empty()).then(|| messages.join("; "));
@@ -173,7 +177,7 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
             message: format!(
                 "Twisto refused the request (HTTP {}): {}",
                 response.status.as_u16(),
-                message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body))
+                message.unwrap_or_else(|| scrubbed_excerpt(&response.body))
             ),
         },
         // A 409 for a request still in flight is a retryable conflict (common_error: Conflict),
@@ -184,7 +188,7 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
             Error::InvalidState {
                 operation: request.operation,
                 status: None,
-                message: message.unwrap_or_else(|| paymux_core::error::scrubbed_excerpt(&response.body)),
+                message: message.unwrap_or_else(|| scrubbed_excerpt(&response.body)),
             }
         }
         _ => common_error(PROVIDER, request, response, first_code, message),
@@ -227,7 +231,7 @@ fn accepted(what: &str, known_id: Option<&str>, answer: &ApiResponse) -> String 
     let id = serde_json::from_slice::<serde_json::Value>(&answer.body)
         .ok()
         .and_then(|v| match v.get("id") {
-            Some(serde_json::Value::String(id)) => Some(paymux_core::error::scrubbed_excerpt(id.as_bytes())),
+            Some(serde_json::Value::String(id)) => Some(scrubbed_excerpt(id.as_bytes())),
             Some(serde_json::Value::Number(id)) => Some(id.to_string()),
             _ => None,
         })
@@ -1186,6 +1190,49 @@ impl PaymentProvider for TwistoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_messages_that_echo_the_token_do_not_carry_it() {
+        let token = "0f6b3c1e9a4d4f1a8c2e5b7d9e1f3a2c";
+        let url = Url::parse("https://api.twisto.cz/psp/v4/charges").unwrap();
+        for (status, body, operation) in [
+            (
+                401,
+                format!(r#"{{"detail":"Invalid token: Bearer {token}"}}"#),
+                Operation::Get,
+            ),
+            (
+                400,
+                format!(
+                    r#"{{"errors":[{{"code":"invalid","message":"header Authorization: Bearer {token} is malformed","field":"authorization"}}]}}"#
+                ),
+                Operation::Capture,
+            ),
+            (
+                409,
+                format!(r#"{{"code":"conflict","message":"token={token} cannot cancel"}}"#),
+                Operation::Void,
+            ),
+            (
+                403,
+                format!(r#"{{"message":"access_token: {token} has no access to this merchant"}}"#),
+                Operation::Refund,
+            ),
+        ] {
+            let request = ApiRequest::new(Method::POST, url.clone(), operation, RetryPolicy::Idempotent);
+            let response = ApiResponse {
+                status: reqwest::StatusCode::from_u16(status).unwrap(),
+                headers: reqwest::header::HeaderMap::new(),
+                body: Bytes::from(body),
+                request_id: None,
+                attempts: 1,
+            };
+            let err = parse_error(&request, &response);
+            for text in [err.to_string(), format!("{err:?}")] {
+                assert!(!text.contains(token), "HTTP {status}: the token in {text}");
+            }
+        }
+    }
 
     #[test]
     fn path_ids_are_encoded_only_when_needed() {
