@@ -18,7 +18,7 @@ use paymux_twisto::TwistoProvider;
 fn group(
     c: &mut Criterion,
     name: &str,
-    encode: &dyn Fn() -> paymux_core::Result<paymux_core::transport::Bytes>,
+    encode: &dyn Fn() -> paymux_core::Result<paymux_core::transport::RequestBody>,
 ) {
     let body = encode().unwrap_or_else(|e| panic!("{name}: the input does not encode: {e}"));
     let value: serde_json::Value =

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use paymux_core::transport::{
-    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, Bytes, HttpTransport, RetryPolicy, Url,
+    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RequestBody, RetryPolicy, Url,
 };
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error, IdempotencyKey, LineItem,
@@ -341,7 +341,7 @@ impl CheckoutProvider {
         let body = self.encode_payment_request(request)?;
         Ok(self
             .post("/payments", Operation::Create, request.idempotency_key.as_ref())
-            .json_bytes(body))
+            .encoded_json(body))
     }
 
     /// The JSON body [`request_payment`](Self::request_payment) sends for `request`, checked
@@ -351,7 +351,7 @@ impl CheckoutProvider {
     ///
     /// The body is what Checkout.com receives: with a [`CheckoutSource::Card`] source it
     /// holds the card number and CVV in clear, which must never be logged or stored (PCI DSS).
-    /// Treat it as the request itself, not as a log line.
+    /// Treat it as the request itself, not as a log line; its `Debug` shows only its length.
     ///
     /// ```
     /// use paymux_checkout::{CheckoutBuilder, CheckoutPaymentRequest, CheckoutSource};
@@ -372,7 +372,7 @@ impl CheckoutProvider {
     /// negative amount or one breaking the currency's rule, too long text fields, bad
     /// metadata, items or phone number, a bad processing channel, or a merchant-initiated
     /// payment of type `Regular`.
-    pub fn encode_payment_request(&self, request: &CheckoutPaymentRequest) -> Result<Bytes> {
+    pub fn encode_payment_request(&self, request: &CheckoutPaymentRequest) -> Result<RequestBody> {
         let amount = to_wire_amount("amount", request.amount, true)?;
         check_len("reference", request.reference.as_deref(), 80)?;
         check_len("description", request.description.as_deref(), 100)?;
@@ -471,7 +471,7 @@ impl CheckoutProvider {
     /// [`Error::InvalidRequest`] for an amount that is not positive; then as
     /// [`checkout_request`](Self::checkout_request) and
     /// [`encode_payment_request`](Self::encode_payment_request).
-    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<Bytes> {
+    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<RequestBody> {
         if !request.amount.is_positive() {
             return Err(Error::invalid(
                 "amount",
@@ -1105,7 +1105,7 @@ impl PaymentProvider for CheckoutProvider {
         let body = self.encode_create_payment(request)?;
         let req = self
             .post("/payments", Operation::Create, request.idempotency_key.as_ref())
-            .json_bytes(body);
+            .encoded_json(body);
         let response = self.send_ok(&req).await?;
         decode_payment(&response.body, Some(request.amount))
             .map_err(|e| created_but_unreadable(&req, &response, &e))

@@ -93,3 +93,21 @@ async fn a_card_payment_leaves_no_card_number_or_cvv_in_logs_payments_or_errors(
         );
     }
 }
+
+/// `encode_payment_request` returns the body with the card in clear (it is what is sent), but
+/// `{:?}` of it, or of a `Result` holding it, shows neither the card number nor the CVV.
+#[test]
+fn an_encoded_card_payment_does_not_show_the_card_in_debug() {
+    let provider = CheckoutBuilder::new("sk_sbox_key").build().unwrap();
+    let request = CheckoutPaymentRequest::new(Money::from_minor(6540, Currency::USD))
+        .with_source(CheckoutSource::Card(CardDetails::new(PAN, 6, 2030).with_cvv(CVV)));
+    let body = provider.encode_payment_request(&request);
+    let printed = format!("{body:?}");
+    assert!(!printed.contains(PAN) && !printed.contains(CVV), "{printed}");
+    let body = body.unwrap();
+    let sent = std::str::from_utf8(&body).unwrap();
+    assert!(
+        sent.contains(PAN) && sent.contains(CVV),
+        "the body itself is what is sent"
+    );
+}

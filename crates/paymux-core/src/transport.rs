@@ -430,14 +430,14 @@ impl ApiRequest {
     /// # Errors
     /// [`Error::InvalidRequest`] if the value cannot be encoded.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<Self> {
-        self.body = Some(encode_json(body)?);
+        self.body = Some(encode_json(body)?.into_bytes());
         Ok(self)
     }
 
     /// Sets a JSON body encoded already (by [`encode_json`]), as a backend's public encoder
     /// returns it.
-    pub fn json_bytes(mut self, body: Bytes) -> Self {
-        self.body = Some(body);
+    pub fn encoded_json(mut self, body: RequestBody) -> Self {
+        self.body = Some(body.into_bytes());
         self
     }
 
@@ -486,19 +486,67 @@ impl ApiResponse {
 ///
 /// ```
 /// let body = paymux_core::transport::encode_json(&serde_json::json!({"amount": 3000}))?;
-/// assert_eq!(&body[..], br#"{"amount":3000}"#);
+/// assert_eq!(body.as_bytes(), br#"{"amount":3000}"#);
 /// # Ok::<(), paymux_core::Error>(())
 /// ```
 ///
 /// # Errors
 /// [`Error::InvalidRequest`] on `body` if the value cannot be encoded (a map with
 /// non-string keys, a failing `Serialize` impl).
-pub fn encode_json<T: Serialize + ?Sized>(body: &T) -> Result<Bytes> {
+pub fn encode_json<T: Serialize + ?Sized>(body: &T) -> Result<RequestBody> {
     // Room for a usual payment body up front: `to_vec` starts at 128 bytes and would grow
     // (allocate and copy) twice on the way to one of 300-500.
     let mut bytes = Vec::with_capacity(512);
     serde_json::to_writer(&mut bytes, body).map_err(|e| Error::invalid("body", e.to_string()))?;
-    Ok(Bytes::from(bytes))
+    Ok(RequestBody(Bytes::from(bytes)))
+}
+
+/// An encoded request body, as a backend sends it (see the backends' `encode_create_payment`).
+///
+/// Its `Debug` shows the length only: a body can hold a card number and CVV (a Checkout.com
+/// card payment) or a customer's personal data, which must not reach a log or a panic
+/// message through `{:?}`. Read the bytes with [`as_bytes`](Self::as_bytes), or through
+/// `Deref<Target = [u8]>`.
+///
+/// ```
+/// let body = paymux_core::transport::encode_json(&serde_json::json!({"cvv": "737"}))?;
+/// assert_eq!(format!("{body:?}"), "RequestBody([13 bytes, not shown])");
+/// assert_eq!(&body[..], br#"{"cvv":"737"}"#);
+/// # Ok::<(), paymux_core::Error>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestBody(Bytes);
+
+impl RequestBody {
+    /// The encoded bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The encoded bytes, owned (no copy).
+    pub fn into_bytes(self) -> Bytes {
+        self.0
+    }
+}
+
+impl std::ops::Deref for RequestBody {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for RequestBody {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for RequestBody {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestBody([{} bytes, not shown])", self.0.len())
+    }
 }
 
 /// Parses a provider's JSON answer, borrowing text from `body` where `T` allows.

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use std::sync::Arc;
 
 use paymux_core::transport::{
-    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, Bytes, HttpTransport, RetryPolicy, Url,
+    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RequestBody, RetryPolicy, Url,
 };
 use paymux_core::{
     Capabilities, CaptureRequest, CreatePayment, CurrencySupport, CustomerVault, Error, EventKind,
@@ -270,7 +270,7 @@ impl PaiwiseProvider {
         &self,
         request: &CreatePayment,
         options: &PaiwiseCreateOptions,
-    ) -> Result<Bytes> {
+    ) -> Result<RequestBody> {
         encode_json(&mapping::create_body(request, options)?)
     }
 
@@ -280,7 +280,7 @@ impl PaiwiseProvider {
     ///
     /// # Errors
     /// As [`encode_create_checkout`](Self::encode_create_checkout).
-    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<Bytes> {
+    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<RequestBody> {
         self.encode_create_checkout(request, &PaiwiseCreateOptions::default())
     }
 
@@ -559,10 +559,10 @@ impl PaiwiseProvider {
         operation: Operation,
         retry: RetryPolicy,
         id: Option<&str>,
-        body: Bytes,
+        body: RequestBody,
     ) -> ApiRequest {
         let url = self.endpoints.url(endpoint).clone();
-        let mut req = ApiRequest::new(Method::POST, url, operation, retry).json_bytes(body);
+        let mut req = ApiRequest::new(Method::POST, url, operation, retry).encoded_json(body);
         if let Some(id) = id {
             req = req.payment(id);
         }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use paymux_core::checked::check_create;
 use paymux_core::error::scrubbed_excerpt;
 use paymux_core::transport::{
-    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RetryPolicy, Url,
+    common_error, encode_json, ApiRequest, ApiResponse, BaseUrl, HttpTransport, RequestBody, RetryPolicy, Url,
 };
 use paymux_core::{
     async_trait, Capabilities, CaptureRequest, CreatePayment, Currency, CurrencySupport, Error,
@@ -537,7 +537,7 @@ impl TwistoProvider {
             Operation::Create,
             RetryPolicy::Safe,
         )
-        .json_bytes(body);
+        .encoded_json(body);
         let resp = self.call(&req).await?;
         let (_, payment) = mapping::decode_checkout_body(&resp.body)?;
         Ok(payment)
@@ -572,7 +572,7 @@ impl TwistoProvider {
         &self,
         request: &CreatePayment,
         options: &TwistoCheckoutOptions,
-    ) -> Result<Bytes> {
+    ) -> Result<RequestBody> {
         check_create(PROVIDER, &self.caps, request)?;
         if !request.metadata.is_empty() {
             return Err(Error::unsupported(
@@ -589,7 +589,7 @@ impl TwistoProvider {
     ///
     /// # Errors
     /// As [`encode_create_checkout`](Self::encode_create_checkout).
-    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<Bytes> {
+    pub fn encode_create_payment(&self, request: &CreatePayment) -> Result<RequestBody> {
         self.encode_create_checkout(request, &TwistoCheckoutOptions::default())
     }
 
