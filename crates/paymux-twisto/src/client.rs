@@ -281,6 +281,27 @@ fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, erro
     )
 }
 
+/// Whether `charge`, answered to `POST /charges` for `checkout` of `amount`, is the charge
+/// that call asked for: the reference sent (the capture's, else the order reference) and the
+/// checkout's amount, where the answer names them. A key used before may be answered with
+/// the charge made then, for whatever checkout it was.
+fn charge_asked_for(
+    charge: &TwistoCharge,
+    checkout: &model::Checkout<'_>,
+    request: &CaptureRequest,
+    amount: Money,
+) -> bool {
+    let reference_matches = charge
+        .reference
+        .as_deref()
+        .is_none_or(|answered| match &request.reference {
+            Some(sent) => answered == sent,
+            None => answered == mapping::order_reference(checkout),
+        });
+    let amount_matches = charge.amount.currency() != amount.currency() || charge.amount == amount;
+    reference_matches && amount_matches
+}
+
 /// Checks a refund's own fields before anything is read or sent: a positive `amount`
 /// (where one is given) and a reference Twisto takes.
 fn check_refund(amount: Option<Money>, request: &RefundRequest) -> Result<()> {
@@ -1068,9 +1089,11 @@ impl PaymentProvider for TwistoProvider {
     /// an authorised charge (`GET /charges?state=authorised`), then the merchant API's
     /// capture of that charge, or else `POST /charges` with `capture: true`; then the checkout
     /// is read again (its refunds are not: it had none). A rejected charge answers a payment
-    /// with status `Declined`. Once Twisto has accepted the charge, a failure to read its
-    /// answer or the checkout after it is `OutcomeUnknown` with the key sent
-    /// ([`Error::after_accepted`]), never a retryable error.
+    /// with status `Declined`. A charge answered for another reference or amount (an
+    /// idempotency key used before, for another checkout) is not this checkout's: the
+    /// payment is read again and shows what Twisto holds. Once Twisto has accepted the
+    /// charge, a failure to read its answer or the checkout after it is `OutcomeUnknown`
+    /// with the key sent ([`Error::after_accepted`]), never a retryable error.
     async fn capture(&self, id: &str, request: &CaptureRequest) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
@@ -1116,15 +1139,37 @@ impl PaymentProvider for TwistoProvider {
                 .await?
             }
             None => {
-                self.post_charge(
-                    &checkout,
-                    amount,
-                    request.reference.as_deref(),
-                    true,
-                    Operation::Capture,
-                    request.idempotency_key.as_ref(),
-                )
-                .await?
+                let accepted = self
+                    .post_charge(
+                        &checkout,
+                        amount,
+                        request.reference.as_deref(),
+                        true,
+                        Operation::Capture,
+                        request.idempotency_key.as_ref(),
+                    )
+                    .await?;
+                // A key used before may be answered with the charge made then (Twisto
+                // documents no check of the body against the key), and a charge names no
+                // checkout: one for another reference or amount is another
+                // request's (the key was used for another checkout), not a charge of this
+                // one. Paired with this checkout it would read as captured, never charged.
+                if !charge_asked_for(&accepted.value, &checkout, request, amount) {
+                    return Box::pin(self.fetch_payment(id)).await.map_err(|e| {
+                        Error::after_accepted(
+                            PROVIDER,
+                            Operation::Capture,
+                            Some(id),
+                            accepted.key.as_ref().map(IdempotencyKey::as_str),
+                            format_args!(
+                                "Twisto answered the capture with charge {} of another request (this idempotency key was used before)",
+                                accepted.value.id
+                            ),
+                            &e,
+                        )
+                    });
+                }
+                accepted
             }
         };
         // Twisto charged: a read that fails now must not invite a fresh call (a fresh key).

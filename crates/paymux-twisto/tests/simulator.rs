@@ -234,6 +234,51 @@ async fn a_full_refund_with_a_key_used_for_another_checkout_reports_what_twisto_
 }
 
 #[tokio::test]
+async fn a_capture_with_a_key_used_for_another_checkout_does_not_report_it_captured() {
+    // Twisto keys `POST /charges` by the Idempotency-Key alone (the simulator, like such an
+    // API, answers a key used before with the charge it made then). The charge object names
+    // no checkout: a charge answered for A's reference is not a charge of B, and B, never
+    // charged, must not read as captured (a merchant would ship unpaid goods).
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let mut ids = Vec::new();
+    for reference in ["order-sim-ckey-a", "order-sim-ckey-b"] {
+        let p = twisto
+            .create_payment(&request(reference, "key@example.cz"))
+            .await
+            .unwrap();
+        sim.approve(SimProvider::Twisto, &p.id).unwrap();
+        ids.push(p.id);
+    }
+    let key = IdempotencyKey::from_string("capture-key-1").unwrap();
+    let a = twisto
+        .capture(&ids[0], &CaptureRequest::full().with_idempotency_key(key.clone()))
+        .await
+        .unwrap();
+    assert_eq!(a.status, PaymentStatus::Captured, "{}", a.raw_status);
+    let b = twisto
+        .capture(&ids[1], &CaptureRequest::full().with_idempotency_key(key))
+        .await;
+    assert_eq!(sim.commits(SimProvider::Twisto, &ids[1]).captures, 0);
+    let b_now = twisto.get_payment(&ids[1]).await.unwrap();
+    assert_eq!(b_now.status, PaymentStatus::Authorized, "{}", b_now.raw_status);
+    if let Ok(b) = &b {
+        assert_eq!(
+            (b.status, b.captured, b.capturable),
+            (b_now.status, b_now.captured, b_now.capturable),
+            "{}",
+            b.raw_status
+        );
+        assert!(
+            b.events.iter().all(|e| e.kind != EventKind::Captured),
+            "{:?}",
+            b.events
+        );
+    }
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_unreadable_charge_or_refund_answer_is_outcome_unknown_with_the_key_and_commits_once() {
     // Twisto commits, then answers with JSON cut in half. A retryable error here would
     // invite a fresh call with a fresh key; OutcomeUnknown carries the key sent.
