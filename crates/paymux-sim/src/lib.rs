@@ -126,7 +126,13 @@
 //! Checkout.com honours `Cko-Idempotency-Key` on every `POST`, Twisto honours
 //! `Idempotency-Key` on `POST /charges`, `POST /refunds` and `POST /checkouts/{id}/cancel`.
 //! Keys are scoped per provider, method and path. Only 2xx answers are stored; a key still in
-//! flight answers 409. Paiwise has no idempotency.
+//! flight answers 409. Paiwise has no idempotency. The body is not compared with the first
+//! request's: neither provider documents such a check (Checkout.com: "a replay returns the
+//! same status and body"; Twisto: a retry "must send the same" key), so a key sent again with
+//! another body (another amount, another Twisto checkout: `POST /charges` and `POST /refunds`
+//! name the checkout in the body) is answered with what the key's first request got, and
+//! commits nothing. That is the harsher reading for a backend, which must not take such an
+//! answer for its own.
 
 // Handlers return `Result<_, Response>` so that `?` yields a provider-shaped error answer; the
 // error path is the response itself, so boxing it would buy nothing.

@@ -1080,6 +1080,56 @@ async fn twisto_refusals_idempotency_and_auth() {
     assert_eq!(s, 404);
 }
 
+/// Twisto documents that a retry sends the same `Idempotency-Key`, not what a key sent with
+/// another body gets. The simulator answers it with what the key's first request got and
+/// commits nothing: a charge answered for another checkout, a refund of another amount. A
+/// backend must not take that answer for its own (the harsher reading of the silence).
+#[tokio::test]
+async fn twisto_a_key_sent_again_with_another_body_replays_the_first_answer_and_commits_nothing() {
+    let sim = Simulator::start().await.unwrap();
+    let tw = Tw {
+        sim: &sim,
+        http: client(),
+    };
+    let mut ids = Vec::new();
+    for n in 0..2 {
+        let mut body = tw_checkout("ok@b.cz", "894.00", items_894());
+        body["order"]["reference"] = json!(format!("O-{n}"));
+        let (s, c) = tw.post("/checkouts", body).await;
+        assert_eq!(s, 201, "{c}");
+        let id = c["id"].as_str().unwrap().to_owned();
+        sim.approve(SimProvider::Twisto, &id).unwrap();
+        ids.push(id);
+    }
+    let charges = format!("{}/charges", sim.twisto_base_url());
+    let charge = |id: &str, reference: &str| {
+        json!({"authority": {"type": "checkout_id", "value": id}, "reference": reference,
+               "amount": "894.00", "currency": "CZK", "capture": true})
+    };
+    let post = |url: String, body: Value| {
+        let tw = &tw;
+        async move {
+            tw.req(reqwest::Method::POST, url, Some(body), Some("same-key"))
+                .await
+        }
+    };
+    let (s1, a) = post(charges.clone(), charge(&ids[0], "O-0")).await;
+    let (s2, b) = post(charges, charge(&ids[1], "O-1")).await;
+    assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(a, b, "the first answer, replayed");
+    assert_eq!(b["reference"], "O-0");
+    assert_eq!(sim.commits(SimProvider::Twisto, &ids[1]).captures, 0);
+    let (_, c) = tw.get(&format!("/checkouts/{}", ids[1])).await;
+    assert_eq!(c["state"], "approved", "B was not charged");
+
+    let refunds = format!("{}/refunds", sim.twisto_base_url());
+    let refund = |amount: &str| json!({"checkout_id": ids[0], "reason": "x", "amount": amount});
+    let (_, r1) = post(refunds.clone(), refund("10.00")).await;
+    let (_, r2) = post(refunds, refund("20.00")).await;
+    assert_eq!((r1["amount"].clone(), r2), (json!("10.00"), r1));
+    assert_eq!(sim.commits(SimProvider::Twisto, &ids[0]).refunds, 1);
+}
+
 // ---------------------------------------------------------------- hosted pages
 
 #[tokio::test]
