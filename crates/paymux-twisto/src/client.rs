@@ -281,25 +281,21 @@ fn refund_accepted(id: &str, key: Option<&IdempotencyKey>, refund_id: &str, erro
     )
 }
 
-/// Whether `charge`, answered to `POST /charges` for `checkout` of `amount`, is the charge
-/// that call asked for: the reference sent (the capture's, else the order reference) and the
-/// checkout's amount, where the answer names them. A key used before may be answered with
-/// the charge made then, for whatever checkout it was.
-fn charge_asked_for(
-    charge: &TwistoCharge,
-    checkout: &model::Checkout<'_>,
-    request: &CaptureRequest,
-    amount: Money,
-) -> bool {
+/// Whether `charge`, answered to a `POST /charges` that sent `sent_reference` for the full
+/// `amount` of a checkout, is the charge that call asked for, where the answer names them. A
+/// key used before may be answered with the charge made then, for whatever checkout it was.
+fn charge_asked_for(charge: &TwistoCharge, sent_reference: &str, amount: Money) -> bool {
     let reference_matches = charge
         .reference
         .as_deref()
-        .is_none_or(|answered| match &request.reference {
-            Some(sent) => answered == sent,
-            None => answered == mapping::order_reference(checkout),
-        });
+        .is_none_or(|answered| answered == sent_reference);
     let amount_matches = charge.amount.currency() != amount.currency() || charge.amount == amount;
     reference_matches && amount_matches
+}
+
+/// The reference a `POST /charges` for `checkout` sends: the caller's, else the order's.
+fn sent_charge_reference(checkout: &model::Checkout<'_>, reference: Option<&str>) -> String {
+    reference.map_or_else(|| mapping::order_reference(checkout), str::to_owned)
 }
 
 /// Checks a refund's own fields before anything is read or sent: a positive `amount`
@@ -656,7 +652,9 @@ impl TwistoProvider {
     /// `NotFound`, `InvalidState` (checkout not approved or already charged), the provider's
     /// errors; `OutcomeUnknown` with the key sent when no definite answer came, or when
     /// Twisto accepted the charge but its answer cannot be read (reconcile; retry with the
-    /// same key).
+    /// same key); `OutcomeUnknown` too when Twisto answers with a charge for another
+    /// reference or amount (the key was used before, for another request: reconcile, then
+    /// charge with a new key).
     pub async fn create_charge(
         &self,
         checkout_id: &str,
@@ -672,9 +670,27 @@ impl TwistoProvider {
         } else {
             Operation::Create
         };
-        self.post_charge(&checkout, amount, reference, capture, operation, idempotency_key)
-            .await
-            .map(|accepted| accepted.value)
+        let Accepted { value: charge, key } = self
+            .post_charge(&checkout, amount, reference, capture, operation, idempotency_key)
+            .await?;
+        // A key used before may be answered with the charge made then, for another checkout
+        // (a charge names none): returned as this checkout's, it would read as charged, and
+        // capturing it would capture the other's.
+        if !charge_asked_for(&charge, &sent_charge_reference(&checkout, reference), amount) {
+            return Err(Error::OutcomeUnknown {
+                provider: PROVIDER.to_owned(),
+                operation,
+                payment_id: Some(checkout_id.to_owned()),
+                idempotency_key: key.map(|k| k.as_str().to_owned()),
+                message: format!(
+                    "Twisto answered with charge {} (reference {:?}, {}), made for another request with this idempotency key, not a charge of checkout {checkout_id}: read the checkout (find_authorised_charge) and charge with a new key",
+                    charge.id,
+                    charge.reference.as_deref().unwrap_or(""),
+                    charge.amount
+                ),
+            });
+        }
+        Ok(charge)
     }
 
     /// `POST /charges`. An answer that cannot be read is `OutcomeUnknown`
@@ -1154,7 +1170,8 @@ impl PaymentProvider for TwistoProvider {
                 // checkout: one for another reference or amount is another
                 // request's (the key was used for another checkout), not a charge of this
                 // one. Paired with this checkout it would read as captured, never charged.
-                if !charge_asked_for(&accepted.value, &checkout, request, amount) {
+                let sent = sent_charge_reference(&checkout, request.reference.as_deref());
+                if !charge_asked_for(&accepted.value, &sent, amount) {
                     return Box::pin(self.fetch_payment(id)).await.map_err(|e| {
                         Error::after_accepted(
                             PROVIDER,

@@ -279,6 +279,44 @@ async fn a_capture_with_a_key_used_for_another_checkout_does_not_report_it_captu
 }
 
 #[tokio::test]
+async fn create_charge_with_a_key_used_for_another_checkout_does_not_return_that_charge_as_its_own() {
+    // As above, through the Twisto-specific `create_charge`: the charge answered is A's
+    // (A's reference), not one of B. Returned as B's, the caller would take B as charged,
+    // and capturing it through the merchant API would capture A's charge.
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let mut ids = Vec::new();
+    for reference in ["order-sim-rkey-a", "order-sim-rkey-b"] {
+        let p = twisto
+            .create_payment(&request(reference, "key@example.cz"))
+            .await
+            .unwrap();
+        sim.approve(SimProvider::Twisto, &p.id).unwrap();
+        ids.push(p.id);
+    }
+    let key = IdempotencyKey::from_string("charge-key-1").unwrap();
+    let a = twisto
+        .create_charge(&ids[0], false, None, Some(&key))
+        .await
+        .unwrap();
+    assert_eq!(a.reference.as_deref(), Some("order-sim-rkey-a"));
+    let b = twisto.create_charge(&ids[1], false, None, Some(&key)).await;
+    match &b {
+        Ok(charge) => assert_eq!(
+            charge.reference.as_deref(),
+            Some("order-sim-rkey-b"),
+            "checkout B answered with charge {charge:?}"
+        ),
+        Err(e) => assert!(
+            matches!(e, Error::OutcomeUnknown { idempotency_key: Some(k), .. } if k == key.as_str()),
+            "{e:?}"
+        ),
+    }
+    assert!(twisto.find_authorised_charge(&ids[1]).await.unwrap().is_none());
+    sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn an_unreadable_charge_or_refund_answer_is_outcome_unknown_with_the_key_and_commits_once() {
     // Twisto commits, then answers with JSON cut in half. A retryable error here would
     // invite a fresh call with a fresh key; OutcomeUnknown carries the key sent.
