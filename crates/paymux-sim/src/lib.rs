@@ -82,7 +82,14 @@
 //! * Paiwise: `amount`, `currency`, `message`, `returnUrl` and `returnUrlCancel` are required
 //!   (the docs mark the others optional; `message` may be empty, `metaData` may be left out);
 //!   a customer decline gives `failed`; `delete` answers the checkout with status
-//!   `canceled`, after which `retrieve` is 404.
+//!   `canceled`, after which `retrieve` is 404. A refund without `amount` refunds what is left
+//!   (`balance`; the docs say "the whole amount", which they do not define once part is
+//!   refunded); a refund of a `reserved` checkout releases all of it, whatever `amount` names.
+//!   `log` keys are whole seconds: an entry in a second already used is moved to the next
+//!   free second, so no entry is lost (the real log, keyed by second, may keep only one). The
+//!   refund that empties the balance is logged as `refunded` (the docs' example logs every
+//!   refund named by amount as `partialRefund`, the status then being `refunded`). `revoked`
+//!   (undocumented) is never reached.
 //! * Checkout.com: a missing `amount` is a card verification (as documented); a missing source
 //!   is `payment_source_required` (the OpenAPI example code). `capture_type` defaults to `Final`
 //!   as documented, so a partial capture without `capture_type: "NonFinal"` closes the payment
@@ -109,7 +116,10 @@
 //!   captured charges (`order` entries) and refunds (`refund` entries) in one currency, never
 //!   adding up amounts of different currencies; the batch and its entries name that
 //!   `currency` (a field Twisto does not document), `amount` is `order_amount −
-//!   refund_amount − margin_amount`, and the margin is 0.
+//!   refund_amount − margin_amount`, and the margin is 0. Scoring never ends in the checkout
+//!   state `error`, and charges are never `rejected` or `error` (what Twisto does with the
+//!   checkout then is not documented). A notification's `type` is the checkout's `type`
+//!   (`standard`, `pay-in-three`) and `external_id` its `merchant_reference`.
 //!
 //! # Commit counters
 //!
