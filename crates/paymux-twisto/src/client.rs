@@ -289,8 +289,8 @@ fn charge_asked_for(charge: &TwistoCharge, sent_reference: &str, amount: Money) 
         .reference
         .as_deref()
         .is_none_or(|answered| answered == sent_reference);
-    let amount_matches = charge.amount.currency() != amount.currency() || charge.amount == amount;
-    reference_matches && amount_matches
+    // Money equality: another currency is another request's charge too.
+    reference_matches && charge.amount == amount
 }
 
 /// The reference a `POST /charges` for `checkout` sends: the caller's, else the order's.
@@ -1252,6 +1252,37 @@ impl PaymentProvider for TwistoProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_charge_for_another_reference_amount_or_currency_is_not_the_one_asked_for() {
+        use paymux_core::Currency;
+        let czk = Money::from_minor(89_400, Currency::CZK);
+        let charge = |reference: Option<&str>, amount: Money| TwistoCharge {
+            id: "ch_1".into(),
+            reference: reference.map(str::to_owned),
+            amount,
+            captured: None,
+            refunded: None,
+            created_at: None,
+            receipt_number: None,
+            product: None,
+            state: "captured".into(),
+        };
+        assert!(charge_asked_for(&charge(Some("O-1"), czk), "O-1", czk));
+        // Twisto may leave the reference out: the amount still has to match.
+        assert!(charge_asked_for(&charge(None, czk), "O-1", czk));
+        assert!(!charge_asked_for(&charge(Some("O-2"), czk), "O-1", czk));
+        assert!(!charge_asked_for(
+            &charge(Some("O-1"), Money::from_minor(1, Currency::CZK)),
+            "O-1",
+            czk
+        ));
+        assert!(!charge_asked_for(
+            &charge(Some("O-1"), Money::from_minor(89_400, Currency::PLN)),
+            "O-1",
+            czk
+        ));
+    }
 
     #[test]
     fn error_messages_that_echo_the_token_do_not_carry_it() {
