@@ -56,6 +56,7 @@ cases!(
     full_refund,
     partial_refund,
     repeated_refunds_up_to_captured,
+    refund_after_partial_capture,
     refund_beyond_captured_refused,
     capture_beyond_authorized_refused,
     currency_mismatch_refused,
@@ -750,6 +751,71 @@ pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
     read_agrees(f, "refund 3", &r3).await?;
     if let Some(c) = commits_of(f, &p.id) {
         check!(c.refunds == 3, "three refunds committed {} times", c.refunds);
+    }
+    Ok(CaseOutcome::Passed)
+}
+
+/// A refund while part of the authorization is still capturable (refund is allowed from
+/// `partially_captured`): it refunds from what was captured, and the payment it answers keeps
+/// the rules of every payment (status.md), so it does not offer for capture what a
+/// `partially_refunded` payment cannot capture; refunding the rest of what was captured ends it
+/// `refunded` (or still `partially_captured`, where the provider keeps the capture open), with
+/// refunded equal to captured.
+///
+/// # Errors
+/// The broken rule.
+pub async fn refund_after_partial_capture(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    if !(caps.manual_capture && caps.partial_capture && caps.multiple_captures && caps.partial_refund) {
+        return skip(
+            "capabilities: manual_capture, partial_capture, multiple_captures and partial_refund not all true",
+        );
+    }
+    let p = authorized(f, BASE, "refundpartcap").await?;
+    let c = step(
+        "capture of 3000",
+        f.provider
+            .capture(&p.id, &CaptureRequest::partial(money(f, 3_000)))
+            .await,
+    )?;
+    let c = expect_status(f, "capture of 3000", c, &[PaymentStatus::PartiallyCaptured]).await?;
+    read_agrees(f, "capture of 3000", &c).await?;
+    let r1 = step(
+        "refund of 1000",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 1_000)))
+            .await,
+    )?;
+    let r1 = expect_status(
+        f,
+        "refund of 1000",
+        r1,
+        &[PaymentStatus::PartiallyRefunded, PaymentStatus::PartiallyCaptured],
+    )
+    .await?;
+    same_reported("captured after the refund", r1.captured, money(f, 3_000))?;
+    same_reported("refunded after the refund", r1.refunded, money(f, 1_000))?;
+    same_reported("refundable after the refund", r1.refundable, money(f, 2_000))?;
+    read_agrees(f, "refund of 1000", &r1).await?;
+    let r2 = step(
+        "refund of the rest",
+        f.provider.refund(&p.id, &RefundRequest::full()).await,
+    )?;
+    let r2 = expect_status(
+        f,
+        "refund of the rest",
+        r2,
+        &[PaymentStatus::Refunded, PaymentStatus::PartiallyCaptured],
+    )
+    .await?;
+    same_reported("captured after refunding it all", r2.captured, money(f, 3_000))?;
+    same_reported("refunded after refunding it all", r2.refunded, money(f, 3_000))?;
+    read_agrees(f, "refund of the rest", &r2).await?;
+    if let Some(c) = commits_of(f, &p.id) {
+        check!(
+            c.captures == 1 && c.refunds == 2,
+            "one capture and two refunds committed as {c:?}"
+        );
     }
     Ok(CaseOutcome::Passed)
 }

@@ -48,6 +48,7 @@ async fn checkout_passes_the_contract_on_the_simulator() {
     let report = run_on_sim(Backend::Checkout).await;
     assert!(report.all_ok(), "{report}");
     assert_eq!(verdict(&report, "multiple_captures"), &Verdict::Passed);
+    assert_eq!(verdict(&report, "refund_after_partial_capture"), &Verdict::Passed);
     assert_eq!(
         verdict(&report, "unsupported_never_reaches_provider"),
         &Verdict::Passed
