@@ -62,6 +62,7 @@ cases!(
     currency_mismatch_refused,
     idempotent_replay_moves_money_once,
     void_authorization,
+    void_awaiting_customer_cancels,
     void_after_capture_refused,
     operations_on_refunded_refused,
     operations_on_voided_refused,
@@ -1123,6 +1124,80 @@ pub async fn void_authorization(f: &Fixture) -> CaseResult {
         got.status
     );
     same_money("amount read back", got.amount, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Void of a payment still awaiting its customer cancels it (status.md: void is allowed from
+/// `awaiting_customer`, and the unpaid payment becomes `cancelled`): nothing captured or
+/// capturable and no money moved; the read agrees, and capture, refund and void are then
+/// `InvalidState`. A provider that deletes the unpaid payment (Paiwise deletes a `created`
+/// checkout) may answer `NotFound` to the read and to those calls instead. Skipped where a new
+/// payment is not `awaiting_customer`.
+///
+/// # Errors
+/// The broken rule.
+pub async fn void_awaiting_customer_cancels(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    if !caps.void {
+        return skip("capabilities: void = false");
+    }
+    let capture = !caps.manual_capture;
+    let p = create(f, money(f, BASE), capture, "voidwaiting").await?;
+    if p.status != PaymentStatus::AwaitingCustomer {
+        return skip(format!(
+            "a new payment is {} here, not awaiting_customer",
+            p.status
+        ));
+    }
+    let before = commits_of(f, &p.id);
+    let v = step("void", f.provider.void(&p.id, &VoidRequest::new()).await)?;
+    consistent("void of a payment awaiting its customer", &v)?;
+    check!(
+        v.status == PaymentStatus::Cancelled,
+        "void of a payment awaiting its customer answered {} (raw {:?}), not cancelled",
+        v.status,
+        v.raw_status
+    );
+    if let Some(c) = v.captured {
+        check!(c.is_zero(), "cancelled payment reports {c} captured");
+    }
+    if let Some(c) = v.capturable {
+        check!(c.is_zero(), "cancelled payment reports {c} still capturable");
+    }
+    if let (Some(before), Some(after)) = (before, commits_of(f, &p.id)) {
+        check!(
+            after.captures == before.captures && after.refunds == before.refunds,
+            "cancelling moved money: committed {after:?} (was {before:?})"
+        );
+    }
+    match f.provider.get_payment(&v.id).await {
+        Err(e) if is_not_found(&e) => {
+            // Deleted: nothing is left to capture, refund or void.
+            let gone: fn(&Error) -> bool = |e| is_not_found(e) || is_invalid_state(e);
+            expect_err(
+                "capture of a deleted payment",
+                f.provider.capture(&v.id, &CaptureRequest::full()).await,
+                "NotFound or InvalidState",
+                gone,
+            )?;
+            expect_err(
+                "refund of a deleted payment",
+                f.provider.refund(&v.id, &RefundRequest::full()).await,
+                "NotFound or InvalidState",
+                gone,
+            )?;
+            expect_err(
+                "void of a deleted payment",
+                f.provider.void(&v.id, &VoidRequest::new()).await,
+                "NotFound or InvalidState",
+                gone,
+            )?;
+        }
+        _ => {
+            let v = read_agrees(f, "void of a payment awaiting its customer", &v).await?;
+            refuse_all(f, &v, "cancelled").await?;
+        }
+    }
     Ok(CaseOutcome::Passed)
 }
 

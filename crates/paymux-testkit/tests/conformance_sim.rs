@@ -41,6 +41,10 @@ async fn paiwise_passes_the_contract_on_the_simulator() {
     );
     assert_eq!(verdict(&report, "metadata_update"), &Verdict::Passed);
     assert_eq!(verdict(&report, "wrong_key_is_authentication"), &Verdict::Passed);
+    assert_eq!(
+        verdict(&report, "void_awaiting_customer_cancels"),
+        &Verdict::Passed
+    );
 }
 
 #[tokio::test]
@@ -69,6 +73,10 @@ async fn twisto_passes_the_contract_on_the_simulator() {
         Verdict::Skipped(_)
     ));
     assert_eq!(verdict(&report, "void_authorization"), &Verdict::Passed);
+    assert_eq!(
+        verdict(&report, "void_awaiting_customer_cancels"),
+        &Verdict::Passed
+    );
 }
 
 /// Waits for a person (or a browser automation) to complete the customer step in a real
