@@ -31,7 +31,9 @@ struct State {
 /// A [`PaymentProvider`] held in memory. Hosted payments wait for
 /// [`approve`](InMemoryProvider::approve) or [`decline`](InMemoryProvider::decline); card
 /// tokens authorize at once ([`DECLINING_TOKEN`] declines). Supports everything: partial and
-/// multiple captures and refunds, voids, metadata, idempotency keys.
+/// multiple captures and refunds, voids, metadata, idempotency keys. As at Checkout.com, a
+/// refund closes the capture: a partially captured payment refunded in part is
+/// `PartiallyRefunded` (in full, `Refunded`) with nothing left capturable.
 ///
 /// ```
 /// use paymux_core::{CreatePayment, Currency, InMemoryProvider, Money, PaymentProvider, PaymentStatus};
@@ -337,8 +339,10 @@ impl PaymentProvider for InMemoryProvider {
         let left = refundable.checked_sub(amount)?;
         payment.refunded = Some(refunded);
         payment.refundable = Some(left);
-        let fully_captured = payment.capturable.is_none_or(|c| c.is_zero());
-        let status = if left.is_zero() && fully_captured {
+        // A refund closes the capture, as at Checkout.com: neither status it leads to permits
+        // one, so what was left of the authorization is no longer capturable.
+        payment.capturable = Some(Money::zero(currency));
+        let status = if left.is_zero() {
             PaymentStatus::Refunded
         } else {
             PaymentStatus::PartiallyRefunded
@@ -417,6 +421,58 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
+    }
+
+    /// A refund while part of the authorization is still capturable: the payment it answers
+    /// must keep status.md's rules (capturable zero unless the status permits a capture;
+    /// `0 < refunded < captured` while partially refunded; `refunded = captured` once
+    /// refunded), as Checkout.com's does: a refund closes the capture.
+    #[test]
+    fn a_refund_after_a_partial_capture_leaves_a_consistent_payment() {
+        let sek = |minor| Money::from_minor(minor, Currency::SEK);
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let provider = InMemoryProvider::new();
+            let p = provider
+                .create_payment(
+                    &CreatePayment::new(sek(10_000), "o-refund-partial")
+                        .with_source(PaymentSource::CardToken {
+                            token: "tok_visa".into(),
+                        })
+                        .with_manual_capture(),
+                )
+                .await
+                .unwrap();
+            let c = provider
+                .capture(&p.id, &CaptureRequest::partial(sek(3_000)))
+                .await
+                .unwrap();
+            assert_eq!(c.status, PaymentStatus::PartiallyCaptured);
+            assert_eq!(c.capturable, Some(sek(7_000)));
+
+            let r = provider
+                .refund(&p.id, &RefundRequest::partial(sek(1_000)))
+                .await
+                .unwrap();
+            assert_eq!(r.status, PaymentStatus::PartiallyRefunded);
+            assert_eq!((r.captured, r.refunded), (Some(sek(3_000)), Some(sek(1_000))));
+            assert_eq!(r.refundable, Some(sek(2_000)));
+            // Partially refunded permits no capture, so nothing may show as capturable.
+            assert_eq!(r.capturable, Some(sek(0)));
+            assert!(matches!(
+                provider
+                    .capture(&p.id, &CaptureRequest::partial(sek(1_000)))
+                    .await,
+                Err(Error::InvalidState { .. })
+            ));
+
+            let r = provider.refund(&p.id, &RefundRequest::full()).await.unwrap();
+            // Everything captured is refunded: refunded, not partially refunded.
+            assert_eq!(r.status, PaymentStatus::Refunded);
+            assert_eq!((r.captured, r.refunded), (Some(sek(3_000)), Some(sek(3_000))));
+            assert_eq!((r.capturable, r.refundable), (Some(sek(0)), Some(sek(0))));
+            assert_eq!(provider.get_payment(&p.id).await.unwrap(), r);
+        });
     }
 
     #[test]

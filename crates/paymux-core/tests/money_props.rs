@@ -1,7 +1,7 @@
 //! Property tests: every conversion between minor units and decimal strings is exact.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use paymux_core::{Currency, DecimalStringRule, Money, MoneyError, WireUnitRule};
+use paymux_core::{Currency, DecimalStringRule, Money, MoneyError, RoundingStrategy, WireUnitRule};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
@@ -344,6 +344,188 @@ proptest! {
                 prop_assert!(i64::try_from(minor).is_err(), "{:?} overflowed", text);
             }
             Err(e) => prop_assert!(false, "{:?}: unexpected {:?}", text, e),
+        }
+    }
+}
+
+fn any_strategy() -> impl Strategy<Value = RoundingStrategy> {
+    proptest::sample::select(vec![
+        RoundingStrategy::HalfEven,
+        RoundingStrategy::HalfUp,
+        RoundingStrategy::HalfDown,
+        RoundingStrategy::TowardZero,
+        RoundingStrategy::AwayFromZero,
+        RoundingStrategy::Floor,
+        RoundingStrategy::Ceiling,
+    ])
+}
+
+/// `mantissa / 10^scale` rounded to `exp` decimals, as a count of `10^-exp` units, by plain
+/// integer arithmetic (each strategy as `RoundingStrategy` documents it).
+fn rounded_units(mantissa: i128, scale: u32, exp: u32, strategy: RoundingStrategy) -> Option<i128> {
+    if scale <= exp {
+        return mantissa.checked_mul(10i128.checked_pow(exp - scale)?);
+    }
+    let step = 10i128.pow(scale - exp);
+    let toward_zero = mantissa / step;
+    let rest = mantissa % step;
+    if rest == 0 {
+        return Some(toward_zero);
+    }
+    let away = toward_zero + mantissa.signum();
+    let twice = rest.abs() * 2;
+    let negative = mantissa < 0;
+    Some(match strategy {
+        RoundingStrategy::TowardZero => toward_zero,
+        RoundingStrategy::AwayFromZero => away,
+        RoundingStrategy::Floor if negative => away,
+        RoundingStrategy::Floor => toward_zero,
+        RoundingStrategy::Ceiling if negative => toward_zero,
+        RoundingStrategy::Ceiling => away,
+        RoundingStrategy::HalfUp if twice >= step => away,
+        RoundingStrategy::HalfDown if twice > step => away,
+        RoundingStrategy::HalfEven if twice > step || (twice == step && toward_zero % 2 != 0) => away,
+        _ => toward_zero,
+    })
+}
+
+/// Every `Decimal` rust_decimal can hold: a 96-bit mantissa and a scale up to 28.
+fn any_decimal() -> impl Strategy<Value = (i128, u32)> {
+    const MAX_MANTISSA: i128 = (1 << 96) - 1;
+    (
+        prop_oneof![
+            -MAX_MANTISSA..=MAX_MANTISSA,
+            -1_000_000_000_000_000_000_000i128..=1_000_000_000_000_000_000_000,
+            -100_000i128..=100_000,
+        ],
+        0u32..=28,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// `from_decimal` is exact or refused for the reason it names; `from_decimal_rounded`
+    /// rounds exactly as the named strategy says, and only overflow refuses it.
+    #[test]
+    fn decimals_convert_exactly_and_round_only_by_the_named_strategy(
+        (mantissa, scale) in any_decimal(),
+        currency in any_currency(),
+        strategy in any_strategy(),
+    ) {
+        let value = Decimal::from_i128_with_scale(mantissa, scale);
+        let exp = u32::from(currency.exponent());
+        let want = rounded_units(mantissa, scale, exp, strategy).and_then(|v| i64::try_from(v).ok());
+        match want {
+            Some(minor) => prop_assert_eq!(
+                Money::from_decimal_rounded(value, currency, strategy).map(|m| m.minor()),
+                Ok(minor),
+                "{} {:?} in {}", value, strategy, currency
+            ),
+            None => prop_assert_eq!(
+                Money::from_decimal_rounded(value, currency, strategy),
+                Err(MoneyError::Overflow),
+                "{} {:?} in {}", value, strategy, currency
+            ),
+        }
+        let exact = scale <= exp || mantissa % 10i128.pow(scale - exp) == 0;
+        match Money::from_decimal(value, currency) {
+            Ok(m) => {
+                prop_assert!(exact, "{} taken as {} though {} has {} decimals", value, m, currency, exp);
+                prop_assert_eq!(Some(m.minor()), want);
+            }
+            Err(MoneyError::ExcessPrecision { .. }) => prop_assert!(!exact, "{} refused in {}", value, currency),
+            Err(MoneyError::Overflow) => prop_assert!(exact && want.is_none(), "{} overflowed in {}", value, currency),
+            Err(e) => prop_assert!(false, "unexpected {:?}", e),
+        }
+    }
+
+    /// `Money::round` to fewer digits than the currency has rounds as the named strategy says
+    /// (also at `i64::MIN` and `i64::MAX`, where rounding outward overflows), and leaves the
+    /// amount as it is otherwise.
+    #[test]
+    fn round_uses_the_named_strategy_and_overflow_is_an_error(
+        minor in prop_oneof![Just(i64::MIN), Just(i64::MAX), Just(i64::MIN + 1), any::<i64>(), -100_000i64..=100_000],
+        currency in any_currency(),
+        digits in 0u8..=5,
+        strategy in any_strategy(),
+    ) {
+        let m = Money::from_minor(minor, currency);
+        let exp = u32::from(currency.exponent());
+        let got = m.round(digits, strategy);
+        if digits >= currency.exponent() {
+            prop_assert_eq!(got, Ok(m));
+        } else {
+            let step = 10i128.pow(exp - u32::from(digits));
+            let units = rounded_units(i128::from(minor), exp, u32::from(digits), strategy).unwrap_or_default();
+            match i64::try_from(units * step) {
+                Ok(want) => prop_assert_eq!(got.map(|r| r.minor()), Ok(want), "{} {:?}", m, strategy),
+                Err(_) => prop_assert_eq!(got, Err(MoneyError::Overflow), "{} {:?}", m, strategy),
+            }
+        }
+    }
+}
+
+/// Text the parser must refuse: signs other than one leading `-`, spaces, exponents,
+/// separators, hexadecimal, non-ASCII digits, a point without digits on both sides.
+#[test]
+fn what_is_not_a_plain_decimal_is_refused() {
+    for bad in [
+        "1e3",
+        "+5",
+        " 5",
+        "5 ",
+        "5.",
+        ".5",
+        "-.5",
+        "١٢٣",
+        "５",
+        "0x10",
+        "--1",
+        "-+1",
+        "1_000",
+        "1,000",
+        "1.000.0",
+        "NaN",
+        "inf",
+        "1\u{0}",
+        "\u{FEFF}5",
+    ] {
+        for currency in [Currency::JPY, Currency::SEK, Currency::BHD, Currency::CLF] {
+            assert!(
+                matches!(Money::parse(bad, currency), Err(MoneyError::InvalidFormat { .. })),
+                "{bad:?} in {currency}"
+            );
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(4096))]
+
+    /// Any text (control characters, non-ASCII digits, signs, exponents…) and any rule, however
+    /// odd (an exponent of 255, a multiple of 0, -1 or `i64::MIN`), gives a value or an error,
+    /// never a panic; whatever is read formats back to the same value.
+    #[test]
+    fn no_input_and_no_rule_panics(
+        text in prop_oneof![any::<String>(), "[-+ .,_0-9eExX\u{0660}-\u{0669}\u{FF10}-\u{FF19}]{0,24}"],
+        minor in prop_oneof![Just(i64::MIN), Just(i64::MAX), any::<i64>()],
+        currency in any_currency(),
+        exponent in any::<u8>(),
+        multiple_of in prop_oneof![Just(i64::MIN), Just(-1i64), Just(0i64), any::<i64>()],
+        max_integer_digits in any::<u8>(),
+        fraction_digits in any::<u8>(),
+    ) {
+        if let Ok(m) = Money::parse(&text, currency) {
+            prop_assert_eq!(Money::parse(&m.to_decimal_string(), currency), Ok(m));
+        }
+        let units = WireUnitRule { exponent, multiple_of };
+        let _ = Money::from_minor(minor, currency).to_wire_units(units);
+        let _ = Money::from_wire_units(minor, currency, units);
+        let decimal = DecimalStringRule { max_integer_digits, fraction_digits };
+        let _ = Money::from_minor(minor, currency).to_wire_decimal(decimal);
+        if let Ok(m) = Money::from_wire_decimal(&text, currency, decimal) {
+            prop_assert_eq!(Money::parse(&m.to_decimal_string(), currency), Ok(m));
         }
     }
 }

@@ -56,11 +56,13 @@ cases!(
     full_refund,
     partial_refund,
     repeated_refunds_up_to_captured,
+    refund_after_partial_capture,
     refund_beyond_captured_refused,
     capture_beyond_authorized_refused,
     currency_mismatch_refused,
     idempotent_replay_moves_money_once,
     void_authorization,
+    void_awaiting_customer_cancels,
     void_after_capture_refused,
     operations_on_refunded_refused,
     operations_on_voided_refused,
@@ -754,6 +756,71 @@ pub async fn repeated_refunds_up_to_captured(f: &Fixture) -> CaseResult {
     Ok(CaseOutcome::Passed)
 }
 
+/// A refund while part of the authorization is still capturable (refund is allowed from
+/// `partially_captured`): it refunds from what was captured, and the payment it answers keeps
+/// the rules of every payment (status.md), so it does not offer for capture what a
+/// `partially_refunded` payment cannot capture; refunding the rest of what was captured ends it
+/// `refunded` (or still `partially_captured`, where the provider keeps the capture open), with
+/// refunded equal to captured.
+///
+/// # Errors
+/// The broken rule.
+pub async fn refund_after_partial_capture(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities().clone();
+    if !(caps.manual_capture && caps.partial_capture && caps.multiple_captures && caps.partial_refund) {
+        return skip(
+            "capabilities: manual_capture, partial_capture, multiple_captures and partial_refund not all true",
+        );
+    }
+    let p = authorized(f, BASE, "refundpartcap").await?;
+    let c = step(
+        "capture of 3000",
+        f.provider
+            .capture(&p.id, &CaptureRequest::partial(money(f, 3_000)))
+            .await,
+    )?;
+    let c = expect_status(f, "capture of 3000", c, &[PaymentStatus::PartiallyCaptured]).await?;
+    read_agrees(f, "capture of 3000", &c).await?;
+    let r1 = step(
+        "refund of 1000",
+        f.provider
+            .refund(&p.id, &RefundRequest::partial(money(f, 1_000)))
+            .await,
+    )?;
+    let r1 = expect_status(
+        f,
+        "refund of 1000",
+        r1,
+        &[PaymentStatus::PartiallyRefunded, PaymentStatus::PartiallyCaptured],
+    )
+    .await?;
+    same_reported("captured after the refund", r1.captured, money(f, 3_000))?;
+    same_reported("refunded after the refund", r1.refunded, money(f, 1_000))?;
+    same_reported("refundable after the refund", r1.refundable, money(f, 2_000))?;
+    read_agrees(f, "refund of 1000", &r1).await?;
+    let r2 = step(
+        "refund of the rest",
+        f.provider.refund(&p.id, &RefundRequest::full()).await,
+    )?;
+    let r2 = expect_status(
+        f,
+        "refund of the rest",
+        r2,
+        &[PaymentStatus::Refunded, PaymentStatus::PartiallyCaptured],
+    )
+    .await?;
+    same_reported("captured after refunding it all", r2.captured, money(f, 3_000))?;
+    same_reported("refunded after refunding it all", r2.refunded, money(f, 3_000))?;
+    read_agrees(f, "refund of the rest", &r2).await?;
+    if let Some(c) = commits_of(f, &p.id) {
+        check!(
+            c.captures == 1 && c.refunds == 2,
+            "one capture and two refunds committed as {c:?}"
+        );
+    }
+    Ok(CaseOutcome::Passed)
+}
+
 /// A refund larger than the captured amount is a typed error and changes nothing.
 ///
 /// # Errors
@@ -1057,6 +1124,80 @@ pub async fn void_authorization(f: &Fixture) -> CaseResult {
         got.status
     );
     same_money("amount read back", got.amount, money(f, BASE))?;
+    Ok(CaseOutcome::Passed)
+}
+
+/// Void of a payment still awaiting its customer cancels it (status.md: void is allowed from
+/// `awaiting_customer`, and the unpaid payment becomes `cancelled`): nothing captured or
+/// capturable and no money moved; the read agrees, and capture, refund and void are then
+/// `InvalidState`. A provider that deletes the unpaid payment (Paiwise deletes a `created`
+/// checkout) may answer `NotFound` to the read and to those calls instead. Skipped where a new
+/// payment is not `awaiting_customer`.
+///
+/// # Errors
+/// The broken rule.
+pub async fn void_awaiting_customer_cancels(f: &Fixture) -> CaseResult {
+    let caps = f.provider.capabilities();
+    if !caps.void {
+        return skip("capabilities: void = false");
+    }
+    let capture = !caps.manual_capture;
+    let p = create(f, money(f, BASE), capture, "voidwaiting").await?;
+    if p.status != PaymentStatus::AwaitingCustomer {
+        return skip(format!(
+            "a new payment is {} here, not awaiting_customer",
+            p.status
+        ));
+    }
+    let before = commits_of(f, &p.id);
+    let v = step("void", f.provider.void(&p.id, &VoidRequest::new()).await)?;
+    consistent("void of a payment awaiting its customer", &v)?;
+    check!(
+        v.status == PaymentStatus::Cancelled,
+        "void of a payment awaiting its customer answered {} (raw {:?}), not cancelled",
+        v.status,
+        v.raw_status
+    );
+    if let Some(c) = v.captured {
+        check!(c.is_zero(), "cancelled payment reports {c} captured");
+    }
+    if let Some(c) = v.capturable {
+        check!(c.is_zero(), "cancelled payment reports {c} still capturable");
+    }
+    if let (Some(before), Some(after)) = (before, commits_of(f, &p.id)) {
+        check!(
+            after.captures == before.captures && after.refunds == before.refunds,
+            "cancelling moved money: committed {after:?} (was {before:?})"
+        );
+    }
+    match f.provider.get_payment(&v.id).await {
+        Err(e) if is_not_found(&e) => {
+            // Deleted: nothing is left to capture, refund or void.
+            let gone: fn(&Error) -> bool = |e| is_not_found(e) || is_invalid_state(e);
+            expect_err(
+                "capture of a deleted payment",
+                f.provider.capture(&v.id, &CaptureRequest::full()).await,
+                "NotFound or InvalidState",
+                gone,
+            )?;
+            expect_err(
+                "refund of a deleted payment",
+                f.provider.refund(&v.id, &RefundRequest::full()).await,
+                "NotFound or InvalidState",
+                gone,
+            )?;
+            expect_err(
+                "void of a deleted payment",
+                f.provider.void(&v.id, &VoidRequest::new()).await,
+                "NotFound or InvalidState",
+                gone,
+            )?;
+        }
+        _ => {
+            let v = read_agrees(f, "void of a payment awaiting its customer", &v).await?;
+            refuse_all(f, &v, "cancelled").await?;
+        }
+    }
     Ok(CaseOutcome::Passed)
 }
 
