@@ -1832,3 +1832,76 @@ async fn card_data_echoed_in_an_answer_stays_out_of_errors() {
         }
     }
 }
+
+/// The documentation: `GET /payments/{id}`, `GET /payments/{id}/actions` and
+/// `POST /payments/search` answer `403 Forbidden` when the key may not read them (an OAuth
+/// client or key without `gateway:payment-details`, a payment of another entity). That says
+/// nothing of any payment's state: it is `Authentication`, never `InvalidState` ("cannot get
+/// a payment that is in its current state"), and a capture with an amount, which reads the
+/// payment first, must not report a read refused for the key as a capture refused for the
+/// payment's state. A 403 to an action stays `InvalidState`.
+#[tokio::test]
+async fn a_403_to_a_read_is_a_refused_key_not_a_payment_state() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}"));
+            then.status(403).header("cko-request-id", "req_get_403");
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/payments/{PAY_ID}/actions"));
+            then.status(403);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments/search");
+            then.status(403);
+        })
+        .await;
+    let capture = server
+        .mock_async(|when, then| {
+            when.method(POST).path(format!("/payments/{PAY_ID}/captures"));
+            then.status(403).header("cko-request-id", "req_capture_403");
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let refused = |e: &Error| matches!(e, Error::Authentication { message, .. } if message.contains("403"));
+    let e = p.get_payment(PAY_ID).await.unwrap_err();
+    assert!(refused(&e), "{e:?}");
+    assert!(e.to_string().contains("req_get_403"), "{e}");
+    let e = p.payment_actions(PAY_ID, Currency::USD).await.unwrap_err();
+    assert!(refused(&e), "{e:?}");
+    let e = p.get_payment_with_history(PAY_ID).await.unwrap_err();
+    assert!(refused(&e), "{e:?}");
+    let e = p
+        .search_payments(&SearchRequest::new("reference:'ORD-5023-4E89'"))
+        .await
+        .unwrap_err();
+    assert!(refused(&e), "{e:?}");
+    // The read before a capture with an amount: the capture is never sent.
+    let e = p
+        .capture(
+            PAY_ID,
+            &CaptureRequest::partial(Money::from_minor(100, Currency::USD)),
+        )
+        .await
+        .unwrap_err();
+    assert!(refused(&e), "{e:?}");
+    capture.assert_calls_async(0).await;
+    // The action itself refused: the payment's state.
+    let e = p.capture(PAY_ID, &CaptureRequest::full()).await.unwrap_err();
+    assert!(
+        matches!(
+            &e,
+            Error::InvalidState {
+                operation: paymux_core::Operation::Capture,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("req_capture_403"), "{e}");
+}
