@@ -210,17 +210,23 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
                 .error_codes
                 .first()
                 .map(|c| {
-                    [
+                    let field = [
                         "_invalid",
                         "_required",
                         "_too_long",
                         "_not_supported",
                         "_exceeds_limit",
+                        "_exceeds_balance",
                     ]
                     .iter()
                     .find_map(|s| c.strip_suffix(s))
-                    .unwrap_or("request")
-                    .to_owned()
+                    .unwrap_or("request");
+                    // `refund_amount_exceeds_balance`: the request's field is `amount`.
+                    if field.ends_with("_amount") {
+                        "amount".to_owned()
+                    } else {
+                        field.to_owned()
+                    }
                 })
                 .unwrap_or_else(|| "request".to_owned());
             Error::InvalidRequest {

@@ -493,3 +493,44 @@ async fn asynchronous_pending_and_a_failed_3ds_step_read_back_honestly() {
     assert_eq!(failed.captured, Some(eur(0)));
     sim.shutdown().await;
 }
+
+/// A capture or refund above what is left is Checkout.com's 422 (`amount_exceeds_balance`,
+/// `refund_amount_exceeds_balance`): `InvalidRequest` on `amount`, the field at fault, as
+/// every backend names it, not on `request`; nothing moves.
+#[tokio::test]
+async fn an_amount_above_the_balance_is_invalid_on_amount() {
+    let sim = Simulator::start().await.unwrap();
+    let p = provider(&sim);
+    let created = p
+        .create_payment(
+            &CreatePayment::new(eur(1_000), "order-over-balance")
+                .with_source(PaymentSource::CardToken {
+                    token: "tok_visa".into(),
+                })
+                .with_manual_capture(),
+        )
+        .await
+        .unwrap();
+    let e = p
+        .capture(&created.id, &CaptureRequest::partial(eur(2_000)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, message } if field == "amount" && message.contains("exceeds_balance")),
+        "{e:?}"
+    );
+    p.capture(&created.id, &CaptureRequest::partial(eur(500)))
+        .await
+        .unwrap();
+    let e = p
+        .refund(&created.id, &RefundRequest::partial(eur(600)))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidRequest { field, message } if field == "amount" && message.contains("exceeds_balance")),
+        "{e:?}"
+    );
+    let commits = sim.commits(SimProvider::Checkout, &created.id);
+    assert_eq!((commits.captures, commits.refunds), (1, 0));
+    sim.shutdown().await;
+}
