@@ -187,9 +187,9 @@ fn created_but_unreadable(request: &ApiRequest, response: &ApiResponse, decode: 
 }
 
 /// Maps an answer that is not a success: 401 → `Authentication`, 422 → `InvalidRequest` with
-/// every `error_codes` entry and the request id, 403 → `InvalidState` for an action (not
-/// allowed in the payment's state) and `Authentication` for a read (the key may not read
-/// it), 404 → `NotFound`,
+/// every `error_codes` entry and the request id, 403 → `InvalidState` for an action on a
+/// payment (not allowed in its state) and `Authentication` for a read or a payment request
+/// (the key may not do it), 404 → `NotFound`,
 /// 409 and 429 `duplicate_request` → `Conflict` (the same idempotency key is still in flight:
 /// retry later), other 429 → `RateLimited`, 5xx and the rest → `Provider` with
 /// `Cko-Request-Id`. (A final 5xx to a mutation never gets here: the transport makes it
@@ -242,13 +242,14 @@ pub fn parse_error(request: &ApiRequest, response: &ApiResponse) -> Error {
                 ),
             }
         }
-        // A read (`GET /payments/{id}`, its actions, the search) has no state to refuse: its
-        // 403 "Forbidden" is the key's (a key or OAuth client without the
-        // `gateway:payment-details` scope, a payment of another entity).
-        403 if !request.operation.is_mutation() => Error::Authentication {
+        // A read (`GET /payments/{id}`, its actions, the search) and a payment request (no
+        // payment yet) have no state to refuse: their 403 "Forbidden" is the key's (a key or
+        // OAuth client without the `gateway:payment` or `gateway:payment-details` scope, a
+        // payment of another entity, a processing channel the key may not use).
+        403 if !request.operation.is_mutation() || request.payment_id.is_none() => Error::Authentication {
             provider: PROVIDER.to_owned(),
             message: format!(
-                "Checkout.com refused this key access (HTTP 403 Forbidden): check its scopes (gateway:payment-details for reads){rid}"
+                "Checkout.com refused this key access (HTTP 403 Forbidden): check its scopes (gateway:payment for payment requests and actions, gateway:payment-details for reads){rid}"
             ),
         },
         403 => Error::InvalidState {

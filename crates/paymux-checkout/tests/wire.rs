@@ -1905,3 +1905,36 @@ async fn a_403_to_a_read_is_a_refused_key_not_a_payment_state() {
     );
     assert!(e.to_string().contains("req_capture_403"), "{e}");
 }
+
+/// `POST /payments` creates a payment: there is no payment yet whose state could refuse it.
+/// A 403 to it (a key without the `gateway:payment` scope, a processing channel the key may
+/// not use) is the key's refusal, `Authentication`, not `InvalidState` ("cannot create a
+/// payment that is in its current state"), which says the caller's payment is the problem.
+#[tokio::test]
+async fn a_403_to_a_payment_request_is_a_refused_key_not_a_payment_state() {
+    let server = MockServer::start_async().await;
+    let create = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/payments");
+            then.status(403).header("cko-request-id", "req_create_403");
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let e = p
+        .create_payment(
+            &CreatePayment::new(Money::from_minor(6540, Currency::USD), "ORD-5023-4E89").with_source(
+                PaymentSource::CardToken {
+                    token: "tok_x".into(),
+                },
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Authentication { message, .. } if message.contains("403")),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("req_create_403"), "{e}");
+    // A 403 is definite: nothing was created, and it is not sent again.
+    create.assert_calls_async(1).await;
+}
