@@ -2,8 +2,7 @@
 //! sets process environment variables.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use paymux::Registry;
-
+#[cfg(feature = "checkout")]
 #[test]
 fn checkout_api_key_alone_builds_the_checkout_provider() {
     // `CHECKOUT_API_KEY` is the documented alternative to `CHECKOUT_SECRET_KEY`
@@ -17,7 +16,7 @@ fn checkout_api_key_alone_builds_the_checkout_provider() {
         std::env::remove_var(var);
     }
     std::env::set_var("CHECKOUT_API_KEY", "sk_sbox_from_env_alias");
-    let registry = Registry::from_env().unwrap();
+    let registry = paymux::Registry::from_env().unwrap();
     assert_eq!(registry.names().collect::<Vec<_>>(), ["checkout"]);
     assert_eq!(registry.get("checkout").unwrap().id(), "checkout");
     std::env::remove_var("CHECKOUT_API_KEY");
