@@ -356,15 +356,36 @@ impl Registry {
     /// kind. An empty registry when nothing is set.
     ///
     /// # Errors
-    /// As [`Registry::from_file`], or a backend's `from_env` error.
+    /// As [`Registry::from_file`], or a backend's `from_env` error; and
+    /// [`ConfigError::NotCompiled`] when a backend's variable is set but its cargo feature is
+    /// off (as for a file naming it: never a registry silently without that provider).
     pub fn from_env() -> Result<Self, ConfigError> {
         if let Ok(path) = std::env::var("PAYMUX_CONFIG") {
             return Self::from_file(path);
         }
+        let asked = |kind: ProviderKind, variables: &[&str]| {
+            if !variables.iter().any(|v| std::env::var_os(v).is_some()) {
+                return Ok(false);
+            }
+            if kind.is_compiled() {
+                Ok(true)
+            } else {
+                Err(ConfigError::NotCompiled {
+                    name: kind.as_str().to_owned(),
+                    kind,
+                })
+            }
+        };
+        let paiwise = asked(ProviderKind::Paiwise, &["PAIWISE_API_KEY"])?;
+        let checkout = asked(
+            ProviderKind::Checkout,
+            &["CHECKOUT_SECRET_KEY", "CHECKOUT_API_KEY"],
+        )?;
+        let twisto = asked(ProviderKind::Twisto, &["TWISTO_API_TOKEN"])?;
         #[allow(unused_mut)]
         let mut registry = Self::new();
         #[cfg(feature = "paiwise")]
-        if std::env::var_os("PAIWISE_API_KEY").is_some() {
+        if paiwise {
             let provider = paymux_paiwise::PaiwiseBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -374,8 +395,7 @@ impl Registry {
             registry.insert("paiwise", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "checkout")]
-        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() || std::env::var_os("CHECKOUT_API_KEY").is_some()
-        {
+        if checkout {
             let provider = paymux_checkout::CheckoutBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -385,7 +405,7 @@ impl Registry {
             registry.insert("checkout", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "twisto")]
-        if std::env::var_os("TWISTO_API_TOKEN").is_some() {
+        if twisto {
             let provider = paymux_twisto::TwistoBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -394,6 +414,8 @@ impl Registry {
                 })?;
             registry.insert("twisto", Arc::new(Checked::new(provider)));
         }
+        // With a backend compiled out, its flag is only checked above.
+        let _ = (paiwise, checkout, twisto);
         Ok(registry)
     }
 
