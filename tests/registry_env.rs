@@ -65,3 +65,48 @@ fn a_backend_left_out_of_the_build_is_refused_not_skipped() {
     // Nothing set: an empty registry, whatever the build.
     assert!(Registry::from_env().unwrap().is_empty());
 }
+
+#[test]
+fn a_value_in_the_wrong_variable_is_not_repeated() {
+    // A key pasted into a variable that takes a word or a number (TWISTO_REGION,
+    // PAIWISE_TIMEOUT_MS…): ConfigError promises never to contain a setting's value, as
+    // for a configuration file.
+    let _environment = environment();
+    let mut cases: Vec<(&str, &str)> = Vec::new();
+    if ProviderKind::Paiwise.is_compiled() {
+        for var in [
+            "PAIWISE_TIMEOUT_MS",
+            "PAIWISE_CONNECT_TIMEOUT_MS",
+            "PAIWISE_MAX_RETRIES",
+        ] {
+            cases.push(("PAIWISE_API_KEY", var));
+        }
+    }
+    if ProviderKind::Checkout.is_compiled() {
+        for var in [
+            "CHECKOUT_ENVIRONMENT",
+            "CHECKOUT_KEY_STYLE",
+            "CHECKOUT_TIMEOUT_MS",
+            "CHECKOUT_MAX_RETRIES",
+        ] {
+            cases.push(("CHECKOUT_SECRET_KEY", var));
+        }
+    }
+    if ProviderKind::Twisto.is_compiled() {
+        for var in ["TWISTO_REGION", "TWISTO_TIMEOUT_MS", "TWISTO_MAX_RETRIES"] {
+            cases.push(("TWISTO_API_TOKEN", var));
+        }
+    }
+    for (key, var) in cases {
+        std::env::set_var(key, "k_set");
+        std::env::set_var(var, "sk_live_probe_secret");
+        let result = Registry::from_env();
+        std::env::remove_var(var);
+        std::env::remove_var(key);
+        let err = result.unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(matches!(err, ConfigError::Backend { .. }), "{var}: {err:?}");
+        assert!(text.contains(var), "{var}: {text}");
+        assert!(!text.contains("probe_secret"), "{var}: {text}");
+    }
+}
