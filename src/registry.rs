@@ -78,7 +78,10 @@ impl fmt::Display for ProviderKind {
     }
 }
 
-/// A configuration error. Never contains a setting's value, so no key can leak through it.
+/// A configuration error. Never contains a key nor a setting's value, with one exception: a
+/// `base_url` that is not a usable URL is quoted in [`Backend`](Self::Backend) so that it can
+/// be corrected, unless it holds an `@` (`user:secret@host`). Field and variable names are
+/// always named.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {

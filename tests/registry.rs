@@ -185,3 +185,27 @@ fn a_backend_config_is_read_back_from_the_registry_config_without_quoting_values
     assert!(!text.contains("sk_sbox"), "{text}");
     assert!(text.contains("timeout_ms") || text.contains("invalid"), "{text}");
 }
+
+#[test]
+fn a_malformed_base_url_is_quoted_only_when_it_cannot_hold_credentials() {
+    // ConfigError's one documented exception to never quoting a value.
+    for kind in ["paiwise", "checkout", "twisto"] {
+        let entry = format!("[providers.x]\nkind = \"{kind}\"\napi_key = \"k_secret_value\"\n");
+        let err = Registry::from_toml_str(&format!("{entry}base_url = \"htps//api.example\"\n")).unwrap_err();
+        assert!(matches!(err, ConfigError::Backend { .. }), "{err:?}");
+        assert!(err.to_string().contains("base_url"), "{err}");
+        assert!(err.to_string().contains("htps//api.example"), "{err}");
+        for url in [
+            "https://user:pw_probe@api.example",
+            "htps//user:pw_probe@api.example",
+        ] {
+            let err = Registry::from_toml_str(&format!("{entry}base_url = \"{url}\"\n")).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("base_url"), "{text}");
+            assert!(
+                !text.contains("pw_probe") && !text.contains("k_secret_value"),
+                "{text}"
+            );
+        }
+    }
+}
