@@ -78,7 +78,10 @@ impl fmt::Display for ProviderKind {
     }
 }
 
-/// A configuration error. Never contains a setting's value, so no key can leak through it.
+/// A configuration error. Never contains a key nor a setting's value, with one exception: a
+/// `base_url` that is not a usable URL is quoted in [`Backend`](Self::Backend) so that it can
+/// be corrected, unless it holds an `@` (`user:secret@host`). Field and variable names are
+/// always named.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -356,15 +359,36 @@ impl Registry {
     /// kind. An empty registry when nothing is set.
     ///
     /// # Errors
-    /// As [`Registry::from_file`], or a backend's `from_env` error.
+    /// As [`Registry::from_file`], or a backend's `from_env` error; and
+    /// [`ConfigError::NotCompiled`] when a backend's variable is set but its cargo feature is
+    /// off (as for a file naming it: never a registry silently without that provider).
     pub fn from_env() -> Result<Self, ConfigError> {
         if let Ok(path) = std::env::var("PAYMUX_CONFIG") {
             return Self::from_file(path);
         }
+        let asked = |kind: ProviderKind, variables: &[&str]| {
+            if !variables.iter().any(|v| std::env::var_os(v).is_some()) {
+                return Ok(false);
+            }
+            if kind.is_compiled() {
+                Ok(true)
+            } else {
+                Err(ConfigError::NotCompiled {
+                    name: kind.as_str().to_owned(),
+                    kind,
+                })
+            }
+        };
+        let paiwise = asked(ProviderKind::Paiwise, &["PAIWISE_API_KEY"])?;
+        let checkout = asked(
+            ProviderKind::Checkout,
+            &["CHECKOUT_SECRET_KEY", "CHECKOUT_API_KEY"],
+        )?;
+        let twisto = asked(ProviderKind::Twisto, &["TWISTO_API_TOKEN"])?;
         #[allow(unused_mut)]
         let mut registry = Self::new();
         #[cfg(feature = "paiwise")]
-        if std::env::var_os("PAIWISE_API_KEY").is_some() {
+        if paiwise {
             let provider = paymux_paiwise::PaiwiseBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -374,8 +398,7 @@ impl Registry {
             registry.insert("paiwise", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "checkout")]
-        if std::env::var_os("CHECKOUT_SECRET_KEY").is_some() || std::env::var_os("CHECKOUT_API_KEY").is_some()
-        {
+        if checkout {
             let provider = paymux_checkout::CheckoutBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -385,7 +408,7 @@ impl Registry {
             registry.insert("checkout", Arc::new(Checked::new(provider)));
         }
         #[cfg(feature = "twisto")]
-        if std::env::var_os("TWISTO_API_TOKEN").is_some() {
+        if twisto {
             let provider = paymux_twisto::TwistoBuilder::from_env()
                 .and_then(|b| b.build())
                 .map_err(|source| ConfigError::Backend {
@@ -394,6 +417,8 @@ impl Registry {
                 })?;
             registry.insert("twisto", Arc::new(Checked::new(provider)));
         }
+        // With a backend compiled out, its flag is only checked above.
+        let _ = (paiwise, checkout, twisto);
         Ok(registry)
     }
 
@@ -531,6 +556,7 @@ mod tests {
     fn a_value_in_the_wrong_field_is_not_repeated() {
         // A key pasted into a field that takes a word: serde's "unknown variant `…`" would
         // quote it.
+        #[allow(unused_mut)] // with neither `checkout` nor `twisto`, nothing is added
         let mut texts = vec!["[providers.a]\nkind = \"sk_live_probe_secret\"\n".to_owned()];
         #[cfg(feature = "checkout")]
         for field in ["environment", "key_style"] {

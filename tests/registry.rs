@@ -1,5 +1,7 @@
 //! The facade's registry builds named providers from configuration, several of one kind,
-//! each checked before any HTTP call, and never prints a key.
+//! each checked before any HTTP call, and never prints a key. These configurations name every
+//! backend, so they need every backend feature; `registry_features.rs` covers builds without.
+#![cfg(all(feature = "paiwise", feature = "checkout", feature = "twisto"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use paymux::{ConfigError, CreatePayment, Currency, Error, MetadataUpdate, Money, PaymentStatus, Registry};
@@ -182,4 +184,28 @@ fn a_backend_config_is_read_back_from_the_registry_config_without_quoting_values
     let text = format!("{bad} {bad:?}");
     assert!(!text.contains("sk_sbox"), "{text}");
     assert!(text.contains("timeout_ms") || text.contains("invalid"), "{text}");
+}
+
+#[test]
+fn a_malformed_base_url_is_quoted_only_when_it_cannot_hold_credentials() {
+    // ConfigError's one documented exception to never quoting a value.
+    for kind in ["paiwise", "checkout", "twisto"] {
+        let entry = format!("[providers.x]\nkind = \"{kind}\"\napi_key = \"k_secret_value\"\n");
+        let err = Registry::from_toml_str(&format!("{entry}base_url = \"htps//api.example\"\n")).unwrap_err();
+        assert!(matches!(err, ConfigError::Backend { .. }), "{err:?}");
+        assert!(err.to_string().contains("base_url"), "{err}");
+        assert!(err.to_string().contains("htps//api.example"), "{err}");
+        for url in [
+            "https://user:pw_probe@api.example",
+            "htps//user:pw_probe@api.example",
+        ] {
+            let err = Registry::from_toml_str(&format!("{entry}base_url = \"{url}\"\n")).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(text.contains("base_url"), "{text}");
+            assert!(
+                !text.contains("pw_probe") && !text.contains("k_secret_value"),
+                "{text}"
+            );
+        }
+    }
 }

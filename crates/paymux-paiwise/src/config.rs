@@ -172,7 +172,8 @@ impl PaiwiseBuilder {
                     .trim()
                     .parse::<u64>()
                     .map(Some)
-                    .map_err(|_| Error::invalid(name, format!("not a whole number: {v:?}"))),
+                    // The value is not repeated: it may be a key put in the wrong variable.
+                    .map_err(|_| Error::invalid(name, "not a whole number")),
             }
         };
         config.timeout_ms = number(ENV_TIMEOUT_MS)?;

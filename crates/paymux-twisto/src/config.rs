@@ -221,9 +221,11 @@ impl TwistoBuilder {
             .ok_or_else(|| Error::invalid("TWISTO_API_TOKEN", "environment variable is not set"))?;
         let mut builder = Self::new(token.trim());
         if let Some(region) = get("TWISTO_REGION") {
-            builder = builder.region(TwistoRegion::parse(&region).map_err(|_| {
-                Error::invalid("TWISTO_REGION", format!("expected cz or pl, got {region:?}"))
-            })?);
+            // The value is not repeated: it may be a key put in the wrong variable.
+            builder = builder.region(
+                TwistoRegion::parse(&region)
+                    .map_err(|_| Error::invalid("TWISTO_REGION", "expected cz or pl"))?,
+            );
         }
         if let Some(url) = get("TWISTO_BASE_URL") {
             builder = builder.with_base_url(url.trim());
