@@ -206,15 +206,9 @@ async fn a_full_refund_with_a_key_used_for_another_checkout_reports_what_twisto_
     // refund with the first one. That is not a refund of B: B must not read as refunded.
     let sim = Simulator::start().await.unwrap();
     let twisto = provider(&sim);
-    let mut ids = Vec::new();
-    for reference in ["order-sim-key-a", "order-sim-key-b"] {
-        let p = twisto
-            .create_payment(&request(reference, "key@example.cz"))
-            .await
-            .unwrap();
-        sim.approve(SimProvider::Twisto, &p.id).unwrap();
-        twisto.capture(&p.id, &CaptureRequest::full()).await.unwrap();
-        ids.push(p.id);
+    let ids = approved_checkouts(&sim, &twisto, ["order-sim-key-a", "order-sim-key-b"]).await;
+    for id in &ids {
+        twisto.capture(id, &CaptureRequest::full()).await.unwrap();
     }
     let key = paymux_core::IdempotencyKey::from_string("refund-key-1").unwrap();
     let a = twisto
@@ -241,15 +235,7 @@ async fn a_capture_with_a_key_used_for_another_checkout_does_not_report_it_captu
     // charged, must not read as captured (a merchant would ship unpaid goods).
     let sim = Simulator::start().await.unwrap();
     let twisto = provider(&sim);
-    let mut ids = Vec::new();
-    for reference in ["order-sim-ckey-a", "order-sim-ckey-b"] {
-        let p = twisto
-            .create_payment(&request(reference, "key@example.cz"))
-            .await
-            .unwrap();
-        sim.approve(SimProvider::Twisto, &p.id).unwrap();
-        ids.push(p.id);
-    }
+    let ids = approved_checkouts(&sim, &twisto, ["order-sim-ckey-a", "order-sim-ckey-b"]).await;
     let key = IdempotencyKey::from_string("capture-key-1").unwrap();
     let a = twisto
         .capture(&ids[0], &CaptureRequest::full().with_idempotency_key(key.clone()))
@@ -285,15 +271,7 @@ async fn create_charge_with_a_key_used_for_another_checkout_does_not_return_that
     // and capturing it through the merchant API would capture A's charge.
     let sim = Simulator::start().await.unwrap();
     let twisto = provider(&sim);
-    let mut ids = Vec::new();
-    for reference in ["order-sim-rkey-a", "order-sim-rkey-b"] {
-        let p = twisto
-            .create_payment(&request(reference, "key@example.cz"))
-            .await
-            .unwrap();
-        sim.approve(SimProvider::Twisto, &p.id).unwrap();
-        ids.push(p.id);
-    }
+    let ids = approved_checkouts(&sim, &twisto, ["order-sim-rkey-a", "order-sim-rkey-b"]).await;
     let key = IdempotencyKey::from_string("charge-key-1").unwrap();
     let a = twisto
         .create_charge(&ids[0], false, None, Some(&key))
@@ -646,4 +624,23 @@ async fn list_checkouts_up_to_now_includes_a_checkout_just_created() {
         "created before {to}, not listed up to it"
     );
     sim.shutdown().await;
+}
+
+/// Checkouts created with `references` (one shopper email) and approved by the shopper: the
+/// setting of the tests of idempotency keys used for another checkout.
+async fn approved_checkouts<const N: usize>(
+    sim: &Simulator,
+    twisto: &TwistoProvider,
+    references: [&str; N],
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for reference in references {
+        let p = twisto
+            .create_payment(&request(reference, "key@example.cz"))
+            .await
+            .unwrap();
+        sim.approve(SimProvider::Twisto, &p.id).unwrap();
+        ids.push(p.id);
+    }
+    ids
 }
