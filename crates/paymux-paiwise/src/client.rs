@@ -711,7 +711,8 @@ impl PaiwiseProvider {
     }
 }
 
-/// A 2xx answer carrying an error object (`{"error": …}`) is Paiwise refusing: reported as
+/// A 2xx answer carrying an error object (`{"error": …}`, `{"success": false}`; see
+/// [`error_object_fields`]) is Paiwise refusing: reported as
 /// a provider error, not read as success (a delete taken as done would cancel an order the
 /// customer can still pay).
 fn refused_in_2xx(resp: &ApiResponse) -> Result<()> {
@@ -812,8 +813,10 @@ fn error_fields(body: &[u8]) -> Option<(Option<String>, String)> {
 }
 
 /// As [`error_fields`], but only for a body that is an error object (`error` or `errors`
-/// at the top): for a 2xx answer, where a top-level `message` is the checkout's own text
-/// for the customer, not an error.
+/// at the top, or `"success": false`): for a 2xx answer, where a top-level `message` is the
+/// checkout's own text for the customer, not an error. A flag without a message
+/// (`{"error": true}`, `{"success": false}`) is an error all the same, with a message that
+/// names the flag (the body is not quoted: a customer's would carry personal data).
 fn error_object_fields(body: &[u8]) -> Option<(Option<String>, String)> {
     error_fields_in(body, true)
 }
@@ -822,15 +825,25 @@ fn error_fields_in(body: &[u8], only_error_objects: bool) -> Option<(Option<Stri
     use serde_json::Value;
     let value: Value = serde_json::from_slice(body).ok()?;
     let obj = value.as_object()?;
-    // `"error": null` (or an empty one) next to a success is no error.
+    // `"error": null`, `false`, `0` (or an empty one) next to a success is no error.
     let holds = |key: &str| match obj.get(key) {
         None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(Value::Number(n)) => n.as_i64() != Some(0),
         Some(Value::String(s)) => !s.is_empty(),
         Some(Value::Array(a)) => !a.is_empty(),
         Some(Value::Object(o)) => !o.is_empty(),
-        Some(_) => true,
     };
-    if only_error_objects && !holds("error") && !holds("errors") {
+    // `{"success": true}` is taken as done (a delete's answer is not documented), so
+    // `{"success": false}` is a refusal.
+    let flag = if holds("error") || holds("errors") {
+        Some("error")
+    } else if obj.get("success") == Some(&Value::Bool(false)) {
+        Some("success: false")
+    } else {
+        None
+    };
+    if only_error_objects && flag.is_none() {
         return None;
     }
     let text = |v: Option<&Value>| -> Option<String> {
@@ -856,10 +869,20 @@ fn error_fields_in(body: &[u8], only_error_objects: bool) -> Option<(Option<Stri
             _ => from(obj),
         },
     };
-    if code.is_none() && message.is_none() {
-        return None;
-    }
-    let message = message.unwrap_or_else(|| code.clone().unwrap_or_default());
+    let message = match (message, &code) {
+        (Some(m), _) => m,
+        (None, Some(c)) => c.clone(),
+        // A 2xx flagged as an error, saying no more: Paiwise refused all the same.
+        (None, None) => match flag {
+            Some(flag) if only_error_objects => {
+                return Some((
+                    None,
+                    format!("Paiwise answered with an error flag ({flag}) and no message"),
+                ))
+            }
+            _ => return None,
+        },
+    };
     Some((code, paymux_core::error::scrubbed_excerpt(message.as_bytes())))
 }
 

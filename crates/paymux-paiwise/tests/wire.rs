@@ -1229,3 +1229,79 @@ async fn deletes_answered_with_an_unreadable_2xx_are_outcome_unknown() {
         );
     }
 }
+
+/// A server answering `/checkout/retrieve` with a `created` checkout and both deletes
+/// (`/checkout/delete`, `/checkout/delete-customer`) with `status` and `body`.
+async fn deletes_answering(status: u16, body: &'static str) -> MockServer {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(checkout(ID, "created", 3000, 0));
+        })
+        .await;
+    for path in ["/checkout/delete", "/checkout/delete-customer"] {
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path(path);
+                then.status(status).body(body);
+            })
+            .await;
+    }
+    server
+}
+
+/// docs/providers/paiwise.md, "Statuses": a 2xx carrying a refusal is Paiwise refusing, never a
+/// cancellation. Paiwise documents no answer for a delete; `{"success": true}` is taken as
+/// done, so its mirror `{"success": false}` must not be, nor `{"error": true}` without a
+/// message: reporting the checkout cancelled would let the customer pay an order the
+/// merchant believes cancelled.
+#[tokio::test]
+async fn a_delete_refused_with_success_false_or_error_true_is_an_error_not_a_cancellation() {
+    for body in [
+        r#"{"success": false, "message": "Checkout can not be deleted"}"#,
+        r#"{"success": false}"#,
+        r#"{"error": true}"#,
+        r#"{"error": true, "msg": "checkout is being paid"}"#,
+        r#"{"error": 1}"#,
+    ] {
+        let server = deletes_answering(200, body).await;
+        let p = provider(&server.base_url());
+        let err = p.void(ID, &VoidRequest::new()).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Provider { http_status: 200, .. }),
+            "{body}: {err:?}"
+        );
+        assert!(p.delete_checkout(ID).await.is_err(), "{body}");
+        let err = p.customers().unwrap().delete_customer("9f91").await.unwrap_err();
+        assert!(
+            matches!(err, Error::Provider { http_status: 200, .. }),
+            "{body}: {err:?}"
+        );
+    }
+}
+
+/// The other side: `"error": false` (or `0`) next to a success message is no error, as
+/// `"error": null` is not; the delete is done.
+#[tokio::test]
+async fn a_delete_answered_with_error_false_is_a_cancellation() {
+    for body in [
+        r#"{"error": false, "message": "Checkout deleted"}"#,
+        r#"{"success": true, "error": false}"#,
+        r#"{"error": 0, "message": "Checkout deleted"}"#,
+    ] {
+        let server = deletes_answering(200, body).await;
+        let p = provider(&server.base_url());
+        let payment = p
+            .void(ID, &VoidRequest::new())
+            .await
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+        assert_eq!(payment.status, PaymentStatus::Cancelled, "{body}");
+        assert_eq!(payment.raw_status, "deleted", "{body}");
+        p.customers()
+            .unwrap()
+            .delete_customer("9f91")
+            .await
+            .unwrap_or_else(|e| panic!("{body}: {e}"));
+    }
+}
