@@ -29,7 +29,8 @@
 //!
 //! For the captured statuses `balance` is preferred (it is Paiwise's current figure). Where it
 //! is missing or outside `0..=amount`, the sum of the log's `amountRefund` is used when it is
-//! within `0..=amount` (and no refund in it is negative), and for `refunded` the whole amount;
+//! within `0..=amount` (and no refund in it is negative or lacks `amountRefund`), and for
+//! `refunded` the whole amount;
 //! otherwise refunded and refundable are left unknown (`None`) rather than guessed. A figure
 //! that contradicts the status (`paid` with something refunded, `partialRefund` with nothing
 //! or everything refunded, `refunded` with something left) is not used either.
@@ -418,7 +419,8 @@ fn checkout_to_payment<'a>(wire: CheckoutWire<'a>, text: &str, body: &[u8]) -> R
 
     // The log, oldest first.
     // The sum of the log's refunds; `None` once an entry makes it meaningless (a negative
-    // refund: netting it in would report less refunded than was paid back).
+    // refund: netting it in would report less refunded than was paid back; a refund
+    // without `amountRefund`: its size is unknown).
     let mut log_refunded: Option<i64> = Some(0);
     let mut events = Vec::with_capacity(wire.log.0.len());
     let mut decline = None;
@@ -522,6 +524,16 @@ fn log_event(
     let kind = map_log_action(&action);
     let mut event = PaymentEvent::new(kind, action);
     event.at = at;
+    let sized = entry
+        .details
+        .0
+        .as_ref()
+        .is_some_and(|d| d.amount_refund.is_some());
+    if kind == EventKind::Refunded && !sized {
+        // A refund of unknown size: the log no longer says what was refunded (the sum of
+        // the others would understate it and offer the difference again).
+        *log_refunded = None;
+    }
     if let Some(details) = entry.details.0 {
         if let Some(a) = details.amount_refund {
             let money = Money::from_wire_units(a.0, currency, rule)

@@ -277,3 +277,59 @@ fn last4_sent_as_a_number_keeps_its_leading_zeros() {
     .unwrap();
     assert_eq!(customer.saved_cards[0].card.last4.as_deref(), Some("0042"));
 }
+
+/// A refund in the log without an `amountRefund` (absent, `null`, or no `details`) is a
+/// refund of unknown size: with no `balance`, what was refunded is unknown, not the sum of
+/// the other entries (a `partialRefund` checkout would offer too much again), and a `paid`
+/// checkout whose log shows such a refund contradicts itself as one with a sized refund does.
+#[test]
+fn a_log_refund_without_an_amount_leaves_the_refunded_amount_unknown() {
+    let sized = r#"{"action": "partialRefund", "details": {"amountRefund": 300}}"#;
+    for (status, balance, entries) in [
+        (
+            "partialRefund",
+            400,
+            [
+                sized,
+                r#"{"action": "partialRefund", "details": {"reason": "duplicate"}}"#,
+            ],
+        ),
+        (
+            "partialRefund",
+            400,
+            [
+                sized,
+                r#"{"action": "partialRefund", "details": {"amountRefund": null}}"#,
+            ],
+        ),
+        ("partialRefund", 400, [sized, r#"{"action": "partialRefund"}"#]),
+        (
+            "paid",
+            1000,
+            [
+                r#"{"action": "created"}"#,
+                r#"{"action": "partialRefund", "details": []}"#,
+            ],
+        ),
+    ] {
+        let body = format!(
+            r#"{{"checkout_id": "c1", "status": "{status}", "amount": 1000, "currency": "SEK",
+            "log": {{"2024-01-01 00:00:00": {{"action": "paid"}},
+                    "2024-01-01 00:01:00": {},
+                    "2024-01-01 00:02:00": {}}}}}"#,
+            entries[0], entries[1]
+        );
+        let p = decode_checkout(body.as_bytes()).unwrap();
+        assert_eq!(p.captured.map(|m| m.minor()), Some(1000), "{body}");
+        assert_eq!((p.refunded, p.refundable), (None, None), "{body}");
+        assert_eq!(check_payment_invariants(&p), Ok(()), "{body}");
+        // A `balance` in range still settles it.
+        let with_balance = body.replacen(
+            r#""currency": "SEK","#,
+            &format!(r#""currency": "SEK", "balance": {balance},"#),
+            1,
+        );
+        let p = decode_checkout(with_balance.as_bytes()).unwrap();
+        assert_eq!(p.refundable.map(|m| m.minor()), Some(balance), "{with_balance}");
+    }
+}

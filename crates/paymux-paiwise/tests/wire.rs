@@ -1305,3 +1305,46 @@ async fn a_delete_answered_with_error_false_is_a_cancellation() {
             .unwrap_or_else(|e| panic!("{body}: {e}"));
     }
 }
+
+/// docs/providers/paiwise.md, "Amounts": without a `balance`, the log's refunds settle what
+/// was refunded only when they say how much. A refund entry without `amountRefund` (a log
+/// shaped like the seed's, one refund's amount missing) leaves the refunded amount unknown:
+/// summing only the others would report 700 still refundable where Paiwise may hold far
+/// less, and "refund everything" would ask for it. Refused before anything is sent; a named
+/// amount is still sent (Paiwise checks it against its balance).
+#[tokio::test]
+async fn a_log_refund_without_an_amount_leaves_what_is_left_unknown() {
+    let server = MockServer::start_async().await;
+    let body = json!({
+        "checkout_id": ID, "status": "partialRefund", "amount": 1000, "currency": "SEK",
+        "log": {
+            "2023-04-14 09:04:16": {"action": "paid"},
+            "2023-04-14 09:05:02": {"action": "partialRefund",
+                "details": {"amountRefund": 300, "reason": "requested_by_customer"}},
+            "2023-04-14 09:05:52": {"action": "partialRefund",
+                "details": {"reason": "Duplicate", "refundDetails": "Test More Details"}}
+        }
+    });
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/retrieve");
+            then.status(200).body(body.to_string());
+        })
+        .await;
+    let refund = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/checkout/refund");
+            then.status(200).body(checkout(ID, "refunded", 1000, 0));
+        })
+        .await;
+    let p = provider(&server.base_url());
+    let payment = p.get_payment(ID).await.unwrap();
+    assert_eq!(payment.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(payment.captured, Some(sek(1000)));
+    assert_eq!((payment.refunded, payment.refundable), (None, None));
+    let err = p.refund(ID, &RefundRequest::full()).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidState { .. }), "{err}");
+    assert_eq!(refund.calls_async().await, 0);
+    p.refund(ID, &RefundRequest::partial(sek(100))).await.unwrap();
+    assert_eq!(refund.calls_async().await, 1);
+}
