@@ -918,12 +918,11 @@ pub(crate) fn payment(
         events.push(e);
     }
     // Events are oldest first, and Twisto documents no order for its refund list. Refunds
-    // follow the charge whatever their dates, so only they are ordered, and only when all
-    // are dated: an undated one could be anywhere, so then the listed order stands.
+    // follow the charge whatever their dates, so only they are ordered: the dated ones by
+    // time, among the places dated ones hold, and an undated one (which could be anywhere)
+    // where Twisto listed it.
     if let Some(refund_events) = events.get_mut(first_refund..) {
-        if refund_events.iter().all(|e| e.at.is_some()) && !refund_events.is_sorted_by_key(|e| e.at) {
-            refund_events.sort_by_key(|e| e.at);
-        }
+        oldest_first(refund_events);
     }
 
     let mut p = Payment::new(
@@ -973,6 +972,20 @@ pub(crate) fn payment(
     p.created_at = created_at;
     p.keep_raw(body);
     Ok(p)
+}
+
+/// Orders the dated events of `events` by time (stable), within the places dated events
+/// hold; undated events keep their places.
+fn oldest_first(events: &mut [PaymentEvent]) {
+    if events.iter().filter_map(|e| e.at).is_sorted() {
+        return;
+    }
+    let slots: Vec<usize> = (0..events.len()).filter(|&i| events[i].at.is_some()).collect();
+    let mut dated: Vec<PaymentEvent> = slots.iter().map(|&i| events[i].clone()).collect();
+    dated.sort_by_key(|e| e.at);
+    for (slot, event) in slots.into_iter().zip(dated) {
+        events[slot] = event;
+    }
 }
 
 trait MaxZero {

@@ -2228,3 +2228,34 @@ async fn list_refunds_without_a_checkout_id_is_refused_not_an_empty_list() {
     }
     assert_eq!(list.calls_async().await, 0);
 }
+
+/// Refunds with a date are oldest first even when another refund in the list has none (the
+/// undated one stays where Twisto listed it): every payment's events that carry a time are in
+/// time order.
+#[tokio::test]
+async fn dated_refunds_are_oldest_first_beside_an_undated_one() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r3", "checkout_id": ID, "amount": "1.00", "currency": "CZK",
+                 "created_date": "2024-05-04T09:00:00Z"},
+                {"id": "rx", "checkout_id": ID, "amount": "2.00", "currency": "CZK"},
+                {"id": "r1", "checkout_id": ID, "amount": "3.00", "currency": "CZK",
+                 "created_date": "2024-05-02T09:00:00Z"}
+            ])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    let ids: Vec<Option<&str>> = p.events[2..].iter().map(|e| e.id.as_deref()).collect();
+    assert_eq!(ids, [Some("r1"), Some("rx"), Some("r3")]);
+    assert_eq!(p.refunded, Some(czk(600)));
+}
