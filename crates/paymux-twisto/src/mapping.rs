@@ -897,8 +897,10 @@ pub(crate) fn payment(
     if let Some(c) = charge {
         events.push(charge_event(c));
     } else if state == "completed" {
+        // Undated: the checkout gives no time for its charge. `settled` is when Twisto
+        // transferred the funds to the merchant (a payout, days later and after any refund
+        // made before it), not when the shopper was charged.
         let mut e = PaymentEvent::new(EventKind::Captured, "checkout:completed");
-        e.at = parse_time(checkout.settled.as_deref());
         e.amount = Some(amount);
         events.push(e);
     } else if state == "cancelled" {

@@ -27,7 +27,7 @@ pub struct TwistoNotification {
     pub refunded_amount: Option<Decimal>,
     /// When the checkout was created.
     pub created_date: Option<DateTime<Utc>>,
-    /// When it was settled.
+    /// When Twisto transferred the funds to the merchant (settlement), where it has.
     pub settled_date: Option<DateTime<Utc>>,
     /// The notification's `type`, verbatim.
     pub kind: String,

@@ -2229,6 +2229,42 @@ async fn list_refunds_without_a_checkout_id_is_refused_not_an_empty_list() {
     assert_eq!(list.calls_async().await, 0);
 }
 
+/// `settled` is when Twisto transferred the funds to the merchant (Twisto's webhook docs:
+/// "Settled - Twisto has transfered funds"), days after the charge and after any refund made
+/// before the payout. It dates no capture: the completion event of a checkout read without
+/// its charge carries no time (Twisto gives none for the charge on the checkout), and the
+/// events stay oldest first.
+#[tokio::test]
+async fn the_completion_is_not_dated_by_the_payout() {
+    let server = MockServer::start_async().await;
+    let mut settled_late = checkout("completed", "894.00");
+    settled_late["settled"] = json!("2024-05-10T06:00:00Z");
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(settled_late.clone());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK",
+                 "created_date": "2024-05-02T09:00:00Z"}
+            ])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    assert_eq!(p.events[1].kind, EventKind::Captured);
+    assert_eq!(p.events[1].at, None, "the payout date is not the capture date");
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(
+        p.updated_at,
+        Some(Utc.with_ymd_and_hms(2024, 5, 2, 9, 0, 0).unwrap())
+    );
+}
+
 /// Refunds with a date are oldest first even when another refund in the list has none (the
 /// undated one stays where Twisto listed it): every payment's events that carry a time are in
 /// time order.
