@@ -724,7 +724,7 @@ impl TwistoProvider {
     /// Lists charges (`GET /charges`, optionally `state`-filtered).
     ///
     /// # Errors
-    /// The provider's errors; `Decode` for amounts that break the pattern.
+    /// The provider's errors; `Decode` for amounts that break the pattern or are below zero.
     pub async fn list_charges(
         &self,
         state: Option<&str>,

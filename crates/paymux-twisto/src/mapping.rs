@@ -620,15 +620,24 @@ pub(crate) fn order_reference(checkout: &model::Checkout<'_>) -> String {
         .to_owned()
 }
 
-/// A charge, its amounts parsed in its own currency.
+/// A charge, its amounts parsed in its own currency. None may be below zero (the pattern
+/// allows a sign): a charge of -894.00, or that much captured or refunded, is no figure.
 pub(crate) fn charge(charge: &model::Charge<'_>, body: &[u8]) -> Result<TwistoCharge> {
     let currency = decode_currency("charge.currency", &charge.currency, body)?;
-    let amount = decode_amount("charge.amount", &charge.amount, currency, body)?;
-    let opt = |field: &str, v: &Option<Cow<'_, str>>| {
-        v.as_deref()
-            .map(|t| decode_amount(field, t, currency, body))
-            .transpose()
+    let not_negative = |field: &str, text: &str| {
+        let money = decode_amount(field, text, currency, body)?;
+        if money.is_negative() {
+            return Err(Error::decode(
+                PROVIDER,
+                format!("charge {}: {field} {money} is below zero", charge.id),
+                body,
+            ));
+        }
+        Ok(money)
     };
+    let amount = not_negative("charge.amount", &charge.amount)?;
+    let opt =
+        |field: &str, v: &Option<Cow<'_, str>>| v.as_deref().map(|t| not_negative(field, t)).transpose();
     Ok(TwistoCharge {
         id: charge.id.to_string(),
         reference: owned(&charge.reference),
@@ -781,8 +790,9 @@ pub(crate) struct Standing {
 /// they were fetched. Refund amounts are read in the checkout's currency.
 ///
 /// # Errors
-/// [`Error::Decode`] when an amount or currency breaks the documented format, or a charge or
-/// refund is in another currency than the checkout.
+/// [`Error::Decode`] when an amount or currency breaks the documented format, a charge or
+/// refund is in another currency than the checkout, or a charge captured more than the
+/// checkout's amount.
 pub(crate) fn standing(
     checkout: &model::Checkout<'_>,
     body: &[u8],
@@ -801,6 +811,18 @@ pub(crate) fn standing(
             return Err(Error::decode(
                 PROVIDER,
                 format!("charge in {} for a checkout in {currency}", c.amount.currency()),
+                body,
+            ));
+        }
+        // A charge is for the checkout's full amount at most: more captured would be
+        // reported as captured, and offered for refund.
+        if let Some(captured) = c
+            .captured
+            .filter(|m| m.checked_cmp(&amount).is_ok_and(|o| o.is_gt()))
+        {
+            return Err(Error::decode(
+                PROVIDER,
+                format!("charge {} captured {captured} of a checkout of {amount}", c.id),
                 body,
             ));
         }

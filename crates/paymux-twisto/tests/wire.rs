@@ -2295,3 +2295,67 @@ async fn dated_refunds_are_oldest_first_beside_an_undated_one() {
     assert_eq!(ids, [Some("r1"), Some("rx"), Some("r3")]);
     assert_eq!(p.refunded, Some(czk(600)));
 }
+
+/// A charge answered with a captured amount below zero or above the checkout's amount (the
+/// pattern allows a sign; a charge is for the full amount only) is no figure to report: the
+/// capture Twisto took is `OutcomeUnknown` with its key, never a payment that says
+/// -894.00 CZK or 8 940.00 CZK captured (and as much refundable).
+#[tokio::test]
+async fn a_charge_answered_with_an_impossible_captured_amount_is_not_reported() {
+    for captured in ["-894.00", "8940.00"] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                then.status(200).json_body(checkout("approved", "894.00"));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/charges");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        let post = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/psp/v4/charges");
+                then.status(201).json_body(charge("ch_1", "captured", captured));
+            })
+            .await;
+        let req = CaptureRequest::full().with_idempotency_key(IdempotencyKey::from_string("cap-1").unwrap());
+        let e = match provider(&server).capture(ID, &req).await {
+            Ok(p) => panic!(
+                "{captured}: reported {:?} captured, {:?} refundable",
+                p.captured, p.refundable
+            ),
+            Err(e) => e,
+        };
+        post.assert_calls_async(1).await;
+        assert_after_accepted(&e, Operation::Capture, ID, "cap-1", "charge ch_1");
+    }
+}
+
+/// Charges listed with an amount below zero are a decode error, not a charge of -894.00 CZK.
+#[tokio::test]
+async fn a_listed_charge_with_a_negative_amount_is_a_decode_error() {
+    for (field, value) in [
+        ("amount", "-894.00"),
+        ("captured_amount", "-894.00"),
+        ("refunded_amount", "-1.00"),
+    ] {
+        let server = MockServer::start_async().await;
+        let mut listed = charge("ch_1", "captured", "894.00");
+        listed[field] = json!(value);
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/charges");
+                then.status(200).json_body(page(json!([listed.clone()])));
+            })
+            .await;
+        let e = provider(&server)
+            .list_charges(None, PageQuery::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{field}: {e:?}");
+    }
+}
