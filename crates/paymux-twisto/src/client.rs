@@ -893,7 +893,7 @@ impl TwistoProvider {
     /// checkout; `Decode` for a checkout whose amount breaks the pattern; the provider's
     /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
     /// when no definite answer came, or when Twisto accepted the refund but its answer
-    /// cannot be read.
+    /// cannot be read (or names an amount below zero).
     pub async fn create_refund(
         &self,
         checkout_id: &str,
@@ -972,7 +972,7 @@ impl TwistoProvider {
     /// `InvalidRequest` on `checkout_id` for an id that is empty, longer than 256 bytes or
     /// holds a control character (an empty `checkoutId` filters by nothing, and the answer
     /// would read as "no refunds"); the provider's errors; `Decode` for amounts that break
-    /// the pattern.
+    /// the pattern or are below zero.
     pub async fn list_refunds(&self, checkout_id: &str) -> Result<Vec<TwistoRefund>> {
         Self::path_id("checkout_id", checkout_id)?;
         let list = self.fetch_refunds(checkout_id).await?;
@@ -983,7 +983,8 @@ impl TwistoProvider {
     /// One refund (`GET /refunds/{id}`).
     ///
     /// # Errors
-    /// `NotFound`; the provider's errors.
+    /// `NotFound`; the provider's errors; `Decode` for an amount that breaks the pattern or
+    /// is below zero.
     pub async fn get_refund(&self, refund_id: &str) -> Result<TwistoRefund> {
         let url = self.url(&format!("/refunds/{}", Self::path_id("refund_id", refund_id)?));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(refund_id);

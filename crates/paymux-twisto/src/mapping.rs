@@ -651,9 +651,17 @@ pub(crate) fn charge(charge: &model::Charge<'_>, body: &[u8]) -> Result<TwistoCh
     })
 }
 
-/// A refund.
+/// A refund. Its amount may not be below zero: Twisto refunds only amounts above zero, and
+/// a payment refuses such a refund too ([`refund_amount`]).
 pub(crate) fn refund(refund: &model::Refund, body: &[u8]) -> Result<TwistoRefund> {
     let amount = decode_decimal("refund.amount", Some(&refund.amount), body)?.unwrap_or(Decimal::ZERO);
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(Error::decode(
+            PROVIDER,
+            format!("refund {} has a negative amount {amount}", refund.id),
+            body,
+        ));
+    }
     let currency = refund
         .currency
         .as_deref()

@@ -2359,3 +2359,45 @@ async fn a_listed_charge_with_a_negative_amount_is_a_decode_error() {
         assert!(matches!(e, Error::Decode { .. }), "{field}: {e:?}");
     }
 }
+
+/// A refund below zero is a decode error wherever it is read, as it is when folded into a
+/// payment: `list_refunds` and `get_refund` do not hand out a refund of -100.00, and
+/// `create_refund` answered with one (Twisto took a refund) is `OutcomeUnknown` with its key.
+#[tokio::test]
+async fn a_refund_below_zero_is_refused_by_every_refund_call() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200)
+                .json_body(page(json!([listed_refund("r1", "-100.00")])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds/r1");
+            then.status(200).json_body(listed_refund("r1", "-100.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(listed_refund("r2", "-10.00"));
+        })
+        .await;
+    let twisto = provider(&server);
+    let e = twisto.list_refunds(ID).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    let e = twisto.get_refund("r1").await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    let req =
+        RefundRequest::partial(czk(1_000)).with_idempotency_key(IdempotencyKey::from_string("rf-1").unwrap());
+    let e = twisto.create_refund(ID, czk(1_000), &req).await.unwrap_err();
+    assert_after_accepted(&e, Operation::Refund, ID, "rf-1", "refund r2");
+}
