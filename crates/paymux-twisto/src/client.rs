@@ -200,11 +200,10 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T> {
         .map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
 }
 
-/// Whether `checkout` may have refunds: it is charged (`completed`), or `charge`, made just
-/// now, is captured. Refunds are only fetched then.
-fn may_have_refunds(checkout: &model::Checkout<'_>, charge: Option<&TwistoCharge>) -> bool {
+/// Whether `checkout` may have refunds: it is charged (`completed`). Refunds are only
+/// fetched then.
+fn may_have_refunds(checkout: &model::Checkout<'_>) -> bool {
     checkout.state == "completed"
-        || charge.is_some_and(|c| matches!(c.state.as_str(), "captured" | "refunded"))
 }
 
 /// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
@@ -512,7 +511,7 @@ impl TwistoProvider {
     async fn fetch_payment(&self, id: &str) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let refunds = if may_have_refunds(&checkout, None) {
+        let refunds = if may_have_refunds(&checkout) {
             Some(self.fetch_refunds(id).await?)
         } else {
             None
@@ -522,11 +521,13 @@ impl TwistoProvider {
 
     /// Checkout `id` as `charge`, made just now, left it. The checkout was `approved`, so
     /// nothing had been captured and nothing refunded: its refunds are not fetched (one made
-    /// by someone else from now on shows on the next `get_payment`).
+    /// by someone else from now on shows on the next `get_payment`). A `captured` charge has
+    /// none refunded; any other stands by its own `refunded_amount` (a charge answered
+    /// already `refunded` is not read as "nothing refunded").
     async fn fetch_charged(&self, id: &str, charge: &TwistoCharge) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let refunds = may_have_refunds(&checkout, Some(charge)).then_some(&[][..]);
+        let refunds = (charge.state == "captured").then_some(&[][..]);
         mapping::payment(&checkout, &body, Some(charge), refunds)
     }
 
@@ -1036,7 +1037,7 @@ impl TwistoProvider {
         check_refund(request.amount, request)?;
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let mut refunds = if may_have_refunds(&checkout, None) {
+        let mut refunds = if may_have_refunds(&checkout) {
             Some(self.fetch_refunds(id).await?)
         } else {
             None

@@ -2401,3 +2401,45 @@ async fn a_refund_below_zero_is_refused_by_every_refund_call() {
     let e = twisto.create_refund(ID, czk(1_000), &req).await.unwrap_err();
     assert_after_accepted(&e, Operation::Refund, ID, "rf-1", "refund r2");
 }
+
+/// A capture answered with a charge already `refunded` (the checkout read before it was
+/// still `approved`) reads `Refunded`: the charge's own refunded amount stands, not "nothing
+/// refunded, all of it refundable".
+#[tokio::test]
+async fn a_capture_answered_with_a_refunded_charge_does_not_offer_it_for_refund() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let mut refunded = charge("ch_1", "refunded", "894.00");
+    refunded["refunded_amount"] = json!("894.00");
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(201).json_body(refunded.clone());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!(p.status, PaymentStatus::Refunded);
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    assert_eq!(p.refunded, Some(czk(89_400)));
+    assert_eq!(p.refundable, Some(czk(0)));
+}
