@@ -523,12 +523,23 @@ impl TwistoProvider {
     /// nothing had been captured and nothing refunded: its refunds are not fetched (one made
     /// by someone else from now on shows on the next `get_payment`). A `captured` charge has
     /// none refunded; any other stands by its own `refunded_amount` (a charge answered
-    /// already `refunded` is not read as "nothing refunded").
-    async fn fetch_charged(&self, id: &str, charge: &TwistoCharge) -> Result<Payment> {
+    /// already `refunded` is not read as "nothing refunded"). `authorised_earlier`: the
+    /// charge was authorised before and captured just now (the merchant API), so its
+    /// `created_date` dates the authorisation, not the capture.
+    async fn fetch_charged(
+        &self,
+        id: &str,
+        charge: &TwistoCharge,
+        authorised_earlier: bool,
+    ) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
         let refunds = (charge.state == "captured").then_some(&[][..]);
-        mapping::payment(&checkout, &body, Some(charge), refunds)
+        let mut payment = mapping::payment(&checkout, &body, Some(charge), refunds)?;
+        if authorised_earlier {
+            mapping::captured_after_authorisation(&mut payment.events, charge);
+        }
+        Ok(payment)
     }
 
     /// Creates a checkout with Twisto-specific options (`pay-in-three`, personal id, birth
@@ -1145,6 +1156,7 @@ impl PaymentProvider for TwistoProvider {
         // future (boxed per call by `async_trait`) 1 184 bytes, past what glibc's per-thread
         // cache serves (1 032); it is 848.
         let authorised = self.find_authorised(&checkout, amount).await?.map(|c| c.id);
+        let authorised_earlier = authorised.is_some();
         let Accepted { value: charge, key } = match authorised {
             Some(charge_id) => {
                 self.smi(
@@ -1192,19 +1204,21 @@ impl PaymentProvider for TwistoProvider {
             }
         };
         // Twisto charged: a read that fails now must not invite a fresh call (a fresh key).
-        self.fetch_charged(id, &charge).await.map_err(|e| {
-            Error::after_accepted(
-                PROVIDER,
-                Operation::Capture,
-                Some(id),
-                key.as_ref().map(IdempotencyKey::as_str),
-                format_args!(
-                    "Twisto answered the capture with charge {} ({})",
-                    charge.id, charge.state
-                ),
-                &e,
-            )
-        })
+        self.fetch_charged(id, &charge, authorised_earlier)
+            .await
+            .map_err(|e| {
+                Error::after_accepted(
+                    PROVIDER,
+                    Operation::Capture,
+                    Some(id),
+                    key.as_ref().map(IdempotencyKey::as_str),
+                    format_args!(
+                        "Twisto answered the capture with charge {} ({})",
+                        charge.id, charge.state
+                    ),
+                    &e,
+                )
+            })
     }
 
     /// `GET /checkouts/{id}` and, once it is `completed`, `GET /refunds?checkoutId={id}`;

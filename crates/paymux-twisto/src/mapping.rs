@@ -779,6 +779,23 @@ fn charge_event(c: &TwistoCharge) -> PaymentEvent {
     e
 }
 
+/// For `charge`, authorised earlier and captured just now: its `created_date` is when it
+/// was authorised (Twisto's charge has no capture time), so its event in `events` becomes
+/// the authorisation at that time, followed by the capture, undated.
+pub(crate) fn captured_after_authorisation(events: &mut Vec<PaymentEvent>, charge: &TwistoCharge) {
+    let Some(i) = events
+        .iter()
+        .position(|e| e.kind == EventKind::Captured && e.id.as_deref() == Some(charge.id.as_str()))
+    else {
+        return;
+    };
+    let mut authorised = PaymentEvent::new(EventKind::Authorized, "charge:authorised");
+    authorised.at = events[i].at.take();
+    authorised.id = Some(charge.id.clone());
+    authorised.amount = Some(charge.amount);
+    events.insert(i, authorised);
+}
+
 /// Where a checkout stands: its amount, unified status and the amounts captured, refunded
 /// and still refundable, as [`payment`] reports them, checked the same way but without the
 /// events and text a `Payment` carries. For checks before a mutation, such as what a

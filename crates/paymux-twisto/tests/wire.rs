@@ -2443,3 +2443,47 @@ async fn a_capture_answered_with_a_refunded_charge_does_not_offer_it_for_refund(
     assert_eq!(p.refunded, Some(czk(89_400)));
     assert_eq!(p.refundable, Some(czk(0)));
 }
+
+/// A charge authorised earlier and captured now through the merchant API: its
+/// `created_date` is when it was authorised, not when it was captured (Twisto's charge has
+/// no capture time). The payment shows the authorisation at that time and the capture
+/// undated, not a capture dated at the authorisation.
+#[tokio::test]
+async fn a_merchant_api_capture_is_not_dated_by_the_authorisation() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised");
+            then.status(200)
+                .json_body(page(json!([charge("ch_7", "authorised", "0.00")])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    assert_eq!(p.status, PaymentStatus::Captured);
+    let authorised = Utc.with_ymd_and_hms(2024, 5, 1, 10, 6, 0).unwrap();
+    let captured = p.events.iter().find(|e| e.kind == EventKind::Captured).unwrap();
+    assert_eq!(captured.id.as_deref(), Some("ch_7"));
+    assert_eq!(captured.at, None, "captured now, authorised at 10:06");
+    let authorisation = p.events.iter().find(|e| e.kind == EventKind::Authorized).unwrap();
+    assert_eq!(authorisation.id.as_deref(), Some("ch_7"));
+    assert_eq!(authorisation.at, Some(authorised));
+    assert_eq!(authorisation.amount, Some(czk(89_400)));
+}
