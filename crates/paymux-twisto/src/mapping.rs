@@ -852,6 +852,26 @@ pub(crate) fn standing(
             ));
         }
     }
+    // A charge's own figures, where they agree with its state: a charge is for the full
+    // amount only, so one `captured` or `refunded` has captured something, and one
+    // `authorised`, `cancelled`, `rejected` or `error` nothing (and refunded nothing). A
+    // figure that contradicts the state (0.00 captured on a captured charge, 894.00 on a
+    // rejected one) is no reading of it: unknown, not reported.
+    let charge_captured = charge.and_then(|c| match c.state.as_str() {
+        "captured" | "refunded" => match c.captured {
+            None => Some(c.amount),
+            Some(m) => Some(m).filter(Money::is_positive),
+        },
+        "authorised" | "cancelled" | "rejected" | "error" => c.captured.filter(Money::is_zero),
+        _ => c.captured,
+    });
+    let charge_refunded = charge.and_then(|c| match c.state.as_str() {
+        "refunded" => c
+            .refunded
+            .filter(|r| r.is_positive() && charge_captured.is_none_or(|cap| *r >= cap)),
+        "authorised" | "cancelled" | "rejected" | "error" => c.refunded.filter(Money::is_zero),
+        _ => c.refunded,
+    });
     let refunded_total = match refunds {
         Some(list) => {
             let mut total = Money::zero(currency);
@@ -862,7 +882,7 @@ pub(crate) fn standing(
             }
             Some(total)
         }
-        None => charge.and_then(|c| c.refunded),
+        None => charge_refunded,
     };
 
     let state = &*checkout.state;
@@ -870,9 +890,7 @@ pub(crate) fn standing(
     let status = unified_status(state, charge_state, amount, refunded_total);
     let zero = Money::zero(currency);
     let captured = match (charge, state) {
-        (Some(c), _) => c
-            .captured
-            .or(matches!(c.state.as_str(), "captured" | "refunded").then_some(c.amount)),
+        (Some(_), _) => charge_captured,
         (None, "completed") => Some(amount),
         (None, "created" | "approved" | "cancelled" | "error") => Some(zero),
         _ => None,

@@ -2487,3 +2487,48 @@ async fn a_merchant_api_capture_is_not_dated_by_the_authorisation() {
     assert_eq!(authorisation.at, Some(authorised));
     assert_eq!(authorisation.amount, Some(czk(89_400)));
 }
+
+/// Whatever state and captured amount a capture is answered with, the payment is
+/// consistent: a `captured_amount` that contradicts the charge's state (nothing captured
+/// on a `captured` charge, the whole amount on a `rejected` one) is not reported as the
+/// captured figure.
+#[tokio::test]
+async fn a_capture_answer_is_consistent_in_every_charge_state() {
+    for state in [
+        "captured",
+        "refunded",
+        "authorised",
+        "cancelled",
+        "rejected",
+        "error",
+        "held",
+    ] {
+        for captured in ["0.00", "894.00"] {
+            let server = MockServer::start_async().await;
+            server
+                .mock_async(|when, then| {
+                    when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                    then.status(200).json_body(checkout("approved", "894.00"));
+                })
+                .await;
+            server
+                .mock_async(|when, then| {
+                    when.method(GET).path("/psp/v4/charges");
+                    then.status(200).json_body(page(json!([])));
+                })
+                .await;
+            server
+                .mock_async(|when, then| {
+                    when.method(POST).path("/psp/v4/charges");
+                    then.status(201).json_body(charge("ch_1", state, captured));
+                })
+                .await;
+            let p = provider(&server)
+                .capture(ID, &CaptureRequest::full())
+                .await
+                .unwrap();
+            assert_eq!(check_payment_invariants(&p), Ok(()), "{state} {captured}");
+            assert_eq!(p.raw_status, format!("checkout:approved/charge:{state}"));
+        }
+    }
+}
