@@ -1034,7 +1034,11 @@ pub(crate) fn payment(
         }
     }
     p.metadata = BTreeMap::new();
-    p.updated_at = events.iter().filter_map(|e| e.at).max().or(created_at);
+    // When the status last changed: the last event's time (events are oldest first, the
+    // undated ones where they happened). Where that event is undated (an approval,
+    // cancellation or completion Twisto gives no time for) it is unknown, not the creation
+    // time.
+    p.updated_at = events.last().and_then(|e| e.at);
     p.events = events;
     p.created_at = created_at;
     p.keep_raw(body);

@@ -2532,3 +2532,40 @@ async fn a_capture_answer_is_consistent_in_every_charge_state() {
         }
     }
 }
+
+/// `updated_at` is when the status last changed. A checkout approved, cancelled or completed
+/// at a time Twisto does not give has no such time: not its creation time, which would
+/// make a checkout charged days later look unchanged since it was created.
+#[tokio::test]
+async fn updated_at_is_not_the_creation_time_of_a_checkout_that_changed_since() {
+    for (state, updated) in [
+        (
+            "created",
+            Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap()),
+        ),
+        ("approved", None),
+        ("completed", None),
+        ("cancelled", None),
+        ("error", None),
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                then.status(200).json_body(checkout(state, "894.00"));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/refunds");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        let p = provider(&server).get_payment(ID).await.unwrap();
+        assert_eq!(p.updated_at, updated, "{state}");
+        assert_eq!(
+            p.created_at,
+            Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap())
+        );
+    }
+}
