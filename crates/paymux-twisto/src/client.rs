@@ -200,11 +200,10 @@ fn decode<'a, T: Deserialize<'a>>(what: &str, body: &'a [u8]) -> Result<T> {
         .map_err(|e| Error::decode(PROVIDER, format!("{what}: {e}"), body))
 }
 
-/// Whether `checkout` may have refunds: it is charged (`completed`), or `charge`, made just
-/// now, is captured. Refunds are only fetched then.
-fn may_have_refunds(checkout: &model::Checkout<'_>, charge: Option<&TwistoCharge>) -> bool {
+/// Whether `checkout` may have refunds: it is charged (`completed`). Refunds are only
+/// fetched then.
+fn may_have_refunds(checkout: &model::Checkout<'_>) -> bool {
     checkout.state == "completed"
-        || charge.is_some_and(|c| matches!(c.state.as_str(), "captured" | "refunded"))
 }
 
 /// The checkout in a `GET /checkouts/{id}` answer, borrowing its text. Boxed: callers hold
@@ -512,7 +511,7 @@ impl TwistoProvider {
     async fn fetch_payment(&self, id: &str) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let refunds = if may_have_refunds(&checkout, None) {
+        let refunds = if may_have_refunds(&checkout) {
             Some(self.fetch_refunds(id).await?)
         } else {
             None
@@ -522,12 +521,25 @@ impl TwistoProvider {
 
     /// Checkout `id` as `charge`, made just now, left it. The checkout was `approved`, so
     /// nothing had been captured and nothing refunded: its refunds are not fetched (one made
-    /// by someone else from now on shows on the next `get_payment`).
-    async fn fetch_charged(&self, id: &str, charge: &TwistoCharge) -> Result<Payment> {
+    /// by someone else from now on shows on the next `get_payment`). A `captured` charge has
+    /// none refunded; any other stands by its own `refunded_amount` (a charge answered
+    /// already `refunded` is not read as "nothing refunded"). `authorised_earlier`: the
+    /// charge was authorised before and captured just now (the merchant API), so its
+    /// `created_date` dates the authorisation, not the capture.
+    async fn fetch_charged(
+        &self,
+        id: &str,
+        charge: &TwistoCharge,
+        authorised_earlier: bool,
+    ) -> Result<Payment> {
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let refunds = may_have_refunds(&checkout, Some(charge)).then_some(&[][..]);
-        mapping::payment(&checkout, &body, Some(charge), refunds)
+        let refunds = (charge.state == "captured").then_some(&[][..]);
+        let mut payment = mapping::payment(&checkout, &body, Some(charge), refunds)?;
+        if authorised_earlier {
+            mapping::captured_after_authorisation(&mut payment.events, charge);
+        }
+        Ok(payment)
     }
 
     /// Creates a checkout with Twisto-specific options (`pay-in-three`, personal id, birth
@@ -724,7 +736,7 @@ impl TwistoProvider {
     /// Lists charges (`GET /charges`, optionally `state`-filtered).
     ///
     /// # Errors
-    /// The provider's errors; `Decode` for amounts that break the pattern.
+    /// The provider's errors; `Decode` for amounts that break the pattern or are below zero.
     pub async fn list_charges(
         &self,
         state: Option<&str>,
@@ -893,7 +905,7 @@ impl TwistoProvider {
     /// checkout; `Decode` for a checkout whose amount breaks the pattern; the provider's
     /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
     /// when no definite answer came, or when Twisto accepted the refund but its answer
-    /// cannot be read.
+    /// cannot be read (or names an amount below zero).
     pub async fn create_refund(
         &self,
         checkout_id: &str,
@@ -972,7 +984,7 @@ impl TwistoProvider {
     /// `InvalidRequest` on `checkout_id` for an id that is empty, longer than 256 bytes or
     /// holds a control character (an empty `checkoutId` filters by nothing, and the answer
     /// would read as "no refunds"); the provider's errors; `Decode` for amounts that break
-    /// the pattern.
+    /// the pattern or are below zero.
     pub async fn list_refunds(&self, checkout_id: &str) -> Result<Vec<TwistoRefund>> {
         Self::path_id("checkout_id", checkout_id)?;
         let list = self.fetch_refunds(checkout_id).await?;
@@ -983,7 +995,8 @@ impl TwistoProvider {
     /// One refund (`GET /refunds/{id}`).
     ///
     /// # Errors
-    /// `NotFound`; the provider's errors.
+    /// `NotFound`; the provider's errors; `Decode` for an amount that breaks the pattern or
+    /// is below zero.
     pub async fn get_refund(&self, refund_id: &str) -> Result<TwistoRefund> {
         let url = self.url(&format!("/refunds/{}", Self::path_id("refund_id", refund_id)?));
         let req = ApiRequest::new(Method::GET, url, Operation::Get, RetryPolicy::Safe).payment(refund_id);
@@ -1035,7 +1048,7 @@ impl TwistoProvider {
         check_refund(request.amount, request)?;
         let body = self.fetch_checkout(id).await?;
         let checkout = checkout_of(&body)?;
-        let mut refunds = if may_have_refunds(&checkout, None) {
+        let mut refunds = if may_have_refunds(&checkout) {
             Some(self.fetch_refunds(id).await?)
         } else {
             None
@@ -1143,6 +1156,7 @@ impl PaymentProvider for TwistoProvider {
         // future (boxed per call by `async_trait`) 1 184 bytes, past what glibc's per-thread
         // cache serves (1 032); it is 848.
         let authorised = self.find_authorised(&checkout, amount).await?.map(|c| c.id);
+        let authorised_earlier = authorised.is_some();
         let Accepted { value: charge, key } = match authorised {
             Some(charge_id) => {
                 self.smi(
@@ -1190,19 +1204,21 @@ impl PaymentProvider for TwistoProvider {
             }
         };
         // Twisto charged: a read that fails now must not invite a fresh call (a fresh key).
-        self.fetch_charged(id, &charge).await.map_err(|e| {
-            Error::after_accepted(
-                PROVIDER,
-                Operation::Capture,
-                Some(id),
-                key.as_ref().map(IdempotencyKey::as_str),
-                format_args!(
-                    "Twisto answered the capture with charge {} ({})",
-                    charge.id, charge.state
-                ),
-                &e,
-            )
-        })
+        self.fetch_charged(id, &charge, authorised_earlier)
+            .await
+            .map_err(|e| {
+                Error::after_accepted(
+                    PROVIDER,
+                    Operation::Capture,
+                    Some(id),
+                    key.as_ref().map(IdempotencyKey::as_str),
+                    format_args!(
+                        "Twisto answered the capture with charge {} ({})",
+                        charge.id, charge.state
+                    ),
+                    &e,
+                )
+            })
     }
 
     /// `GET /checkouts/{id}` and, once it is `completed`, `GET /refunds?checkoutId={id}`;

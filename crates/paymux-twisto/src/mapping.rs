@@ -620,15 +620,24 @@ pub(crate) fn order_reference(checkout: &model::Checkout<'_>) -> String {
         .to_owned()
 }
 
-/// A charge, its amounts parsed in its own currency.
+/// A charge, its amounts parsed in its own currency. None may be below zero (the pattern
+/// allows a sign): a charge of -894.00, or that much captured or refunded, is no figure.
 pub(crate) fn charge(charge: &model::Charge<'_>, body: &[u8]) -> Result<TwistoCharge> {
     let currency = decode_currency("charge.currency", &charge.currency, body)?;
-    let amount = decode_amount("charge.amount", &charge.amount, currency, body)?;
-    let opt = |field: &str, v: &Option<Cow<'_, str>>| {
-        v.as_deref()
-            .map(|t| decode_amount(field, t, currency, body))
-            .transpose()
+    let not_negative = |field: &str, text: &str| {
+        let money = decode_amount(field, text, currency, body)?;
+        if money.is_negative() {
+            return Err(Error::decode(
+                PROVIDER,
+                format!("charge {}: {field} {money} is below zero", charge.id),
+                body,
+            ));
+        }
+        Ok(money)
     };
+    let amount = not_negative("charge.amount", &charge.amount)?;
+    let opt =
+        |field: &str, v: &Option<Cow<'_, str>>| v.as_deref().map(|t| not_negative(field, t)).transpose();
     Ok(TwistoCharge {
         id: charge.id.to_string(),
         reference: owned(&charge.reference),
@@ -642,9 +651,17 @@ pub(crate) fn charge(charge: &model::Charge<'_>, body: &[u8]) -> Result<TwistoCh
     })
 }
 
-/// A refund.
+/// A refund. Its amount may not be below zero: Twisto refunds only amounts above zero, and
+/// a payment refuses such a refund too ([`refund_amount`]).
 pub(crate) fn refund(refund: &model::Refund, body: &[u8]) -> Result<TwistoRefund> {
     let amount = decode_decimal("refund.amount", Some(&refund.amount), body)?.unwrap_or(Decimal::ZERO);
+    if amount.is_sign_negative() && !amount.is_zero() {
+        return Err(Error::decode(
+            PROVIDER,
+            format!("refund {} has a negative amount {amount}", refund.id),
+            body,
+        ));
+    }
     let currency = refund
         .currency
         .as_deref()
@@ -762,6 +779,23 @@ fn charge_event(c: &TwistoCharge) -> PaymentEvent {
     e
 }
 
+/// For `charge`, authorised earlier and captured just now: its `created_date` is when it
+/// was authorised (Twisto's charge has no capture time), so its event in `events` becomes
+/// the authorisation at that time, followed by the capture, undated.
+pub(crate) fn captured_after_authorisation(events: &mut Vec<PaymentEvent>, charge: &TwistoCharge) {
+    let Some(i) = events
+        .iter()
+        .position(|e| e.kind == EventKind::Captured && e.id.as_deref() == Some(charge.id.as_str()))
+    else {
+        return;
+    };
+    let mut authorised = PaymentEvent::new(EventKind::Authorized, "charge:authorised");
+    authorised.at = events[i].at.take();
+    authorised.id = Some(charge.id.clone());
+    authorised.amount = Some(charge.amount);
+    events.insert(i, authorised);
+}
+
 /// Where a checkout stands: its amount, unified status and the amounts captured, refunded
 /// and still refundable, as [`payment`] reports them, checked the same way but without the
 /// events and text a `Payment` carries. For checks before a mutation, such as what a
@@ -781,8 +815,9 @@ pub(crate) struct Standing {
 /// they were fetched. Refund amounts are read in the checkout's currency.
 ///
 /// # Errors
-/// [`Error::Decode`] when an amount or currency breaks the documented format, or a charge or
-/// refund is in another currency than the checkout.
+/// [`Error::Decode`] when an amount or currency breaks the documented format, a charge or
+/// refund is in another currency than the checkout, or a charge captured more than the
+/// checkout's amount.
 pub(crate) fn standing(
     checkout: &model::Checkout<'_>,
     body: &[u8],
@@ -804,7 +839,39 @@ pub(crate) fn standing(
                 body,
             ));
         }
+        // A charge is for the checkout's full amount at most: more captured would be
+        // reported as captured, and offered for refund.
+        if let Some(captured) = c
+            .captured
+            .filter(|m| m.checked_cmp(&amount).is_ok_and(|o| o.is_gt()))
+        {
+            return Err(Error::decode(
+                PROVIDER,
+                format!("charge {} captured {captured} of a checkout of {amount}", c.id),
+                body,
+            ));
+        }
     }
+    // A charge's own figures, where they agree with its state: a charge is for the full
+    // amount only, so one `captured` or `refunded` has captured something, and one
+    // `authorised`, `cancelled`, `rejected` or `error` nothing (and refunded nothing). A
+    // figure that contradicts the state (0.00 captured on a captured charge, 894.00 on a
+    // rejected one) is no reading of it: unknown, not reported.
+    let charge_captured = charge.and_then(|c| match c.state.as_str() {
+        "captured" | "refunded" => match c.captured {
+            None => Some(c.amount),
+            Some(m) => Some(m).filter(Money::is_positive),
+        },
+        "authorised" | "cancelled" | "rejected" | "error" => c.captured.filter(Money::is_zero),
+        _ => c.captured,
+    });
+    let charge_refunded = charge.and_then(|c| match c.state.as_str() {
+        "refunded" => c
+            .refunded
+            .filter(|r| r.is_positive() && charge_captured.is_none_or(|cap| *r >= cap)),
+        "authorised" | "cancelled" | "rejected" | "error" => c.refunded.filter(Money::is_zero),
+        _ => c.refunded,
+    });
     let refunded_total = match refunds {
         Some(list) => {
             let mut total = Money::zero(currency);
@@ -815,7 +882,7 @@ pub(crate) fn standing(
             }
             Some(total)
         }
-        None => charge.and_then(|c| c.refunded),
+        None => charge_refunded,
     };
 
     let state = &*checkout.state;
@@ -823,9 +890,7 @@ pub(crate) fn standing(
     let status = unified_status(state, charge_state, amount, refunded_total);
     let zero = Money::zero(currency);
     let captured = match (charge, state) {
-        (Some(c), _) => c
-            .captured
-            .or(matches!(c.state.as_str(), "captured" | "refunded").then_some(c.amount)),
+        (Some(_), _) => charge_captured,
         (None, "completed") => Some(amount),
         (None, "created" | "approved" | "cancelled" | "error") => Some(zero),
         _ => None,
@@ -897,8 +962,10 @@ pub(crate) fn payment(
     if let Some(c) = charge {
         events.push(charge_event(c));
     } else if state == "completed" {
+        // Undated: the checkout gives no time for its charge. `settled` is when Twisto
+        // transferred the funds to the merchant (a payout, days later and after any refund
+        // made before it), not when the shopper was charged.
         let mut e = PaymentEvent::new(EventKind::Captured, "checkout:completed");
-        e.at = parse_time(checkout.settled.as_deref());
         e.amount = Some(amount);
         events.push(e);
     } else if state == "cancelled" {
@@ -918,12 +985,11 @@ pub(crate) fn payment(
         events.push(e);
     }
     // Events are oldest first, and Twisto documents no order for its refund list. Refunds
-    // follow the charge whatever their dates, so only they are ordered, and only when all
-    // are dated: an undated one could be anywhere, so then the listed order stands.
+    // follow the charge whatever their dates, so only they are ordered: the dated ones by
+    // time, among the places dated ones hold, and an undated one (which could be anywhere)
+    // where Twisto listed it.
     if let Some(refund_events) = events.get_mut(first_refund..) {
-        if refund_events.iter().all(|e| e.at.is_some()) && !refund_events.is_sorted_by_key(|e| e.at) {
-            refund_events.sort_by_key(|e| e.at);
-        }
+        oldest_first(refund_events);
     }
 
     let mut p = Payment::new(
@@ -968,11 +1034,29 @@ pub(crate) fn payment(
         }
     }
     p.metadata = BTreeMap::new();
-    p.updated_at = events.iter().filter_map(|e| e.at).max().or(created_at);
+    // When the status last changed: the last event's time (events are oldest first, the
+    // undated ones where they happened). Where that event is undated (an approval,
+    // cancellation or completion Twisto gives no time for) it is unknown, not the creation
+    // time.
+    p.updated_at = events.last().and_then(|e| e.at);
     p.events = events;
     p.created_at = created_at;
     p.keep_raw(body);
     Ok(p)
+}
+
+/// Orders the dated events of `events` by time (stable), within the places dated events
+/// hold; undated events keep their places.
+fn oldest_first(events: &mut [PaymentEvent]) {
+    if events.iter().filter_map(|e| e.at).is_sorted() {
+        return;
+    }
+    let slots: Vec<usize> = (0..events.len()).filter(|&i| events[i].at.is_some()).collect();
+    let mut dated: Vec<PaymentEvent> = slots.iter().map(|&i| events[i].clone()).collect();
+    dated.sort_by_key(|e| e.at);
+    for (slot, event) in slots.into_iter().zip(dated) {
+        events[slot] = event;
+    }
 }
 
 trait MaxZero {

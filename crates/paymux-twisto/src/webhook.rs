@@ -27,7 +27,7 @@ pub struct TwistoNotification {
     pub refunded_amount: Option<Decimal>,
     /// When the checkout was created.
     pub created_date: Option<DateTime<Utc>>,
-    /// When it was settled.
+    /// When Twisto transferred the funds to the merchant (settlement), where it has.
     pub settled_date: Option<DateTime<Utc>>,
     /// The notification's `type`, verbatim.
     pub kind: String,
@@ -68,14 +68,22 @@ struct Wire {
 ///
 /// # Errors
 /// [`WebhookError::InvalidBody`] when the body is not the notification shape, the checkout id
-/// is empty, or an amount breaks Twisto's pattern.
+/// is empty, or an amount breaks Twisto's pattern or is below zero.
 pub fn parse_notification(body: &[u8]) -> std::result::Result<TwistoNotification, WebhookError> {
     let wire: Wire = serde_json::from_slice(body).map_err(|e| WebhookError::InvalidBody(e.to_string()))?;
     if wire.checkout_id.is_empty() {
         return Err(WebhookError::InvalidBody("empty checkout_id".to_owned()));
     }
+    // The pattern allows a sign; a checkout's total or refunded amount below zero is no
+    // figure to hand on.
     let amount = |field: &str, text: &str| {
-        parse_decimal(text).map_err(|e| WebhookError::InvalidBody(format!("{field}: {e}")))
+        let value = parse_decimal(text).map_err(|e| WebhookError::InvalidBody(format!("{field}: {e}")))?;
+        if value.is_sign_negative() && !value.is_zero() {
+            return Err(WebhookError::InvalidBody(format!(
+                "{field}: {value} is below zero"
+            )));
+        }
+        Ok(value)
     };
     Ok(TwistoNotification {
         total_amount: amount("total_amount", &wire.total_amount)?,

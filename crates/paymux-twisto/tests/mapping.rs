@@ -281,3 +281,24 @@ fn configuration_from_env_json_and_builder() {
     assert_eq!(c.effective_smi_base_url(), None);
     assert!(!format!("{c:?}").contains("\"k\""));
 }
+
+/// The pattern allows a sign, but a checkout's total or refunded amount below zero is no
+/// notification Twisto sends: a typed error, not a figure handed on.
+#[test]
+fn notification_amounts_below_zero_are_refused() {
+    for (total, refunded) in [("-894.00", "0.00"), ("894.00", "-1.00")] {
+        let body = format!(
+            r#"{{"checkout_id":"c1","total_amount":"{total}","refunded_amount":"{refunded}","type":"standard","state":"completed"}}"#
+        );
+        match parse_notification(body.as_bytes()) {
+            Err(paymux_core::WebhookError::InvalidBody(_)) => {}
+            other => panic!("{total}/{refunded}: {other:?}"),
+        }
+    }
+    // Zero, however written, is fine.
+    let n = parse_notification(
+        br#"{"checkout_id":"c1","total_amount":"894.00","refunded_amount":"-0.00","type":"standard","state":"approved"}"#,
+    )
+    .unwrap();
+    assert!(n.refunded_amount.unwrap().is_zero());
+}

@@ -2228,3 +2228,344 @@ async fn list_refunds_without_a_checkout_id_is_refused_not_an_empty_list() {
     }
     assert_eq!(list.calls_async().await, 0);
 }
+
+/// `settled` is when Twisto transferred the funds to the merchant (Twisto's webhook docs:
+/// "Settled - Twisto has transfered funds"), days after the charge and after any refund made
+/// before the payout. It dates no capture: the completion event of a checkout read without
+/// its charge carries no time (Twisto gives none for the charge on the checkout), and the
+/// events stay oldest first.
+#[tokio::test]
+async fn the_completion_is_not_dated_by_the_payout() {
+    let server = MockServer::start_async().await;
+    let mut settled_late = checkout("completed", "894.00");
+    settled_late["settled"] = json!("2024-05-10T06:00:00Z");
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(settled_late.clone());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r1", "checkout_id": ID, "amount": "100.00", "currency": "CZK",
+                 "created_date": "2024-05-02T09:00:00Z"}
+            ])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    assert_eq!(p.events[1].kind, EventKind::Captured);
+    assert_eq!(p.events[1].at, None, "the payout date is not the capture date");
+    assert_eq!(p.status, PaymentStatus::PartiallyRefunded);
+    assert_eq!(
+        p.updated_at,
+        Some(Utc.with_ymd_and_hms(2024, 5, 2, 9, 0, 0).unwrap())
+    );
+}
+
+/// Refunds with a date are oldest first even when another refund in the list has none (the
+/// undated one stays where Twisto listed it): every payment's events that carry a time are in
+/// time order.
+#[tokio::test]
+async fn dated_refunds_are_oldest_first_beside_an_undated_one() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([
+                {"id": "r3", "checkout_id": ID, "amount": "1.00", "currency": "CZK",
+                 "created_date": "2024-05-04T09:00:00Z"},
+                {"id": "rx", "checkout_id": ID, "amount": "2.00", "currency": "CZK"},
+                {"id": "r1", "checkout_id": ID, "amount": "3.00", "currency": "CZK",
+                 "created_date": "2024-05-02T09:00:00Z"}
+            ])));
+        })
+        .await;
+    let p = provider(&server).get_payment(ID).await.unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    let ids: Vec<Option<&str>> = p.events[2..].iter().map(|e| e.id.as_deref()).collect();
+    assert_eq!(ids, [Some("r1"), Some("rx"), Some("r3")]);
+    assert_eq!(p.refunded, Some(czk(600)));
+}
+
+/// A charge answered with a captured amount below zero or above the checkout's amount (the
+/// pattern allows a sign; a charge is for the full amount only) is no figure to report: the
+/// capture Twisto took is `OutcomeUnknown` with its key, never a payment that says
+/// -894.00 CZK or 8 940.00 CZK captured (and as much refundable).
+#[tokio::test]
+async fn a_charge_answered_with_an_impossible_captured_amount_is_not_reported() {
+    for captured in ["-894.00", "8940.00"] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                then.status(200).json_body(checkout("approved", "894.00"));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/charges");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        let post = server
+            .mock_async(|when, then| {
+                when.method(POST).path("/psp/v4/charges");
+                then.status(201).json_body(charge("ch_1", "captured", captured));
+            })
+            .await;
+        let req = CaptureRequest::full().with_idempotency_key(IdempotencyKey::from_string("cap-1").unwrap());
+        let e = match provider(&server).capture(ID, &req).await {
+            Ok(p) => panic!(
+                "{captured}: reported {:?} captured, {:?} refundable",
+                p.captured, p.refundable
+            ),
+            Err(e) => e,
+        };
+        post.assert_calls_async(1).await;
+        assert_after_accepted(&e, Operation::Capture, ID, "cap-1", "charge ch_1");
+    }
+}
+
+/// Charges listed with an amount below zero are a decode error, not a charge of -894.00 CZK.
+#[tokio::test]
+async fn a_listed_charge_with_a_negative_amount_is_a_decode_error() {
+    for (field, value) in [
+        ("amount", "-894.00"),
+        ("captured_amount", "-894.00"),
+        ("refunded_amount", "-1.00"),
+    ] {
+        let server = MockServer::start_async().await;
+        let mut listed = charge("ch_1", "captured", "894.00");
+        listed[field] = json!(value);
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/charges");
+                then.status(200).json_body(page(json!([listed.clone()])));
+            })
+            .await;
+        let e = provider(&server)
+            .list_charges(None, PageQuery::default())
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Error::Decode { .. }), "{field}: {e:?}");
+    }
+}
+
+/// A refund below zero is a decode error wherever it is read, as it is when folded into a
+/// payment: `list_refunds` and `get_refund` do not hand out a refund of -100.00, and
+/// `create_refund` answered with one (Twisto took a refund) is `OutcomeUnknown` with its key.
+#[tokio::test]
+async fn a_refund_below_zero_is_refused_by_every_refund_call() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("completed", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200)
+                .json_body(page(json!([listed_refund("r1", "-100.00")])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds/r1");
+            then.status(200).json_body(listed_refund("r1", "-100.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/refunds");
+            then.status(201).json_body(listed_refund("r2", "-10.00"));
+        })
+        .await;
+    let twisto = provider(&server);
+    let e = twisto.list_refunds(ID).await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    let e = twisto.get_refund("r1").await.unwrap_err();
+    assert!(matches!(e, Error::Decode { .. }), "{e:?}");
+    let req =
+        RefundRequest::partial(czk(1_000)).with_idempotency_key(IdempotencyKey::from_string("rf-1").unwrap());
+    let e = twisto.create_refund(ID, czk(1_000), &req).await.unwrap_err();
+    assert_after_accepted(&e, Operation::Refund, ID, "rf-1", "refund r2");
+}
+
+/// A capture answered with a charge already `refunded` (the checkout read before it was
+/// still `approved`) reads `Refunded`: the charge's own refunded amount stands, not "nothing
+/// refunded, all of it refundable".
+#[tokio::test]
+async fn a_capture_answered_with_a_refunded_charge_does_not_offer_it_for_refund() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/charges");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let mut refunded = charge("ch_1", "refunded", "894.00");
+    refunded["refunded_amount"] = json!("894.00");
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/v4/charges");
+            then.status(201).json_body(refunded.clone());
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path("/psp/v4/refunds");
+            then.status(200).json_body(page(json!([])));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!(p.status, PaymentStatus::Refunded);
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    assert_eq!(p.refunded, Some(czk(89_400)));
+    assert_eq!(p.refundable, Some(czk(0)));
+}
+
+/// A charge authorised earlier and captured now through the merchant API: its
+/// `created_date` is when it was authorised, not when it was captured (Twisto's charge has
+/// no capture time). The payment shows the authorisation at that time and the capture
+/// undated, not a capture dated at the authorisation.
+#[tokio::test]
+async fn a_merchant_api_capture_is_not_dated_by_the_authorisation() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(checkout("approved", "894.00"));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path("/psp/v4/charges")
+                .query_param("state", "authorised");
+            then.status(200)
+                .json_body(page(json!([charge("ch_7", "authorised", "0.00")])));
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path("/psp/smi/charges/ch_7/capture");
+            then.status(200).json_body(charge("ch_7", "captured", "894.00"));
+        })
+        .await;
+    let p = provider(&server)
+        .capture(ID, &CaptureRequest::full())
+        .await
+        .unwrap();
+    assert_eq!(check_payment_invariants(&p), Ok(()));
+    assert_eq!(p.status, PaymentStatus::Captured);
+    let authorised = Utc.with_ymd_and_hms(2024, 5, 1, 10, 6, 0).unwrap();
+    let captured = p.events.iter().find(|e| e.kind == EventKind::Captured).unwrap();
+    assert_eq!(captured.id.as_deref(), Some("ch_7"));
+    assert_eq!(captured.at, None, "captured now, authorised at 10:06");
+    let authorisation = p.events.iter().find(|e| e.kind == EventKind::Authorized).unwrap();
+    assert_eq!(authorisation.id.as_deref(), Some("ch_7"));
+    assert_eq!(authorisation.at, Some(authorised));
+    assert_eq!(authorisation.amount, Some(czk(89_400)));
+}
+
+/// Whatever state and captured amount a capture is answered with, the payment is
+/// consistent: a `captured_amount` that contradicts the charge's state (nothing captured
+/// on a `captured` charge, the whole amount on a `rejected` one) is not reported as the
+/// captured figure.
+#[tokio::test]
+async fn a_capture_answer_is_consistent_in_every_charge_state() {
+    for state in [
+        "captured",
+        "refunded",
+        "authorised",
+        "cancelled",
+        "rejected",
+        "error",
+        "held",
+    ] {
+        for captured in ["0.00", "894.00"] {
+            let server = MockServer::start_async().await;
+            server
+                .mock_async(|when, then| {
+                    when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                    then.status(200).json_body(checkout("approved", "894.00"));
+                })
+                .await;
+            server
+                .mock_async(|when, then| {
+                    when.method(GET).path("/psp/v4/charges");
+                    then.status(200).json_body(page(json!([])));
+                })
+                .await;
+            server
+                .mock_async(|when, then| {
+                    when.method(POST).path("/psp/v4/charges");
+                    then.status(201).json_body(charge("ch_1", state, captured));
+                })
+                .await;
+            let p = provider(&server)
+                .capture(ID, &CaptureRequest::full())
+                .await
+                .unwrap();
+            assert_eq!(check_payment_invariants(&p), Ok(()), "{state} {captured}");
+            assert_eq!(p.raw_status, format!("checkout:approved/charge:{state}"));
+        }
+    }
+}
+
+/// `updated_at` is when the status last changed. A checkout approved, cancelled or completed
+/// at a time Twisto does not give has no such time: not its creation time, which would
+/// make a checkout charged days later look unchanged since it was created.
+#[tokio::test]
+async fn updated_at_is_not_the_creation_time_of_a_checkout_that_changed_since() {
+    for (state, updated) in [
+        (
+            "created",
+            Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap()),
+        ),
+        ("approved", None),
+        ("completed", None),
+        ("cancelled", None),
+        ("error", None),
+    ] {
+        let server = MockServer::start_async().await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+                then.status(200).json_body(checkout(state, "894.00"));
+            })
+            .await;
+        server
+            .mock_async(|when, then| {
+                when.method(GET).path("/psp/v4/refunds");
+                then.status(200).json_body(page(json!([])));
+            })
+            .await;
+        let p = provider(&server).get_payment(ID).await.unwrap();
+        assert_eq!(p.updated_at, updated, "{state}");
+        assert_eq!(
+            p.created_at,
+            Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap())
+        );
+    }
+}
