@@ -905,7 +905,9 @@ impl TwistoProvider {
     /// checkout; `Decode` for a checkout whose amount breaks the pattern; the provider's
     /// errors (`InvalidState` when nothing was captured); `OutcomeUnknown` with the key sent
     /// when no definite answer came, or when Twisto accepted the refund but its answer
-    /// cannot be read (or names an amount below zero).
+    /// cannot be read (or names an amount below zero); `OutcomeUnknown` too when Twisto
+    /// answers with a refund of another checkout or amount (the key was used before, for
+    /// another request: reconcile, then refund with a new key).
     pub async fn create_refund(
         &self,
         checkout_id: &str,
@@ -930,6 +932,24 @@ impl TwistoProvider {
             value: (refund, answer),
             key,
         } = self.post_refund(checkout_id, amount, request).await?;
+        let answered = mapping::refund_amount(&refund, amount.currency(), &answer)
+            .map_err(|e| refund_accepted(checkout_id, key.as_ref(), &refund.id, &e))?;
+        // A key used before is answered with the refund made then, for whatever checkout and
+        // amount it was: returned as this one, the caller would take money as refunded that
+        // was not (as `refund` guards, and `create_charge`).
+        if refund.checkout_id.as_deref().is_some_and(|c| c != checkout_id) || answered != amount {
+            return Err(Error::OutcomeUnknown {
+                provider: PROVIDER.to_owned(),
+                operation: Operation::Refund,
+                payment_id: Some(checkout_id.to_owned()),
+                idempotency_key: key.map(|k| k.as_str().to_owned()),
+                message: format!(
+                    "Twisto answered with refund {} (checkout {:?}, {answered}), made for another request with this idempotency key, not a refund of {amount} on checkout {checkout_id}: read the refunds (list_refunds) and refund with a new key",
+                    refund.id,
+                    refund.checkout_id.as_deref().unwrap_or(""),
+                ),
+            });
+        }
         mapping::refund(&refund, &answer)
             .map_err(|e| refund_accepted(checkout_id, key.as_ref(), &refund.id, &e))
     }

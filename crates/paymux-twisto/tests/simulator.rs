@@ -626,6 +626,46 @@ async fn list_checkouts_up_to_now_includes_a_checkout_just_created() {
     sim.shutdown().await;
 }
 
+#[tokio::test]
+async fn create_refund_with_a_key_used_for_another_checkout_does_not_return_that_refund_as_its_own() {
+    // As above, through the Twisto-specific `create_refund`: the key was used for a refund of
+    // A, so Twisto answers with A's refund. Returned as B's, the caller would take B as
+    // refunded, though nothing of B was.
+    let sim = Simulator::start().await.unwrap();
+    let twisto = provider(&sim);
+    let ids = approved_checkouts(&sim, &twisto, ["order-sim-fkey-a", "order-sim-fkey-b"]).await;
+    for id in &ids {
+        twisto.capture(id, &CaptureRequest::full()).await.unwrap();
+    }
+    let key = IdempotencyKey::from_string("create-refund-key-1").unwrap();
+    let a = twisto
+        .create_refund(
+            &ids[0],
+            czk(10_000),
+            &RefundRequest::full().with_idempotency_key(key.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(a.checkout_id.as_deref(), Some(ids[0].as_str()));
+    let b = twisto
+        .create_refund(
+            &ids[1],
+            czk(20_000),
+            &RefundRequest::full().with_idempotency_key(key.clone()),
+        )
+        .await;
+    assert_eq!(sim.commits(SimProvider::Twisto, &ids[1]).refunds, 0);
+    match &b {
+        Ok(refund) => panic!("checkout B answered with refund {refund:?}, though nothing of B was refunded"),
+        Err(e) => assert!(
+            matches!(e, Error::OutcomeUnknown { idempotency_key: Some(k), .. } if k == key.as_str()),
+            "{e:?}"
+        ),
+    }
+    assert!(twisto.list_refunds(&ids[1]).await.unwrap().is_empty());
+    sim.shutdown().await;
+}
+
 /// Checkouts created with `references` (one shopper email) and approved by the shopper: the
 /// setting of the tests of idempotency keys used for another checkout.
 async fn approved_checkouts<const N: usize>(
