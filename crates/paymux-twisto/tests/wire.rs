@@ -446,12 +446,7 @@ async fn get_payment_of_a_completed_checkout_counts_its_refunds() {
 #[tokio::test]
 async fn refund_events_are_oldest_first_whatever_the_list_order() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     // Newest first.
     server
         .mock_async(|when, then| {
@@ -488,12 +483,7 @@ async fn refund_events_are_oldest_first_whatever_the_list_order() {
 #[tokio::test]
 async fn refunds_listed_beyond_the_amount_are_reported_as_listed() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/refunds");
@@ -531,12 +521,7 @@ async fn refunds_past_a_short_page_are_read_while_next_is_set() {
     // A server that serves fewer than the 1000 asked for per page: paging goes on while
     // `next` is set, each page starting after the refunds received so far.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     let first = server
         .mock_async(|when, then| {
             when.method(GET)
@@ -608,12 +593,7 @@ async fn a_server_that_ignores_skip_is_not_counted_twice_nor_walked_fifty_times(
     // Every page is the same, with `next` set: the refund is counted once, and the walk
     // stops at the page that brings nothing new.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     let refunds = server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/refunds");
@@ -631,12 +611,7 @@ async fn a_server_that_ignores_skip_is_not_counted_twice_nor_walked_fifty_times(
 
     // The same for the look-up of an authorised charge before a capture.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     let charges = server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/charges");
@@ -663,12 +638,7 @@ async fn a_server_that_ignores_skip_is_not_counted_twice_nor_walked_fifty_times(
 #[tokio::test]
 async fn capture_finds_an_authorised_charge_past_a_short_page() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     let other = |id: &str| {
         json!({"id": id, "reference": "order-999", "amount": "10.00", "currency": "CZK",
                "state": "authorised"})
@@ -844,12 +814,7 @@ async fn capture_creates_a_full_charge_with_capture_true() {
 #[tokio::test]
 async fn capture_of_an_authorised_charge_uses_the_merchant_api() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET)
@@ -911,12 +876,7 @@ async fn capture_refuses_partial_amounts_and_unapproved_checkouts() {
         .unwrap_err();
     assert!(matches!(e, Error::Unsupported { .. }), "{e:?}");
     get.delete_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("created", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("created", "894.00")).await;
     let e = twisto.capture(ID, &CaptureRequest::full()).await.unwrap_err();
     assert!(
         matches!(
@@ -970,12 +930,7 @@ async fn a_checkout_whose_order_amount_is_not_positive_is_never_charged() {
 #[tokio::test]
 async fn create_charge_can_authorise_only_and_smi_cancel_releases_it() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     let post = server
         .mock_async(|when, then| {
             when.method(POST)
@@ -1152,12 +1107,7 @@ async fn a_partial_refund_in_another_currency_or_above_what_is_left_is_refused_b
 
     // Nothing charged yet: nothing to refund.
     read.delete_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     let e = twisto
         .refund(ID, &RefundRequest::partial(czk(100)))
         .await
@@ -1449,12 +1399,7 @@ async fn settlement_batches_and_entries() {
 #[tokio::test]
 async fn mutations_are_retried_with_one_key() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     let keys = Arc::new(Mutex::new(BTreeSet::new()));
     let seen = keys.clone();
     let post = server
@@ -1670,12 +1615,7 @@ async fn a_void_whose_answer_and_read_after_it_fail_is_outcome_unknown_with_its_
 #[tokio::test]
 async fn an_accepted_mutation_whose_answer_cannot_be_read_is_outcome_unknown() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/charges");
@@ -1918,12 +1858,7 @@ async fn a_refund_sends_the_note_beside_the_reason() {
     // (as Paiwise does), not dropped.
     let server = MockServer::start_async().await;
     // `create_refund` reads the checkout first, for its currency.
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     let mut mocks = Vec::new();
     for (key, reason) in [
         ("k-dup", "duplicate; charged twice at the till"),
@@ -2009,12 +1944,7 @@ async fn a_listed_refund_with_a_negative_amount_is_a_decode_error_not_netted() {
     // convention, or a broken answer) netted into the sum would report 100.00 CZK *less*
     // refunded and 100.00 CZK more refundable than was captured, as `Captured`.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     let post = server
         .mock_async(|when, then| {
             when.method(POST).path("/psp/v4/refunds");
@@ -2047,12 +1977,7 @@ async fn an_authorised_charge_with_the_reference_but_another_amount_is_not_captu
     // charges the full amount only): it belongs to another checkout made with the same
     // reference, and capturing it would charge that one and report this one captured.
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET)
@@ -2239,12 +2164,7 @@ async fn the_completion_is_not_dated_by_the_payout() {
     let server = MockServer::start_async().await;
     let mut settled_late = checkout("completed", "894.00");
     settled_late["settled"] = json!("2024-05-10T06:00:00Z");
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(settled_late.clone());
-        })
-        .await;
+    serve_checkout(&server, settled_late.clone()).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/refunds");
@@ -2271,12 +2191,7 @@ async fn the_completion_is_not_dated_by_the_payout() {
 #[tokio::test]
 async fn dated_refunds_are_oldest_first_beside_an_undated_one() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/refunds");
@@ -2366,12 +2281,7 @@ async fn a_listed_charge_with_a_negative_amount_is_a_decode_error() {
 #[tokio::test]
 async fn a_refund_below_zero_is_refused_by_every_refund_call() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("completed", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("completed", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/refunds");
@@ -2408,12 +2318,7 @@ async fn a_refund_below_zero_is_refused_by_every_refund_call() {
 #[tokio::test]
 async fn a_capture_answered_with_a_refunded_charge_does_not_offer_it_for_refund() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET).path("/psp/v4/charges");
@@ -2451,12 +2356,7 @@ async fn a_capture_answered_with_a_refunded_charge_does_not_offer_it_for_refund(
 #[tokio::test]
 async fn a_merchant_api_capture_is_not_dated_by_the_authorisation() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
-            then.status(200).json_body(checkout("approved", "894.00"));
-        })
-        .await;
+    serve_checkout(&server, checkout("approved", "894.00")).await;
     server
         .mock_async(|when, then| {
             when.method(GET)
@@ -2568,4 +2468,14 @@ async fn updated_at_is_not_the_creation_time_of_a_checkout_that_changed_since() 
             Some(Utc.with_ymd_and_hms(2024, 5, 1, 10, 0, 0).unwrap())
         );
     }
+}
+
+/// `GET /checkouts/{ID}` answers `body` (200), as often as it is asked.
+async fn serve_checkout(server: &MockServer, body: Value) {
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(format!("/psp/v4/checkouts/{ID}"));
+            then.status(200).json_body(body);
+        })
+        .await;
 }
