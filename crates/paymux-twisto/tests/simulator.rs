@@ -206,10 +206,7 @@ async fn a_full_refund_with_a_key_used_for_another_checkout_reports_what_twisto_
     // refund with the first one. That is not a refund of B: B must not read as refunded.
     let sim = Simulator::start().await.unwrap();
     let twisto = provider(&sim);
-    let ids = approved_checkouts(&sim, &twisto, ["order-sim-key-a", "order-sim-key-b"]).await;
-    for id in &ids {
-        twisto.capture(id, &CaptureRequest::full()).await.unwrap();
-    }
+    let ids = captured_checkouts(&sim, &twisto, ["order-sim-key-a", "order-sim-key-b"]).await;
     let key = paymux_core::IdempotencyKey::from_string("refund-key-1").unwrap();
     let a = twisto
         .refund(&ids[0], &RefundRequest::full().with_idempotency_key(key.clone()))
@@ -633,10 +630,7 @@ async fn create_refund_with_a_key_used_for_another_checkout_does_not_return_that
     // refunded, though nothing of B was.
     let sim = Simulator::start().await.unwrap();
     let twisto = provider(&sim);
-    let ids = approved_checkouts(&sim, &twisto, ["order-sim-fkey-a", "order-sim-fkey-b"]).await;
-    for id in &ids {
-        twisto.capture(id, &CaptureRequest::full()).await.unwrap();
-    }
+    let ids = captured_checkouts(&sim, &twisto, ["order-sim-fkey-a", "order-sim-fkey-b"]).await;
     let key = IdempotencyKey::from_string("create-refund-key-1").unwrap();
     let a = twisto
         .create_refund(
@@ -681,6 +675,19 @@ async fn approved_checkouts<const N: usize>(
             .unwrap();
         sim.approve(SimProvider::Twisto, &p.id).unwrap();
         ids.push(p.id);
+    }
+    ids
+}
+
+/// As [`approved_checkouts`], then each captured in full.
+async fn captured_checkouts<const N: usize>(
+    sim: &Simulator,
+    twisto: &TwistoProvider,
+    references: [&str; N],
+) -> Vec<String> {
+    let ids = approved_checkouts(sim, twisto, references).await;
+    for id in &ids {
+        twisto.capture(id, &CaptureRequest::full()).await.unwrap();
     }
     ids
 }
